@@ -1,0 +1,1 @@
+"""Running sequences on dossiers: runs, actions, role holders, timers, events and the history."""

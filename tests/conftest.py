@@ -1,0 +1,117 @@
+"""Shared fixtures. Integration tests run on a real SQLite file and, when it answers, on PostgreSQL."""
+
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_ADMIN_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test"
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def postgres_answers() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away PostgreSQL database for this test session."""
+    if not postgres_answers():
+        if os.environ.get("SEQUENCES_TEST_POSTGRES") == "required":
+            pytest.fail("PostgreSQL is required (SEQUENCES_TEST_POSTGRES=required) but does not answer")
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}")
+    import sqlalchemy
+
+    name = f"sequences_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'sequences.db'}"
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def clock():
+    from runtime.clock import FixedClock
+
+    return FixedClock(START)
+
+
+@pytest.fixture
+def app(database_url, clock):
+    """The app on a migrated, empty database."""
+    from web import create_app
+    from web.extensions import db
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "EMBEDDED_WORKER": False,
+                      "WTF_CSRF_ENABLED": False, "CLOCK": clock, "SECRET_KEY": "test"})
+    with app.app_context():
+        if database_url not in _migrated:
+            from flask_migrate import upgrade
+
+            upgrade()
+            _migrated.add(database_url)
+        _empty(db)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty(db) -> None:
+    tables = [t for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(app):
+    from web.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def users(app, session):
+    """One account of each kind, with an API token each: {name: (user, headers)}."""
+    from tests.factories import make_user
+
+    found = {}
+    for name, kind, role in [("admin", "internal", "admin"), ("analyst", "internal", "analyst"),
+                             ("manager", "internal", "manager"), ("partner", "partner", None),
+                             ("partner2", "partner", None)]:
+        found[name] = make_user(session, name=name, kind=kind, role=role)
+    session.commit()
+    return found

@@ -1,0 +1,34 @@
+"""Factory helpers: small objects with sensible defaults, overridable."""
+
+from pathlib import Path
+
+from tests.conftest import START
+
+DATA = Path(__file__).parent / "data"
+
+
+class Account:
+    def __init__(self, user, token):
+        self.user = user
+        self.token = token
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    @property
+    def id(self):
+        return self.user.id
+
+
+def make_user(session, name="user", kind="internal", role="manager", password="correct horse", **overrides):
+    from designer.accounts import create_token, create_user
+
+    user = create_user(session, email=overrides.get("email", f"{name}@example.test"), name=name.title(),
+                       kind=kind, role=role, password=password, now=START)
+    return Account(user, create_token(session, user, START))
+
+
+def bpmn(name: str) -> bytes:
+    return (DATA / "bpmn" / name).read_bytes()
+
+
+def xml_headers(account: Account) -> dict:
+    return {**account.headers, "Content-Type": "application/xml"}

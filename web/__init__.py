@@ -1,0 +1,69 @@
+"""The web layer: the Flask app factory, the REST API, the pages and the command line."""
+
+from pathlib import Path
+
+from apiflask import APIFlask
+from flask import request
+from flask_babel import get_locale
+
+from .config import Config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _import_models() -> None:
+    # Every table must be known to the metadata before the engine or Alembic looks at it.
+    import designer.accounts  # noqa: F401
+    import designer.models  # noqa: F401
+    import runtime.journal  # noqa: F401
+    import runtime.models  # noqa: F401
+
+
+def create_app(config: dict | None = None) -> APIFlask:
+    app = APIFlask(__name__, title="Séquences API", version="v1", instance_relative_config=True,
+                   spec_path="/api/v1/openapi.json", docs_path="/api/v1/docs")
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("SEQUENCES")
+    if config:
+        app.config.update(config)
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 400
+    app.config["SECURITY_SCHEMES"] = {"BearerAuth": {"type": "http", "scheme": "bearer"}}
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'sequences.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from . import errors
+    from .api import api
+    from .clock import init_clock
+    from .pages import pages
+
+    init_clock(app)
+    errors.init_app(app)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    app.context_processor(lambda: {"lang": str(get_locale() or "fr")})
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing at once.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in ("fr", "en"):
+        return chosen
+    return "fr"

@@ -1,0 +1,109 @@
+"""Sequences: drafts, validation, publication, versions."""
+
+import hashlib
+
+from flask import Response, g, request
+
+from bpmn.errors import DomainError
+from designer import services
+from designer.models import Sequence
+
+from ..clock import now
+from ..extensions import db
+from ..permissions import Perm
+from . import allowed, api
+
+XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def _xml_body() -> bytes:
+    if request.mimetype not in XML_TYPES:
+        raise UnsupportedMediaType("Envoyez le fichier BPMN avec Content-Type: application/xml.")
+    return request.get_data(cache=False)
+
+
+def sequence_dict(sequence: Sequence) -> dict:
+    latest = sequence.latest
+    draft_checksum = hashlib.sha256(sequence.draft_xml).hexdigest() if sequence.draft_xml else None
+    return {
+        "key": sequence.key,
+        "name": sequence.name,
+        "draft": sequence.draft_xml is not None,
+        "draft_changed": draft_checksum is not None and (latest is None or latest.checksum != draft_checksum),
+        "draft_updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else None,
+        "issues": sequence.draft_issues or [],
+        "latest_version": latest.number if latest else None,
+        "versions": [{"version": v.number, "checksum": v.checksum, "published_at": v.published_at.isoformat(),
+                      "published_by": v.published_by} for v in sequence.versions],
+    }
+
+
+@api.post("/sequences")
+@allowed(Perm.SEQUENCES_WRITE)
+def save_sequence():
+    """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
+    sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
+    db.session.commit()
+    body = {"key": sequence.key, "name": sequence.name, "draft": True,
+            "issues": [i.to_dict() for i in report.issues]}
+    return body, 201 if created else 200
+
+
+@api.post("/sequences/validate")
+@allowed(Perm.SEQUENCES_WRITE)
+def validate_sequence():
+    """Validate a BPMN file without storing anything; called sequences are checked against published ones."""
+    report = services.check(db.session, _xml_body(), for_publication=True)
+    return {"valid": report.valid, "issues": [i.to_dict() for i in report.issues]}
+
+
+@api.post("/sequences/<key>/publish")
+@allowed(Perm.SEQUENCES_WRITE)
+def publish_sequence(key: str):
+    """Publish the draft as a new immutable version (422 with the issues when invalid)."""
+    before = services.get_sequence(db.session, key).latest
+    try:
+        version = services.publish_version(db.session, key, g.user.id, now())
+    except DomainError:
+        db.session.commit()  # keeps the refreshed list of problems on the draft
+        raise
+    db.session.commit()
+    status = 200 if before is not None and before.id == version.id else 201
+    return {"key": key, "version": version.number, "checksum": version.checksum}, status
+
+
+@api.get("/sequences")
+@allowed(Perm.SEQUENCES_READ)
+def list_sequences():
+    """Every sequence with its versions and draft state."""
+    return [sequence_dict(s) for s in services.list_sequences(db.session)]
+
+
+@api.get("/sequences/<key>")
+@allowed(Perm.SEQUENCES_READ)
+def get_sequence(key: str):
+    """One sequence with its versions and draft state."""
+    return sequence_dict(services.get_sequence(db.session, key))
+
+
+@api.get("/sequences/<key>/draft")
+@allowed(Perm.SEQUENCES_READ)
+def get_draft(key: str):
+    """The draft's BPMN XML."""
+    sequence = services.get_sequence(db.session, key)
+    if sequence.draft_xml is None:
+        raise services.NotFound(f"La séquence « {key} » n'a pas de brouillon.")
+    return Response(sequence.draft_xml, mimetype="application/xml")
+
+
+@api.get("/sequences/<key>/versions/<int:number>")
+@allowed(Perm.SEQUENCES_READ)
+def get_version(key: str, number: int):
+    """The published BPMN XML, byte for byte."""
+    version = services.get_version(db.session, key, number)
+    return Response(version.xml, mimetype="application/xml", headers={"X-Checksum-SHA256": version.checksum})

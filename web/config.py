@@ -1,0 +1,23 @@
+"""Defaults for one machine with nothing to install; every key can be set by a SEQUENCES_* variable."""
+
+
+class Config:
+    SECRET_KEY = "dev-only-change-me"
+    # None means: a SQLite file in the instance folder.
+    DATABASE_URL: str | None = None
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+    SMTP_FROM = "sequences@localhost"
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # The timer worker embedded in `sequences serve`; off in tests, which drive timers by hand.
+    EMBEDDED_WORKER = True
+    WORKER_INTERVAL_SECONDS = 1.0
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024

@@ -1,0 +1,46 @@
+"""The one place where errors become JSON answers (under /api) or HTML pages."""
+
+from apiflask import HTTPError
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from bpmn.errors import DomainError
+
+from .extensions import db
+
+_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "rule_broken",
+          429: "too_many_requests", 500: "internal_error"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _answer(status: int, code: str, message: str, **details):
+    if _wants_json():
+        response = jsonify({"error": code, "message": message, **details})
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, code=code, message=message, details=details), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return _answer(error.status, error.code, error.message, **error.details)
+
+    @app.error_processor
+    def api_error(error: HTTPError):
+        details = {}
+        if error.detail:
+            details["detail"] = error.detail
+        body = {"error": _CODES.get(error.status_code, "error"), "message": error.message, **details,
+                **(error.extra_data or {})}
+        return body, error.status_code, error.headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        return _answer(status, _CODES.get(status, "error"), error.description or error.name)
