@@ -66,21 +66,30 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, *, email: str, name: str, kind: str, role: str | None, password: str,
-                now: datetime) -> User:
+def create_user(
+    session: Session, *, email: str, name: str, kind: str, role: str | None, password: str, now: datetime
+) -> User:
     email = email.strip().lower()
     if kind not in set(UserKind):
         raise Malformed(f"Type d'utilisateur inconnu : {kind!r} (internal ou partner).")
     if kind == UserKind.INTERNAL and role not in set(UserRole):
-        raise Malformed(f"Un utilisateur interne doit avoir un rôle : admin, analyst ou manager (reçu {role!r}).")
+        raise Malformed(
+            f"Un utilisateur interne doit avoir un rôle : admin, analyst ou manager (reçu {role!r})."
+        )
     if kind == UserKind.PARTNER and role:
         raise Malformed("Un partenaire n'a pas de rôle applicatif.")
     if len(password) < 8:
         raise Malformed("Le mot de passe doit compter au moins 8 caractères.")
     if session.scalar(select(User).where(User.email == email)):
         raise Conflict(f"Un utilisateur {email} existe déjà.")
-    user = User(email=email, name=name, kind=kind, role=role, password_hash=generate_password_hash(password),
-                created_at=now)
+    user = User(
+        email=email,
+        name=name,
+        kind=kind,
+        role=role,
+        password_hash=generate_password_hash(password),
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user

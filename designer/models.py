@@ -14,14 +14,15 @@ class Sequence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300))
-    draft_xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    draft_xml: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     draft_issues: Mapped[list] = mapped_column(JSON, default=list)
     draft_updated_at: Mapped[datetime | None]
     draft_updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
 
     versions: Mapped[list["SequenceVersion"]] = relationship(
-        back_populates="sequence", order_by="SequenceVersion.number")
+        back_populates="sequence", order_by="SequenceVersion.number"
+    )
 
     @property
     def latest(self) -> "SequenceVersion | None":
@@ -38,11 +39,12 @@ class SequenceVersion(Base):
     sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id"), index=True)
     number: Mapped[int]
     name: Mapped[str] = mapped_column(String(300))
-    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # Heavy and immutable: loaded only when asked for (the runtime caches model and spec by checksum).
+    xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
     # What the runtime needs, computed once at publication: the dialect model and the engine spec.
-    model: Mapped[dict] = mapped_column(JSON)
-    spec: Mapped[dict] = mapped_column(JSON)
+    model: Mapped[dict] = mapped_column(JSON, deferred=True)
+    spec: Mapped[dict] = mapped_column(JSON, deferred=True)
     published_at: Mapped[datetime]
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

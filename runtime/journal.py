@@ -48,13 +48,36 @@ class JournalEntry(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor, "kind": self.kind,
-                "run_id": self.run_id, "action_id": self.action_id, "data": self.data}
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "run_id": self.run_id,
+            "action_id": self.action_id,
+            "data": self.data,
+        }
 
 
-def record(session: Session, dossier_id: int, actor: str, kind: Kind, at: datetime, *,
-           run_id: int | None = None, action_id: int | None = None, **data) -> JournalEntry:
-    entry = JournalEntry(dossier_id=dossier_id, run_id=run_id, action_id=action_id, at=at, actor=actor,
-                         kind=kind.value, data=data)
+def record(
+    session: Session,
+    dossier_id: int,
+    actor: str,
+    what: Kind,
+    at: datetime,
+    *,
+    run_id: int | None = None,
+    action_id: int | None = None,
+    **data,
+) -> JournalEntry:
+    entry = JournalEntry(
+        dossier_id=dossier_id,
+        run_id=run_id,
+        action_id=action_id,
+        at=at,
+        actor=actor,
+        kind=what.value,
+        data=data,
+    )
     session.add(entry)
     return entry

@@ -50,7 +50,8 @@ class Dossier(Base):
     updated_at: Mapped[datetime]
 
     participants: Mapped[list["Participant"]] = relationship(
-        back_populates="dossier", order_by="Participant.id")
+        back_populates="dossier", order_by="Participant.id"
+    )
     runs: Mapped[list["Run"]] = relationship(back_populates="dossier", order_by="Run.id")
 
 
@@ -69,7 +70,8 @@ class Participant(Base):
 
     dossier: Mapped[Dossier] = relationship(back_populates="participants")
     roles: Mapped[list["ParticipantRole"]] = relationship(
-        back_populates="participant", cascade="all, delete-orphan", order_by="ParticipantRole.role")
+        back_populates="participant", cascade="all, delete-orphan", order_by="ParticipantRole.role"
+    )
 
     @property
     def role_keys(self) -> list[str]:
@@ -100,6 +102,11 @@ class Run(Base):
     called_versions: Mapped[dict] = mapped_column(JSON, default=dict)
     # The engine's live state without its spec (stored once per version), kept bounded by pruning.
     state: Mapped[dict | None] = mapped_column(JSON)
+    # Read by pages and event delivery without loading the engine; refreshed after each engine operation.
+    active_elements: Mapped[list] = mapped_column(JSON, default=list)
+    waiting_messages: Mapped[list] = mapped_column(JSON, default=list)
+    # The last result of each element: what conditions see as actions["<element id>"].
+    results: Mapped[dict] = mapped_column(JSON, default=dict)
     # Bumped at every change: two writers of one run cannot both win.
     revision: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime]
@@ -107,6 +114,8 @@ class Run(Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # The engine operation that failed, replayed when an admin retries the run.
+    failed_operation: Mapped[dict | None] = mapped_column(JSON)
     previous_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     next_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     step: Mapped[int] = mapped_column(default=0)
@@ -116,7 +125,8 @@ class Run(Base):
     dossier: Mapped[Dossier] = relationship(back_populates="runs")
     version = relationship("SequenceVersion")
     holders: Mapped[list["RunRole"]] = relationship(
-        back_populates="run", cascade="all, delete-orphan", order_by="RunRole.id")
+        back_populates="run", cascade="all, delete-orphan", order_by="RunRole.id"
+    )
 
 
 class RunRole(Base):
@@ -145,7 +155,7 @@ class Action(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
-    task_id: Mapped[str | None] = mapped_column(String(36))  # the engine task; none for ad hoc actions
+    task_id: Mapped[str | None] = mapped_column(String(80))  # the engine task; none for ad hoc actions
     name: Mapped[str] = mapped_column(String(300))
     type: Mapped[str] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(100), index=True)
@@ -168,12 +178,16 @@ class Timer(Base):
     """One waiting timer: firing it loads one run, never every waiting run."""
 
     __tablename__ = "timers"
-    __table_args__ = (Index("ix_timers_pending_due", "fired_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_timers_pending_due", "fired_at", "due_at"),
+        # A run's pending timers are read at every step: the run's fired and cancelled ones are skipped.
+        Index("ix_timers_run_pending", "run_id", "fired_at", "cancelled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     element_id: Mapped[str] = mapped_column(String(200))
-    task_id: Mapped[str] = mapped_column(String(36))
+    task_id: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]

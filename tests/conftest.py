@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test"
@@ -50,7 +50,7 @@ _migrated: set[str] = set()
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request):
-    return request.getfixturevalue(f"{request.param}_url")
+    return request.getfixturevalue("postgres_url" if request.param == "postgresql" else "sqlite_url")
 
 
 @pytest.fixture
@@ -66,8 +66,16 @@ def app(database_url, clock):
     from web import create_app
     from web.extensions import db
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "EMBEDDED_WORKER": False,
-                      "WTF_CSRF_ENABLED": False, "CLOCK": clock, "SECRET_KEY": "test"})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "EMBEDDED_WORKER": False,
+            "WTF_CSRF_ENABLED": False,
+            "CLOCK": clock,
+            "SECRET_KEY": "test",
+        }
+    )
     with app.app_context():
         if database_url not in _migrated:
             from flask_migrate import upgrade
@@ -81,8 +89,9 @@ def app(database_url, clock):
 
 
 def _empty(db) -> None:
-    tables = [t for t in db.metadata.sorted_tables]
     with db.engine.begin() as conn:
+        existing = set(inspect(conn).get_table_names())
+        tables = [t for t in db.metadata.sorted_tables if t.name in existing]
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -109,9 +118,13 @@ def users(app, session):
     from tests.factories import make_user
 
     found = {}
-    for name, kind, role in [("admin", "internal", "admin"), ("analyst", "internal", "analyst"),
-                             ("manager", "internal", "manager"), ("partner", "partner", None),
-                             ("partner2", "partner", None)]:
+    for name, kind, role in [
+        ("admin", "internal", "admin"),
+        ("analyst", "internal", "analyst"),
+        ("manager", "internal", "manager"),
+        ("partner", "partner", None),
+        ("partner2", "partner", None),
+    ]:
         found[name] = make_user(session, name=name, kind=kind, role=role)
     session.commit()
     return found

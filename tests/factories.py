@@ -21,8 +21,15 @@ class Account:
 def make_user(session, name="user", kind="internal", role="manager", password="correct horse", **overrides):
     from designer.accounts import create_token, create_user
 
-    user = create_user(session, email=overrides.get("email", f"{name}@example.test"), name=name.title(),
-                       kind=kind, role=role, password=password, now=START)
+    user = create_user(
+        session,
+        email=overrides.get("email", f"{name}@example.test"),
+        name=name.title(),
+        kind=kind,
+        role=role,
+        password=password,
+        now=START,
+    )
     return Account(user, create_token(session, user, START))
 
 

@@ -21,8 +21,14 @@ def _import_models() -> None:
 
 
 def create_app(config: dict | None = None) -> APIFlask:
-    app = APIFlask(__name__, title="Séquences API", version="v1", instance_relative_config=True,
-                   spec_path="/api/v1/openapi.json", docs_path="/api/v1/docs")
+    app = APIFlask(
+        __name__,
+        title="Séquences API",
+        version="v1",
+        instance_relative_config=True,
+        spec_path="/api/v1/openapi.json",
+        docs_path="/api/v1/docs",
+    )
     app.config.from_object(Config)
     app.config.from_prefixed_env("SEQUENCES")
     if config:

@@ -27,8 +27,9 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 def create_user(email, name, kind, role, password):
     """Create a user."""
     try:
-        user = accounts.create_user(db.session, email=email, name=name, kind=kind, role=role, password=password,
-                                    now=now())
+        user = accounts.create_user(
+            db.session, email=email, name=name, kind=kind, role=role, password=password, now=now()
+        )
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
@@ -48,7 +49,9 @@ def create_token(email):
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--publish", is_flag=True, help="Publish each file that is valid.")
 def import_files(files, publish):
     """Store BPMN files as drafts (and publish them); print the problems per element."""
@@ -83,13 +86,16 @@ def _import_one(path: Path, publish: bool, last_round: bool) -> tuple[bool, bool
     except DomainError as error:
         db.session.rollback()
         issues = error.details.get("issues", [])
-        unknown_only = issues and all(i["code"] in ("called_sequence_unknown", "next_sequence_unknown")
-                                      for i in issues)
+        unknown_only = issues and all(
+            i["code"] in ("called_sequence_unknown", "next_sequence_unknown") for i in issues
+        )
         if unknown_only and not last_round:
             return False, True
         click.echo(f"{path}: {error.message}", err=True)
         for issue in issues:
-            click.echo(f"  - {issue['element_id'] or '(fichier)'} [{issue['code']}] {issue['message']}", err=True)
+            click.echo(
+                f"  - {issue['element_id'] or '(fichier)'} [{issue['code']}] {issue['message']}", err=True
+            )
         return False, False
     db.session.commit()
     if publish:

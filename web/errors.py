@@ -8,9 +8,19 @@ from bpmn.errors import DomainError
 
 from .extensions import db
 
-_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "rule_broken",
-          429: "too_many_requests", 500: "internal_error"}
+_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "rule_broken",
+    429: "too_many_requests",
+    500: "internal_error",
+}
 
 
 def _wants_json() -> bool:
@@ -36,8 +46,12 @@ def init_app(app) -> None:
         details = {}
         if error.detail:
             details["detail"] = error.detail
-        body = {"error": _CODES.get(error.status_code, "error"), "message": error.message, **details,
-                **(error.extra_data or {})}
+        body = {
+            "error": _CODES.get(error.status_code, "error"),
+            "message": error.message,
+            **details,
+            **(error.extra_data or {}),
+        }
         return body, error.status_code, error.headers
 
     @app.errorhandler(HTTPException)

@@ -66,4 +66,10 @@ def actor() -> str:
     return f"user:{g.user.id}"
 
 
-from . import sequences  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    actions,
+    dossiers,
+    runs,
+    sequences,
+    simulation,  # noqa: E402,F401
+)

@@ -38,8 +38,15 @@ def sequence_dict(sequence: Sequence) -> dict:
         "draft_updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else None,
         "issues": sequence.draft_issues or [],
         "latest_version": latest.number if latest else None,
-        "versions": [{"version": v.number, "checksum": v.checksum, "published_at": v.published_at.isoformat(),
-                      "published_by": v.published_by} for v in sequence.versions],
+        "versions": [
+            {
+                "version": v.number,
+                "checksum": v.checksum,
+                "published_at": v.published_at.isoformat(),
+                "published_by": v.published_by,
+            }
+            for v in sequence.versions
+        ],
     }
 
 
@@ -49,8 +56,12 @@ def save_sequence():
     """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
     sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
     db.session.commit()
-    body = {"key": sequence.key, "name": sequence.name, "draft": True,
-            "issues": [i.to_dict() for i in report.issues]}
+    body = {
+        "key": sequence.key,
+        "name": sequence.name,
+        "draft": True,
+        "issues": [i.to_dict() for i in report.issues],
+    }
     return body, 201 if created else 200
 
 

@@ -4,4 +4,5 @@ from flask import Blueprint
 
 pages = Blueprint("pages", __name__)
 
-from . import auth  # noqa: E402,F401  (routes register on import)
+# Routes register on import.
+from . import auth, designer  # noqa: E402,F401

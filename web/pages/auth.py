@@ -84,8 +84,11 @@ def logout():
 def home():
     account = current_user.account
     if account.is_partner:
-        return redirect(url_for("pages.portal_home")) if "pages.portal_home" in _endpoints() else \
-            render_template("home.html")
+        return (
+            redirect(url_for("pages.portal_home"))
+            if "pages.portal_home" in _endpoints()
+            else render_template("home.html")
+        )
     return render_template("home.html")
 
 

@@ -1,0 +1,178 @@
+"""One dossier looping 2,000 times through the service layer, persisted and journaled, on a real database.
+
+Prints the median step time at loops 10–100 and 1,900–2,000 and their ratio, the state stored per run, and the
+same figures for a naive baseline in the same run: the whole SpiffWorkflow state (spec included, never pruned)
+serialized at every step, as a plain integration would do. The baseline dies where SpiffWorkflow does."""
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+LOOPS = int(os.environ.get("BENCH_LOOPS", "2000"))
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "bpmn" / "runtime" / "rt_loop.bpmn"
+
+
+def _setup(url: str):
+    from flask_migrate import upgrade
+
+    from runtime.clock import FixedClock
+    from web import create_app
+
+    clock = FixedClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    app = create_app({"DATABASE_URL": url, "EMBEDDED_WORKER": False, "CLOCK": clock, "TESTING": True})
+    with app.app_context():
+        upgrade()
+    return app, clock
+
+
+def _loop(app, clock, naive: bool) -> dict:
+    import json
+
+    from designer import services as designer
+    from designer.accounts import create_user
+    from runtime import runs as runs_module
+    from runtime.engine import Engine
+    from runtime.actions import complete_action
+    from runtime.actors import Actor
+    from runtime.dossiers import add_participant, create_dossier
+    from runtime.models import Run
+    from runtime.runs import launch_run
+    from runtime.stepper import open_actions
+    from web.extensions import db
+
+    with app.app_context():
+        session = db.session
+        suffix = "naive" if naive else "pruned"
+        user = create_user(
+            session,
+            email=f"bench-{suffix}@example.test",
+            name="Bench",
+            kind="internal",
+            role="manager",
+            password="benchmark",
+            now=clock.now(),
+        )
+        designer.save_draft(session, DATA.read_bytes(), user.id, clock.now())
+        designer.publish_version(session, "rt_loop", user.id, clock.now())
+        actor = Actor(user_id=user.id)
+        dossier = create_dossier(session, actor, f"BENCH-{suffix}", "Bench", {}, clock.now())
+        add_participant(
+            session,
+            dossier,
+            actor,
+            clock.now(),
+            kind="internal",
+            name="G",
+            user_id=user.id,
+            roles=["gestionnaire"],
+        )
+        runs_module.Engine = _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
+        run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
+        session.commit()
+        run_id = run.id
+        times, died = [], None
+        for loop in range(1, LOOPS + 1):
+            start = time.perf_counter()
+            try:
+                run = session.get(Run, run_id)
+                [action] = open_actions(session, run)
+                clock.advance(days=30)
+                complete_action(session, action.id, actor, "done", "paid", None, clock.now())
+                session.commit()
+            except Exception as error:  # the baseline dies here: report where and why
+                session.rollback()
+                died = f"loop {loop}: {type(error).__name__}"
+                break
+            run = session.get(Run, run_id)
+            if run.status != "running":
+                died = f"loop {loop}: run {run.status} ({(run.error or '')[:60]})"
+                break
+            times.append(time.perf_counter() - start)
+        runs_module.Engine = Engine
+        state = len(json.dumps(session.get(Run, run_id).state or {}))
+    return {"times": times, "died": died, "state_bytes": state}
+
+
+def _naive_engine(spec: dict):
+    """The baseline: SpiffWorkflow's whole state, never pruned, with its spec, saved at every step."""
+    from runtime.engine import Engine
+
+    class NaiveEngine(Engine):
+        @classmethod
+        def start(cls, specs, context, prune=True):
+            return super().start(specs, context, prune=False)
+
+        @classmethod
+        def restore(cls, specs, state, context, prune=True):
+            state = {k: v for k, v in state.items() if k != "spec"}
+            return super().restore(specs, state, context, prune=False)
+
+        def dump(self):
+            return {**super().dump(), "spec": spec}
+
+    return NaiveEngine
+
+
+def _median_ms(times: list[float], first: int, last: int) -> float | None:
+    window = times[first - 1 : last]
+    return statistics.median(window) * 1000 if len(window) >= (last - first) // 2 else None
+
+
+def _report(label: str, result: dict) -> None:
+    early = _median_ms(result["times"], 10, 100)
+    late = _median_ms(result["times"], LOOPS - 100, LOOPS)
+    shown = [f"  {label:<7} loops {len(result['times']):>5}"]
+    shown.append(f"median 10-100: {early:.2f} ms" if early else "median 10-100: n/a")
+    shown.append(f"median {LOOPS - 100}-{LOOPS}: {late:.2f} ms" if late else f"median {LOOPS - 100}-{LOOPS}: n/a")
+    shown.append(f"ratio {late / early:.2f}" if early and late else "ratio n/a")
+    shown.append(f"state {result['state_bytes'] / 1024:.1f} KB")
+    if result["died"]:
+        shown.append(f"stopped at {result['died']}")
+    print("  ".join(shown))
+
+
+def main() -> None:
+    from tests.conftest import postgres_answers
+
+    backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as folder:
+            url, drop = (f"sqlite:///{folder}/bench.db", None) if backend == "sqlite" else _fresh_pg_database()
+            try:
+                app, clock = _setup(url)
+                print(f"{backend}: {LOOPS} loops of a user task with a boundary timer and message, gateway back")
+                _report("pruned", _loop(app, clock, naive=False))
+                _report("naive", _loop(app, clock, naive=True))
+                with app.app_context():
+                    from web.extensions import db
+
+                    db.engine.dispose()
+            finally:
+                if drop:
+                    drop()
+
+
+def _fresh_pg_database() -> str:
+    import uuid
+
+    import sqlalchemy
+    from sqlalchemy import text
+
+    name = f"sequences_bench_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
+
+

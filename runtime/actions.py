@@ -1,0 +1,159 @@
+"""Actions: who must act (read from the run's current role holders), listing and completion."""
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, select, update
+from sqlalchemy.orm import Session
+
+from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+
+from . import journal
+from .actors import Actor
+from .journal import Kind
+from .models import Action, ActionStatus, ActionType, Participant, Run, RunRole, RunStatus
+from .runs import get_run, guarded
+from .stepper import Settled, remember
+
+ENDING_STATUSES = {
+    ActionType.TASK: {ActionStatus.DONE},
+    ActionType.REMINDER: {ActionStatus.DONE},
+    ActionType.VALIDATION: {ActionStatus.VALIDATED},
+    # `failed`: set by the system when a send fails and the diagram draws a failure path
+    # (runtime.communications.completion).
+    ActionType.COMMUNICATION: {ActionStatus.DONE, ActionStatus.FAILED},
+}
+ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}
+
+
+def allowed_statuses(action: Action) -> list[str]:
+    return sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE}) | ANY_TYPE)
+
+
+def held_by_user(user_id: int):
+    """Actions whose role is held, in their run, by a participant linked to this user."""
+    return exists().where(
+        RunRole.run_id == Action.run_id,
+        RunRole.role == Action.role,
+        RunRole.participant_id == Participant.id,
+        Participant.user_id == user_id,
+    )
+
+
+def list_actions(
+    session: Session,
+    actor: Actor,
+    *,
+    dossier_id: int | None = None,
+    run_id: int | None = None,
+    status: str | None = None,
+    mine: bool = False,
+    unassigned: bool = False,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[Action]:
+    query: Select = select(Action)
+    if dossier_id is not None:
+        query = query.where(Action.dossier_id == dossier_id)
+    if run_id is not None:
+        query = query.where(Action.run_id == run_id)
+    if status:
+        query = query.where(Action.status == status)
+    if mine or actor.is_partner:
+        query = query.where(held_by_user(actor.user_id))
+    if unassigned:
+        query = query.where(~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role))
+    query = query.order_by(Action.due_at.is_(None), Action.due_at, Action.id).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def get_action(session: Session, action_id: int, actor: Actor | None = None) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound(f"Aucune action {action_id}.")
+    if actor is not None and actor.is_partner:
+        visible = session.scalar(
+            select(Action.id).where(and_(Action.id == action_id, held_by_user(actor.user_id)))
+        )
+        if visible is None:
+            raise NotFound(f"Aucune action {action_id}.")
+    return action
+
+
+def assignees(run: Run, role: str) -> list[Participant]:
+    return [h.participant for h in run.holders if h.role == role]
+
+
+def complete_action(
+    session: Session,
+    action_id: int,
+    actor: Actor,
+    status: str,
+    outcome: str | None,
+    comment: str | None,
+    now: datetime,
+) -> tuple[Action, Settled | None]:
+    """Ends an open action with a status (and an optional outcome); the run moves on."""
+    found = get_action(session, action_id, actor)
+    run = get_run(session, found.run_id, lock=True)
+    action = session.get(Action, action_id, populate_existing=True)
+    _check(action, status, outcome, comment)
+    # The status guard makes a second completion of the same action lose, whatever the interleaving.
+    done = session.execute(
+        update(Action)
+        .where(Action.id == action.id, Action.status == ActionStatus.OPEN)
+        .values(
+            status=status,
+            outcome=outcome,
+            comment=comment,
+            completed_at=now,
+            completed_by=actor.label,
+            completed_by_user_id=actor.user_id,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if done.rowcount != 1:
+        raise Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
+    journal.record(
+        session,
+        action.dossier_id,
+        actor.label,
+        Kind.ACTION_COMPLETED,
+        now,
+        run_id=run.id,
+        action_id=action.id,
+        element_id=action.element_id,
+        name=action.name,
+        status=status,
+        outcome=outcome,
+        comment=comment,
+    )
+    if action.adhoc or run.status != RunStatus.RUNNING:
+        return action, None
+    remember(run, action)
+    data = {"status": status, "outcome": outcome, "actions": run.results}
+    settled = guarded(session, run, actor, now, {"op": "complete", "task_id": action.task_id, "data": data})
+    return action, settled
+
+
+def _check(action: Action, status: str, outcome: str | None, comment: str | None) -> None:
+    if action.status != ActionStatus.OPEN:
+        raise Conflict(
+            f"L'action {action.id} n'est plus ouverte ({action.status}).", action_status=action.status
+        )
+    if not isinstance(status, str) or status not in allowed_statuses(action):
+        raise RuleBroken(
+            f"Statut {status!r} impossible pour une action « {action.type} » : "
+            f"choisissez parmi {', '.join(allowed_statuses(action))}.",
+            code="invalid_status",
+            allowed=allowed_statuses(action),
+        )
+    if outcome is not None:
+        if not isinstance(outcome, str) or outcome not in (action.outcomes or []):
+            raise RuleBroken(
+                f"Résultat {outcome!r} inconnu pour cette action : choisissez parmi "
+                f"{', '.join(action.outcomes or []) or '(aucun résultat prévu)'}.",
+                code="invalid_outcome",
+                allowed=action.outcomes or [],
+            )
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 10_000):
+        raise Malformed("Le commentaire doit être un texte de 10 000 caractères au plus.")

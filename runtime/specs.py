@@ -1,0 +1,66 @@
+"""What a run executes: its pinned version, the pinned versions of the sequences it calls, their models.
+
+Engine specs never change once published, so they are loaded once per process and cached by version id."""
+
+from sqlalchemy.orm import Session
+
+from bpmn.dialect import SequenceModel
+from bpmn.errors import RuleBroken
+from bpmn.spec import load_spec
+from designer.models import SequenceVersion
+from designer.services import latest_version
+
+from .engine import SpecBundle
+from .models import Run
+
+# Versions are immutable, so what is derived from them is derived once per process.
+_MODELS: dict[tuple[int, str], SequenceModel] = {}
+_SPECS: dict[str, object] = {}
+
+
+def pin_called_versions(session: Session, version: SequenceVersion) -> dict[str, int]:
+    """The latest published version of every sequence the version calls, transitively."""
+    pinned: dict[str, int] = {}
+    pending = list(SequenceModel.from_dict(version.model).called)
+    while pending:
+        key = pending.pop()
+        if key in pinned:
+            continue
+        try:
+            called = latest_version(session, key)
+        except Exception as error:
+            raise RuleBroken(
+                f"La sous-séquence « {key} » n'est pas publiée.", code="called_sequence_unknown"
+            ) from error
+        pinned[key] = called.id
+        pending.extend(SequenceModel.from_dict(called.model).called)
+    return pinned
+
+
+def model_of(version: SequenceVersion) -> SequenceModel:
+    # Keyed by checksum as well: ids are reused when a test database is emptied.
+    key = (version.id, version.checksum)
+    model = _MODELS.get(key)
+    if model is None:
+        model = _MODELS[key] = SequenceModel.from_dict(version.model)
+    return model
+
+
+def spec_of(version: SequenceVersion):
+    spec = _SPECS.get(version.checksum)
+    if spec is None:
+        spec = _SPECS[version.checksum] = load_spec(version.spec)
+    return spec
+
+
+def models_of_run(session: Session, run: Run) -> dict[str, SequenceModel]:
+    """The dialect model of each process a run may be in, by process key."""
+    models = {run.version.key: model_of(run.version)}
+    for key, version_id in (run.called_versions or {}).items():
+        models[key] = model_of(session.get(SequenceVersion, version_id))
+    return models
+
+
+def bundle_of_run(session: Session, run: Run) -> SpecBundle:
+    called = {key: session.get(SequenceVersion, vid) for key, vid in (run.called_versions or {}).items()}
+    return SpecBundle(top=spec_of(run.version), called={key: spec_of(v) for key, v in called.items()})

@@ -1,0 +1,247 @@
+"""After every engine operation, the tables follow the engine: actions, timers, the step and the run's end."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bpmn.dialect import SequenceModel
+from bpmn.durations import add_duration, parse_cycle, parse_duration
+from bpmn.expressions import evaluate
+
+from . import journal
+from .actors import Actor
+from .communications.outbox import queue_for_action
+from .engine import Engine
+from .journal import Kind
+from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer
+
+CHECKPOINTS_KEPT = 50
+
+
+@dataclass
+class Settled:
+    created: list[Action] = field(default_factory=list)
+    cancelled: list[Action] = field(default_factory=list)
+    completed: bool = False
+    end_events: list[str] = field(default_factory=list)
+
+
+def engine_context(run: Run, now: datetime) -> dict:
+    return {"dossier": dict(run.dossier.data or {}), "now": now}
+
+
+def remember(run: Run, action: Action) -> None:
+    """Keeps what conditions see as `actions["<element id>"]`: the last ended action of each element."""
+    if action.adhoc:
+        return
+    completed_at = action.completed_at.isoformat() if action.completed_at else None
+    entry = {"status": action.status, "outcome": action.outcome, "completed_at": completed_at}
+    run.results = {**(run.results or {}), action.element_id: entry}
+
+
+def open_actions(session: Session, run: Run) -> list[Action]:
+    query = (
+        select(Action).where(Action.run_id == run.id, Action.status == ActionStatus.OPEN).order_by(Action.id)
+    )
+    return list(session.scalars(query))
+
+
+def settle(
+    session: Session,
+    run: Run,
+    engine: Engine,
+    models: dict[str, SequenceModel],
+    actor: Actor,
+    now: datetime,
+    cause: str | None = None,
+) -> Settled:
+    settled = Settled()
+    live = {t.task_id: t for t in engine.open_tasks()}
+    current = open_actions(session, run)
+    known = {a.task_id for a in current if a.task_id}
+    for action in current:
+        if action.task_id and action.task_id not in live:
+            _cancel(session, run, action, actor, now, cause or "la séquence a pris un autre chemin")
+            settled.cancelled.append(action)
+    for task_id, task in live.items():
+        if task_id not in known:
+            settled.created.append(_create_action(session, run, task, models, actor, now))
+    _sync_timers(session, run, engine, models, actor, now)
+    changed = bool(settled.created or settled.cancelled)
+    run.state = engine.dump()
+    run.active_elements = engine.active_elements()
+    run.waiting_messages = sorted(engine.waiting_messages())
+    if changed:
+        run.step += 1
+        _checkpoint(session, run, engine, now)
+    if engine.is_completed():
+        settled.completed = True
+        settled.end_events = engine.end_events_reached()
+        run.active_elements, run.waiting_messages = [], []
+        for action in open_actions(session, run):
+            if action not in settled.cancelled:
+                _cancel(session, run, action, actor, now, "la séquence est terminée")
+                settled.cancelled.append(action)
+    return settled
+
+
+def cancel_all(session: Session, run: Run, actor: Actor, now: datetime, cause: str) -> list[Action]:
+    """Cancels the run's open actions and pending timers (the run ends)."""
+    cancelled = []
+    for action in open_actions(session, run):
+        _cancel(session, run, action, actor, now, cause)
+        cancelled.append(action)
+    for timer in pending_timers(session, run):
+        timer.cancelled_at = now
+    return cancelled
+
+
+def pending_timers(session: Session, run: Run) -> list[Timer]:
+    query = select(Timer).where(
+        Timer.run_id == run.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
+def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
+    action.status = ActionStatus.CANCELLED
+    action.completed_at = now
+    action.completed_by = actor.label
+    action.cause = cause
+    remember(run, action)
+    journal.record(
+        session,
+        run.dossier_id,
+        actor.label,
+        Kind.ACTION_CANCELLED,
+        now,
+        run_id=run.id,
+        action_id=action.id,
+        element_id=action.element_id,
+        name=action.name,
+        cause=cause,
+    )
+
+
+def _create_action(
+    session: Session, run: Run, task, models: dict[str, SequenceModel], actor: Actor, now: datetime
+) -> Action:
+    element = models[task.process_key].elements.get(task.element_id)
+    kind = element.action if element and element.action else ActionType.TASK
+    due = element.due if element else None
+    action = Action(
+        run=run,
+        run_id=run.id,
+        dossier_id=run.dossier_id,
+        element_id=task.element_id,
+        task_id=task.task_id,
+        name=(element.name if element and element.name else task.name or task.element_id),
+        type=kind,
+        role=(element.role if element and element.role else ""),
+        outcomes=list(element.outcomes if element else []),
+        status=ActionStatus.OPEN,
+        created_at=now,
+        due_at=add_duration(now, parse_duration(due), element.calendar or "calendar") if due else None,
+    )
+    session.add(action)
+    session.flush()
+    journal.record(
+        session,
+        run.dossier_id,
+        actor.label,
+        Kind.ACTION_CREATED,
+        now,
+        run_id=run.id,
+        action_id=action.id,
+        element_id=action.element_id,
+        name=action.name,
+        type=action.type,
+        role=action.role,
+        due_at=action.due_at.isoformat() if action.due_at else None,
+    )
+    if action.type == ActionType.COMMUNICATION:
+        queue_for_action(session, run, action, element, now, actor)
+    return action
+
+
+def _sync_timers(
+    session: Session, run: Run, engine: Engine, models: dict[str, SequenceModel], actor: Actor, now: datetime
+) -> None:
+    waiting = {t.task_id: t for t in engine.waiting_timers()}
+    pending = {t.task_id: t for t in pending_timers(session, run)}
+    for task_id, timer in pending.items():
+        if task_id not in waiting:
+            timer.cancelled_at = now
+    for task_id, waiting_timer in waiting.items():
+        if task_id in pending:
+            continue
+        element = models[waiting_timer.process_key].elements.get(waiting_timer.element_id)
+        due_at = timer_due(
+            waiting_timer.kind,
+            waiting_timer.value,
+            (element.timer or {}).get("calendar", "calendar") if element else "calendar",
+            run,
+            now,
+        )
+        session.add(
+            Timer(
+                run_id=run.id,
+                element_id=waiting_timer.element_id,
+                task_id=task_id,
+                due_at=due_at,
+                created_at=now,
+            )
+        )
+        journal.record(
+            session,
+            run.dossier_id,
+            actor.label,
+            Kind.TIMER_SCHEDULED,
+            now,
+            run_id=run.id,
+            element_id=waiting_timer.element_id,
+            due_at=due_at.isoformat(),
+        )
+
+
+def timer_due(kind: str, value: str, calendar: str, run: Run, now: datetime) -> datetime:
+    if kind == "duration":
+        return add_duration(now, parse_duration(value), calendar)
+    if kind == "cycle":
+        _count, every = parse_cycle(value)
+        return add_duration(now, every, calendar)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = evaluate(
+            value,
+            {
+                "dossier": dict(run.dossier.data or {}),
+                "status": None,
+                "outcome": None,
+                "actions": {},
+                "event": None,
+            },
+            now,
+        )
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(9, 0), tzinfo=now.tzinfo)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=now.tzinfo)
+    return moment
+
+
+def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
+    session.add(
+        Checkpoint(
+            run_id=run.id, step=run.step, elements=engine.active_elements(), state=run.state, created_at=now
+        )
+    )
+    # Only recent steps can be gone back to; older ones live on in the history.
+    session.execute(
+        delete(Checkpoint).where(Checkpoint.run_id == run.id, Checkpoint.step <= run.step - CHECKPOINTS_KEPT)
+    )

@@ -1,0 +1,137 @@
+"""Drafts, validation and publication through the API; attacks are refused and leave nothing behind."""
+
+import hashlib
+
+import pytest
+from sqlalchemy import func, select
+
+from designer.models import Sequence, SequenceVersion
+from tests.factories import bpmn
+
+XML = {"Content-Type": "application/xml"}
+
+
+def post_xml(client, account, path, data):
+    return client.post(f"/api/v1{path}", data=data, headers={**account.headers, **XML})
+
+
+def counts(session):
+    return (session.scalar(select(func.count(Sequence.id))), session.scalar(select(func.count(SequenceVersion.id))))
+
+
+def test_draft_publish_and_immutable_versions(client, users, session):
+    analyst = users["analyst"]
+    data = bpmn("runtime/rt_sub.bpmn")
+    saved = post_xml(client, analyst, "/sequences", data)
+    assert saved.status_code == 201
+    assert saved.json == {"key": "rt_sub", "name": saved.json["name"], "draft": True, "issues": []}
+    assert post_xml(client, analyst, "/sequences", data).status_code == 200  # replaces the draft
+    published = client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers)
+    assert published.status_code == 201
+    assert published.json == {"key": "rt_sub", "version": 1, "checksum": hashlib.sha256(data).hexdigest()}
+    # Publishing an unchanged draft is not a new version.
+    again = client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers)
+    assert again.status_code == 200 and again.json["version"] == 1
+    changed = data.replace(b'name="Suivi (test)"', b'name="Suivi modifi\xc3\xa9"', 1)
+    assert changed != data
+    post_xml(client, analyst, "/sequences", changed)
+    assert client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers).json["version"] == 2
+    v1 = client.get("/api/v1/sequences/rt_sub/versions/1", headers=users["manager"].headers)
+    assert v1.status_code == 200 and v1.data == data  # byte for byte
+    assert v1.headers["X-Checksum-SHA256"] == hashlib.sha256(data).hexdigest()
+    assert client.get("/api/v1/sequences/rt_sub/versions/2", headers=analyst.headers).data == changed
+    listed = client.get("/api/v1/sequences", headers=users["manager"].headers).json
+    assert [(s["key"], s["latest_version"], [v["version"] for v in s["versions"]]) for s in listed] == [
+        ("rt_sub", 2, [1, 2])
+    ]
+    assert client.get("/api/v1/sequences/rt_sub/versions/3", headers=analyst.headers).status_code == 404
+
+
+def test_an_invalid_draft_is_kept_but_not_published(client, users, session):
+    analyst = users["analyst"]
+    saved = post_xml(client, analyst, "/sequences", bpmn("invalid/branch_without_condition.bpmn"))
+    assert saved.status_code == 201
+    codes = {i["code"] for i in saved.json["issues"]}
+    assert "branch_without_condition" in codes
+    refused = client.post(f"/api/v1/sequences/{saved.json['key']}/publish", headers=analyst.headers)
+    assert refused.status_code == 422 and refused.json["error"] == "invalid_sequence"
+    assert {i["element_id"] for i in refused.json["issues"]} >= {"Flow_other"}
+    assert all(i["message"] for i in refused.json["issues"])
+    assert counts(session)[1] == 0
+
+
+def test_validate_reports_every_problem_without_storing(client, users, session):
+    answer = post_xml(client, users["analyst"], "/sequences/validate", bpmn("invalid/unsupported_element.bpmn"))
+    assert answer.status_code == 200
+    assert answer.json["valid"] is False
+    assert [i for i in answer.json["issues"] if i["code"] == "unsupported_element"][0]["element_id"] == "Task_1"
+    assert counts(session) == (0, 0)
+    ok = post_xml(client, users["analyst"], "/sequences/validate", bpmn("runtime/rt_sub.bpmn"))
+    assert ok.json == {"valid": True, "issues": []}
+
+
+def test_called_sequence_must_be_published_at_publication(client, users):
+    analyst = users["analyst"]
+    post_xml(client, analyst, "/sequences", bpmn("runtime/rt_plan.bpmn"))
+    refused = client.post("/api/v1/sequences/rt_plan/publish", headers=analyst.headers)
+    assert refused.status_code == 422
+    assert [(i["element_id"], i["code"]) for i in refused.json["issues"]] == [("Sub", "called_sequence_unknown")]
+    post_xml(client, analyst, "/sequences", bpmn("runtime/rt_sub.bpmn"))
+    assert client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers).status_code == 201
+    assert client.post("/api/v1/sequences/rt_plan/publish", headers=analyst.headers).status_code == 201
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+<bpmn:process id="p" name="&x;" isExecutable="true"/></bpmn:definitions>"""
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY e "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+<bpmn:process id="p" name="&e;" isExecutable="true"/></bpmn:definitions>"""
+
+
+def _with_condition(expression: bytes) -> bytes:
+    data = bpmn("runtime/rt_loop.bpmn")
+    assert b'outcome == "paid"' in data
+    return data.replace(b'outcome == "paid"', expression.replace(b'"', b"&quot;"), 1)
+
+
+ATTACKS = {
+    "xxe": (XXE, 400),
+    "billion_laughs": (LAUGHS, 400),
+    "oversized": (b"<x>" + b" " * (5 * 1024 * 1024 + 10) + b"</x>", 413),
+    "not_xml": (b"{not: xml}", 400),
+    "script_task": (bpmn("invalid/unsupported_element.bpmn"), 422),
+    "import": (_with_condition(b"__import__('os').system('touch /tmp/sequences-pwned')"), 422),
+    "dunder": (_with_condition(b"().__class__.__bases__[0].__subclasses__()"), 422),
+    "huge_power": (_with_condition(b"9 ** 9 ** 9 ** 9 > 1"), 422),
+    "huge_string": (_with_condition(b"'a' * 10 ** 12 == outcome"), 422),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_attacks_are_refused_and_nothing_is_stored(client, users, session, name):
+    data, status = ATTACKS[name]
+    analyst = users["analyst"]
+    saved = post_xml(client, analyst, "/sequences", data)
+    if status == 422:
+        # A hostile diagram may be kept as a draft to be fixed, never published nor executed.
+        assert saved.status_code in (200, 201)
+        codes = {i["code"] for i in saved.json["issues"]}
+        assert codes & {"invalid_condition", "unsupported_element"}, codes
+        published = client.post(f"/api/v1/sequences/{saved.json['key']}/publish", headers=analyst.headers)
+        assert published.status_code == 422
+        assert counts(session)[1] == 0
+    else:
+        assert saved.status_code == status
+        assert saved.json["error"] in ("malformed", "too_large")
+        assert counts(session) == (0, 0)
+    validated = post_xml(client, analyst, "/sequences/validate", data)
+    assert validated.status_code == (200 if status == 422 else status)
+
+
+def test_xml_only_with_an_xml_content_type(client, users):
+    answer = client.post("/api/v1/sequences", json={"x": 1}, headers=users["analyst"].headers)
+    assert answer.status_code == 415 and answer.json["error"] == "unsupported_media_type"

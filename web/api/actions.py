@@ -1,0 +1,69 @@
+"""Actions: the lists people work from, and completion."""
+
+from runtime import actions as service
+from runtime.models import Action
+from runtime.runs import get_run
+from runtime.stepper import open_actions
+
+from ..clock import now
+from ..extensions import db
+from ..permissions import Perm
+from . import allowed, api
+from .dossiers import current_actor
+from .schemas import ActionsQuery, CompleteIn
+from .views import action_dict, run_dict
+
+
+@api.get("/actions")
+@allowed(Perm.ACTIONS_OWN)
+@api.input(ActionsQuery, location="query", arg_name="query")
+def list_actions(query):
+    """Actions, filtered; partners only ever see the actions of the roles they hold."""
+    found = service.list_actions(
+        db.session,
+        current_actor(),
+        dossier_id=query["dossier_id"],
+        run_id=query["run_id"],
+        status=query["status"],
+        mine=query["mine"],
+        unassigned=query["unassigned"],
+        limit=max(1, min(query["limit"], 1000)),
+        offset=max(0, query["offset"]),
+    )
+    at = now()
+    return [action_dict(a, at) for a in found]
+
+
+@api.get("/actions/<int:action_id>")
+@allowed(Perm.ACTIONS_OWN)
+def get_action(action_id: int):
+    """One action."""
+    return action_dict(service.get_action(db.session, action_id, current_actor()), now())
+
+
+@api.post("/actions/<int:action_id>/complete")
+@allowed(Perm.ACTIONS_OWN)
+@api.input(CompleteIn, arg_name="body")
+def complete(action_id: int, body):
+    """End an open action with a status and an optional outcome; the run moves on (409 if no longer open)."""
+    actor = current_actor()
+    at = now()
+    action, settled = service.complete_action(
+        db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at
+    )
+    db.session.commit()
+    run = get_run(db.session, action.run_id)
+    created: list[Action] = settled.created if settled else []
+    if actor.is_partner:
+        visible = {a.id for a in service.list_actions(db.session, actor, run_id=run.id, status="open")}
+        created = [a for a in created if a.id in visible]
+        return {
+            "action": action_dict(action, at),
+            "next_actions": [action_dict(a, at) for a in created],
+            "run": {"id": run.id, "status": run.status},
+        }
+    return {
+        "action": action_dict(action, at),
+        "next_actions": [action_dict(a, at) for a in created],
+        "run": run_dict(run, open_actions(db.session, run), at),
+    }

@@ -1,0 +1,133 @@
+"""Dossiers, participants, business events, history."""
+
+from flask import g
+from sqlalchemy import select
+
+from bpmn.errors import NotFound, RuleBroken
+from designer.accounts import User, UserKind
+from runtime import dossiers as service
+from runtime.actors import Actor
+from runtime.events import post_event
+from runtime.journal import JournalEntry
+from runtime.models import Dossier
+
+from ..clock import now
+from ..extensions import db
+from ..permissions import Perm
+from . import allowed, api
+from .schemas import DossierIn, DossierPatch, EventIn, ParticipantIn, ParticipantRolesIn
+from .views import dossier_dict, participant_dict
+
+
+def current_actor() -> Actor:
+    return Actor(user_id=g.user.id, is_partner=g.user.is_partner)
+
+
+@api.post("/dossiers")
+@allowed(Perm.DOSSIERS_WRITE)
+@api.input(DossierIn, arg_name="body")
+def create_dossier(body):
+    """Create a dossier with free-form data."""
+    dossier = service.create_dossier(
+        db.session, current_actor(), body["reference"], body["title"], body["data"], now()
+    )
+    db.session.commit()
+    return dossier_dict(dossier), 201
+
+
+@api.get("/dossiers")
+@allowed(Perm.DOSSIERS_READ)
+def list_dossiers():
+    """Dossiers, newest first (first 200)."""
+    found = db.session.scalars(select(Dossier).order_by(Dossier.id.desc()).limit(200))
+    return [dossier_dict(d, full=False) for d in found]
+
+
+@api.get("/dossiers/<int:dossier_id>")
+@allowed(Perm.ACTIONS_OWN)
+def get_dossier(dossier_id: int):
+    """A dossier with its participants and runs (partners: only the dossiers where they hold a role)."""
+    actor = current_actor()
+    dossier = service.get_dossier(db.session, dossier_id, actor)
+    return dossier_dict(dossier, full=not actor.is_partner)
+
+
+@api.patch("/dossiers/<int:dossier_id>")
+@allowed(Perm.DOSSIERS_WRITE)
+@api.input(DossierPatch, arg_name="body")
+def update_dossier(dossier_id: int, body):
+    """Change the title or data fields (merged into the existing data)."""
+    dossier = service.get_dossier(db.session, dossier_id)
+    service.update_dossier(
+        db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
+    )
+    db.session.commit()
+    return dossier_dict(dossier)
+
+
+@api.post("/dossiers/<int:dossier_id>/participants")
+@allowed(Perm.DOSSIERS_WRITE)
+@api.input(ParticipantIn, arg_name="body")
+def add_participant(dossier_id: int, body):
+    """Add a participant (internal, partner or contact) with the roles it holds by default."""
+    dossier = service.get_dossier(db.session, dossier_id)
+    user_id = None
+    if body["user_email"]:
+        user = db.session.scalar(select(User).where(User.email == body["user_email"].strip().lower()))
+        if user is None:
+            raise NotFound(f"Aucun compte {body['user_email']}.")
+        expected = UserKind.PARTNER if body["kind"] == "partner" else UserKind.INTERNAL
+        if body["kind"] == "contact" or user.kind != expected:
+            raise RuleBroken(
+                f"Le compte {user.email} ne correspond pas à un intervenant « {body['kind']} ».",
+                code="account_kind_mismatch",
+            )
+        user_id = user.id
+    participant = service.add_participant(
+        db.session,
+        dossier,
+        current_actor(),
+        now(),
+        kind=body["kind"],
+        name=body["name"],
+        email=body["email"],
+        phone=body["phone"],
+        address=body["address"],
+        user_id=user_id,
+        roles=body["roles"],
+    )
+    db.session.commit()
+    return participant_dict(participant), 201
+
+
+@api.put("/dossiers/<int:dossier_id>/participants/<int:participant_id>/roles")
+@allowed(Perm.DOSSIERS_WRITE)
+@api.input(ParticipantRolesIn, arg_name="body")
+def set_participant_roles(dossier_id: int, participant_id: int, body):
+    """Replace the roles a participant holds by default on the dossier."""
+    dossier = service.get_dossier(db.session, dossier_id)
+    participant = service.get_participant(db.session, dossier, participant_id)
+    service.set_participant_roles(db.session, participant, current_actor(), body["roles"], now())
+    db.session.commit()
+    return participant_dict(participant)
+
+
+@api.post("/dossiers/<int:dossier_id>/events")
+@allowed(Perm.RUNS_PILOT)
+@api.input(EventIn, arg_name="body")
+def post_dossier_event(dossier_id: int, body):
+    """Post a business event; every run waiting for it moves on. Recorded even when nobody waits."""
+    delivered = post_event(db.session, dossier_id, current_actor(), body["name"], body["data"], now())
+    db.session.commit()
+    return {"delivered_to": delivered}, 202
+
+
+@api.get("/dossiers/<int:dossier_id>/history")
+@allowed(Perm.DOSSIERS_READ)
+def dossier_history(dossier_id: int):
+    """Everything that happened on the dossier, oldest first."""
+    service.get_dossier(db.session, dossier_id)
+    entries = db.session.scalars(
+        select(JournalEntry).where(JournalEntry.dossier_id == dossier_id).order_by(JournalEntry.id)
+    )
+    return [e.to_dict() for e in entries]

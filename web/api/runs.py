@@ -1,0 +1,124 @@
+"""Runs: launch, read, pilot (roles, interrupt, switch, adapt), retry."""
+
+from runtime import runs as service
+from runtime.stepper import open_actions
+
+from ..clock import now
+from ..extensions import db
+from ..permissions import Perm
+from . import allowed, api
+from .dossiers import current_actor
+from .schemas import AdhocIn, MoveBackIn, ReasonIn, RolesIn, RunIn, SwitchIn
+from .views import action_dict, run_dict
+
+
+def _run_answer(run, status: int = 200):
+    db.session.commit()
+    return run_dict(run, open_actions(db.session, run), now()), status
+
+
+@api.post("/dossiers/<int:dossier_id>/runs")
+@allowed(Perm.RUNS_PILOT)
+@api.input(RunIn, arg_name="body")
+def launch_run(dossier_id: int, body):
+    """Launch a published sequence on the dossier (422 unassigned_roles when a role has no holder)."""
+    run = service.launch_run(
+        db.session,
+        dossier_id,
+        current_actor(),
+        now(),
+        sequence=body["sequence"],
+        version=body["version"],
+        roles=body["roles"],
+        allow_unassigned=body["allow_unassigned"],
+    )
+    return _run_answer(run, 201)
+
+
+@api.get("/runs/<int:run_id>")
+@allowed(Perm.DOSSIERS_READ)
+def get_run(run_id: int):
+    """A run with its role holders, open actions and active elements."""
+    run = service.get_run(db.session, run_id)
+    return run_dict(run, open_actions(db.session, run), now())
+
+
+@api.put("/runs/<int:run_id>/roles/<role>")
+@allowed(Perm.RUNS_PILOT)
+@api.input(RolesIn, arg_name="body")
+def set_role(run_id: int, role: str, body):
+    """Change who holds a role in this run; open actions move at once."""
+    run = service.set_role_holders(db.session, run_id, current_actor(), role, body["participant_ids"], now())
+    return _run_answer(run)
+
+
+@api.post("/runs/<int:run_id>/interrupt")
+@allowed(Perm.RUNS_PILOT)
+@api.input(ReasonIn, arg_name="body")
+def interrupt(run_id: int, body):
+    """Interrupt the run with a reason; its open actions are cancelled."""
+    return _run_answer(service.interrupt_run(db.session, run_id, current_actor(), body["reason"], now()))
+
+
+@api.post("/runs/<int:run_id>/switch")
+@allowed(Perm.RUNS_PILOT)
+@api.input(SwitchIn, arg_name="body")
+def switch(run_id: int, body):
+    """End the run as switched and launch another sequence, role holders carried over."""
+    new = service.switch_run(
+        db.session,
+        run_id,
+        current_actor(),
+        now(),
+        sequence=body["sequence"],
+        reason=body["reason"],
+        roles=body["roles"],
+    )
+    return _run_answer(new, 201)
+
+
+@api.post("/runs/<int:run_id>/actions")
+@allowed(Perm.RUNS_PILOT)
+@api.input(AdhocIn, arg_name="body")
+def add_action(run_id: int, body):
+    """Add an ad hoc action to the run; it does not change the path."""
+    action = service.add_adhoc_action(
+        db.session,
+        run_id,
+        current_actor(),
+        now(),
+        name=body["name"],
+        role=body["role"],
+        due_at=body["due_at"],
+    )
+    db.session.commit()
+    return action_dict(action, now()), 201
+
+
+@api.get("/runs/<int:run_id>/steps")
+@allowed(Perm.DOSSIERS_READ)
+def steps(run_id: int):
+    """The recent steps the run can be moved back to."""
+    run = service.get_run(db.session, run_id)
+    return [
+        {"step": c.step, "elements": c.elements, "reached_at": c.created_at.isoformat()}
+        for c in service.checkpoints(db.session, run)
+    ]
+
+
+@api.post("/runs/<int:run_id>/back")
+@allowed(Perm.RUNS_PILOT)
+@api.input(MoveBackIn, arg_name="body")
+def move_back(run_id: int, body):
+    """Move the run back to an earlier step, with a reason; the steps in between stay in history."""
+    run = service.move_back(
+        db.session, run_id, current_actor(), now(), step=body["step"], reason=body["reason"]
+    )
+    return _run_answer(run)
+
+
+@api.post("/runs/<int:run_id>/retry")
+@allowed(Perm.ADMIN)
+def retry(run_id: int):
+    """Retry a failed run once the cause is fixed (admin)."""
+    return _run_answer(service.retry_run(db.session, run_id, current_actor(), now()))

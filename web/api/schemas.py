@@ -1,0 +1,86 @@
+"""Request bodies, declared once: they validate input (400 when malformed) and describe the API."""
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, String
+from apiflask.validators import Length, OneOf
+
+PARTICIPANT_KINDS = ["internal", "partner", "contact"]
+STATUSES = ["done", "validated", "cancelled", "skipped"]
+
+
+class DossierIn(Schema):
+    reference = String(required=True, validate=Length(1, 100))
+    title = String(load_default=None, validate=Length(0, 300))
+    data = Dict(load_default=dict)
+
+
+class DossierPatch(Schema):
+    title = String(validate=Length(1, 300))
+    data = Dict()
+
+
+class ParticipantIn(Schema):
+    kind = String(required=True, validate=OneOf(PARTICIPANT_KINDS))
+    name = String(required=True, validate=Length(1, 300))
+    email = String(load_default=None, validate=Length(0, 254))
+    phone = String(load_default=None, validate=Length(0, 50))
+    address = String(load_default=None, validate=Length(0, 2000))
+    user_email = String(load_default=None, validate=Length(0, 254))
+    roles = List(String(validate=Length(1, 100)), load_default=list)
+
+
+class ParticipantRolesIn(Schema):
+    roles = List(String(validate=Length(1, 100)), required=True)
+
+
+class RunIn(Schema):
+    sequence = String(required=True, validate=Length(1, 200))
+    version = Integer(load_default=None)
+    roles = Dict(keys=String(), values=List(Integer()), load_default=None)
+    allow_unassigned = Boolean(load_default=False)
+
+
+class RolesIn(Schema):
+    participant_ids = List(Integer(), required=True)
+
+
+class ReasonIn(Schema):
+    reason = String(required=True, validate=Length(1, 2000))
+
+
+class SwitchIn(Schema):
+    sequence = String(required=True, validate=Length(1, 200))
+    reason = String(required=True, validate=Length(1, 2000))
+    roles = Dict(keys=String(), values=List(Integer()), load_default=None)
+
+
+class AdhocIn(Schema):
+    name = String(required=True, validate=Length(1, 300))
+    role = String(required=True, validate=Length(1, 100))
+    due_at = DateTime(load_default=None)
+
+
+class MoveBackIn(Schema):
+    step = Integer(required=True)
+    reason = String(required=True, validate=Length(1, 2000))
+
+
+class CompleteIn(Schema):
+    status = String(required=True, validate=Length(1, 20))
+    outcome = String(load_default=None, validate=Length(0, 100))
+    comment = String(load_default=None, validate=Length(0, 10000))
+
+
+class EventIn(Schema):
+    name = String(required=True, validate=Length(1, 200))
+    data = Dict(load_default=None)
+
+
+class ActionsQuery(Schema):
+    dossier_id = Integer(load_default=None)
+    run_id = Integer(load_default=None)
+    status = String(load_default=None)
+    mine = Boolean(load_default=False)
+    unassigned = Boolean(load_default=False)
+    limit = Integer(load_default=200)
+    offset = Integer(load_default=0)

@@ -1,0 +1,220 @@
+"""The designer's pages: the sequence library, the modeler (bpmn-js), published versions, diffs, files.
+
+The diagram itself is drawn in the browser (web/static/src/modeler); these pages carry the XML and the
+labels, and everything else (lists, versions, comparisons, uploads) is rendered here."""
+
+import re
+from pathlib import Path
+
+import flask_babel
+from flask import Response, flash, redirect, request, url_for
+from flask import render_template as _render
+from flask_babel import Domain
+from flask_babel.speaklater import LazyString
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from bpmn.errors import DomainError, Malformed
+from designer import services
+from designer.diff import diff_xml
+
+from ..clock import now
+from ..extensions import db
+from ..permissions import Perm, allows
+from . import pages
+from .auth import page_allowed
+
+DIST = Path(__file__).resolve().parent.parent / "static" / "dist"
+KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# The designer's strings have their own catalog (web/translations/<lang>/LC_MESSAGES/designer.po), so that
+# areas of the app can be translated independently; anything it lacks comes from the app's catalog.
+CATALOG = Domain(translation_directories=[str(Path(__file__).resolve().parent.parent / "translations")],
+                 domain="designer")
+
+
+def _(text: str, **variables) -> str:
+    if CATALOG.get_translations().gettext(text) != text:
+        return CATALOG.gettext(text, **variables)
+    return flask_babel.gettext(text, **variables)
+
+
+def _l(text: str) -> LazyString:
+    return LazyString(_, text)
+
+
+def render_template(template: str, /, **context) -> str:
+    return _render(template, _=_, **context)
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Fichier BPMN (.bpmn, .xml)"), validators=[FileRequired()])
+
+
+@pages.after_request
+def remember_language(response: Response) -> Response:
+    # ?lang=en once keeps the page in English on the next ones.
+    chosen = request.args.get("lang")
+    if chosen in ("fr", "en"):
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def bundle_built() -> bool:
+    return (DIST / "modeler.js").is_file()
+
+
+@pages.route("/designer/")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_library():
+    sequences = services.list_sequences(db.session)
+    can_write = allows(current_user.account, Perm.SEQUENCES_WRITE)
+    return render_template("designer/library.html", sequences=sequences, can_write=can_write,
+                           form=UploadForm())
+
+
+@pages.route("/designer/new")
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_new():
+    key = slug(request.args.get("key") or "") or "nouvelle_sequence"
+    name = (request.args.get("name") or "").strip() or _("Nouvelle séquence")
+    return _modeler(mode="new", key=key, name=name, xml=None)
+
+
+@pages.route("/designer/sequences/<key>/edit")
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_edit(key: str):
+    sequence = services.get_sequence(db.session, key)
+    data = sequence.draft_xml if sequence.draft_xml is not None else (
+        sequence.latest.xml if sequence.latest else None)
+    return _modeler(mode="edit", key=key, name=sequence.name, xml=_text(data) if data else None)
+
+
+def _modeler(mode: str, key: str, name: str, xml: str | None):
+    return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
+                           labels=js_labels(), bundle_built=bundle_built())
+
+
+@pages.route("/designer/sequences/<key>/versions/<int:number>")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_version(key: str, number: int):
+    sequence = services.get_sequence(db.session, key)
+    version = services.get_version(db.session, key, number)
+    return render_template("designer/version.html", sequence=sequence, version=version,
+                           xml=_text(version.xml), bundle_built=bundle_built(),
+                           can_write=allows(current_user.account, Perm.SEQUENCES_WRITE))
+
+
+@pages.route("/designer/sequences/<key>/versions/<int:number>/download")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_download_version(key: str, number: int):
+    version = services.get_version(db.session, key, number)
+    return _attachment(version.xml, f"{key}-v{number}.bpmn")
+
+
+@pages.route("/designer/sequences/<key>/draft/download")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_download_draft(key: str):
+    sequence = services.get_sequence(db.session, key)
+    if sequence.draft_xml is None:
+        raise services.NotFound(_("La séquence « %(key)s » n'a pas de brouillon.", key=key))
+    return _attachment(sequence.draft_xml, f"{key}-brouillon.bpmn")
+
+
+def _attachment(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@pages.route("/designer/sequences/<key>/diff")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_diff(key: str):
+    """?from=1&to=2; `to` may be `draft`."""
+    sequence = services.get_sequence(db.session, key)
+    numbers = [v.number for v in sequence.versions]
+    choices = [str(n) for n in numbers] + (["draft"] if sequence.draft_xml is not None else [])
+    if not choices:
+        raise services.NotFound(_("La séquence « %(key)s » n'a ni version ni brouillon.", key=key))
+    default_from = str(numbers[-2]) if len(numbers) > 1 else choices[0]
+    default_to = "draft" if sequence.draft_xml is not None else choices[-1]
+    chosen_from = request.args.get("from") or default_from
+    chosen_to = request.args.get("to") or default_to
+    if chosen_from not in choices or chosen_to not in choices:
+        raise Malformed(_("Choisissez deux versions parmi : %(choices)s.", choices=", ".join(choices)))
+    result = diff_xml(_xml_of(sequence, chosen_from), _xml_of(sequence, chosen_to))
+    return render_template("designer/diff.html", sequence=sequence, diff=result, choices=choices,
+                           chosen_from=chosen_from, chosen_to=chosen_to)
+
+
+def _xml_of(sequence, which: str) -> bytes:
+    if which == "draft":
+        return sequence.draft_xml
+    return next(v.xml for v in sequence.versions if str(v.number) == which)
+
+
+@pages.route("/designer/upload", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        flash(_("Choisissez un fichier BPMN à importer."), "error")
+        return redirect(url_for("pages.designer_library"))
+    data = form.file.data.read()
+    try:
+        sequence, _created, report = services.save_draft(db.session, data, current_user.account.id, now())
+    except DomainError as error:
+        db.session.rollback()
+        flash(_("Le fichier « %(name)s » n'a pas été importé : %(why)s", name=form.file.data.filename,
+                why=error.message), "error")
+        return redirect(url_for("pages.designer_library"))
+    db.session.commit()
+    count = len(report.issues)
+    if count:
+        flash(_("Brouillon « %(key)s » enregistré avec %(n)d problème(s) à corriger.", key=sequence.key,
+                n=count), "error")
+    else:
+        flash(_("Brouillon « %(key)s » enregistré, prêt à publier.", key=sequence.key), "success")
+    return redirect(url_for("pages.designer_edit", key=sequence.key))
+
+
+def slug(text: str) -> str:
+    """A process id usable as a sequence key: letters, digits, _ . - and not starting with a digit."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", text.strip().lower()).strip("_")
+    if cleaned and not KEY.match(cleaned):
+        cleaned = f"s_{cleaned}"
+    return cleaned
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def js_labels() -> dict[str, str]:
+    """The sentences the modeler script shows, in the page's language."""
+    return {
+        "problems": _("{n} problème(s) à corriger"),
+        "noProblem": _("Aucun problème détecté."),
+        "wholeFile": _("Fichier entier"),
+        "unsaved": _("Des modifications ne sont pas enregistrées."),
+        "saving": _("Enregistrement…"),
+        "saved": _("Brouillon enregistré."),
+        "savedWithProblems": _("Brouillon enregistré, avec {n} problème(s) à corriger avant publication."),
+        "saveFailed": _("Échec de l'enregistrement, le diagramme reste affiché : {message}"),
+        "validationFailed": _("La vérification a échoué : {message}"),
+        "published": _("Version {version} publiée."),
+        "publishRefused": _("Publication refusée : {n} problème(s). {message}"),
+        "importWarnings": _("{n} avertissement(s) à l'ouverture :"),
+        "replaceConfirm": _("Remplacer le diagramme affiché (non enregistré) par ce fichier ?"),
+        "fileOpened": _("Fichier « {name} » ouvert : enregistrez-le pour en faire un brouillon."),
+        "newName": _("Nouvelle séquence"),
+        "laneName": _("Gestionnaire"),
+        "simulating": _("Simulation en cours…"),
+        "ended": _("Séquence terminée (fin : {ends})."),
+        "endedPlain": _("Séquence terminée."),
+        "status": _("Statut"),
+        "outcome": _("Résultat"),
+        "complete": _("Terminer l'action"),
+        "fire": _("Déclencher le délai"),
+        "send": _("Recevoir l'événement « {name} »"),
+        "undo": _("Annuler la dernière étape"),
+    }

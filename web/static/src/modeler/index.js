@@ -1,0 +1,250 @@
+// The designer page: draw (bpmn-js + "Séquence" panel), check (server validation + bpmnlint), save, publish,
+// open/download .bpmn files and simulate on the real engine. Never loses work: failures keep the diagram.
+import Modeler from 'bpmn-js/lib/Modeler';
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
+import lintModule from 'bpmn-js-bpmnlint';
+import lintConfig from 'seq-bpmnlint-config';
+
+import 'bpmn-js/dist/assets/diagram-js.css';
+import 'bpmn-js/dist/assets/bpmn-js.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
+import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
+import '../shared/diagram.css';
+import './designer.css';
+
+import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule } from '../seq-extension/index.js';
+import { explainImportError, explainSaveError } from '../shared/explain.js';
+import { api, postXml } from './api.js';
+import { blankDiagram } from './blank.js';
+import { translateModule } from './i18n.js';
+import { Problems } from './problems.js';
+import { Simulation } from './simulation.js';
+
+const VALIDATE_DELAY_MS = 600;
+const PALETTE_WIDTH = 120;
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+async function boot() {
+  const root = document.getElementById('designer');
+  const L = readJson('designer-labels');
+  const lang = document.documentElement.lang || 'fr';
+  const catalogue = { sequences: [] };
+  let key = root.dataset.key || '';
+  const statusBox = document.getElementById('designer-status');
+
+  const modeler = new Modeler({
+    container: '#canvas',
+    propertiesPanel: { parent: '#properties' },
+    linting: { bpmnlint: lintConfig, active: true },
+    moddleExtensions: { seq: seqDescriptor },
+    seqCatalogue: catalogue,
+    additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SeqPropertiesModule,
+      SeqPaletteModule, lintModule, translateModule(lang) ]
+  });
+  const problems = new Problems(modeler, document.getElementById('problem-list'),
+    document.getElementById('problems-summary'), L);
+
+  function say(message, kind = 'info') {
+    statusBox.textContent = message;
+    statusBox.className = `designer-status ${kind}`;
+  }
+
+  // Unsaved changes: every command counts; a save only clears what it actually sent.
+  let changes = 0;
+  let savedAt = 0;
+  const dirty = () => changes !== savedAt;
+  window.addEventListener('beforeunload', event => {
+    if (dirty()) {
+      event.preventDefault();
+      event.returnValue = L.unsaved;
+    }
+  });
+
+  async function currentXml() {
+    try {
+      const { xml } = await modeler.saveXML({ format: true });
+      return xml;
+    } catch (error) {
+      say(explainSaveError(error), 'error');
+      return null;
+    }
+  }
+
+  // Server validation, debounced; late answers for an older diagram are dropped.
+  let validateTimer = null;
+  let validationRound = 0;
+  async function validateNow() {
+    const round = ++validationRound;
+    const xml = await currentXml();
+    if (xml === null) return;
+    root.dataset.validating = '1';
+    validating += 1;
+    let answer;
+    try {
+      answer = await postXml('/api/v1/sequences/validate', xml);
+    } finally {
+      validating -= 1;
+    }
+    if (round !== validationRound) return;
+    delete root.dataset.validating;
+    if (answer.ok) {
+      problems.show(answer.body.issues);
+    } else {
+      problems.show((answer.body && answer.body.issues) || []);
+      say(L.validationFailed.replace('{message}', (answer.body && answer.body.message) || answer.status), 'error');
+    }
+    root.dataset.validated = String(round);
+  }
+  let validating = 0;
+  function scheduleValidation() {
+    clearTimeout(validateTimer);
+    validateTimer = setTimeout(() => {
+      validateTimer = null;
+      validateNow();
+    }, VALIDATE_DELAY_MS);
+  }
+  // For tests and scripts: true when no validation is waiting or running.
+  const idle = () => validateTimer === null && !validating;
+
+  modeler.on('commandStack.changed', () => {
+    changes += 1;
+    root.dataset.dirty = '1';
+    scheduleValidation();
+  });
+
+  async function load(xml, { fromFile = false } = {}) {
+    const previous = fromFile ? await currentXml() : null;
+    try {
+      const result = await modeler.importXML(xml);
+      const warnings = result.warnings || [];
+      if (warnings.length) {
+        say(L.importWarnings.replace('{n}', warnings.length) + ' ' + warnings.slice(0, 3).map(w => w.message).join(' ; '),
+          'warning');
+      }
+      showWholeDiagram();
+      return true;
+    } catch (error) {
+      say(explainImportError(error), 'error');
+      if (previous) {
+        // The file could not be drawn: the analyst's diagram comes back as it was.
+        await modeler.importXML(previous).catch(() => {});
+      }
+      return false;
+    }
+  }
+
+  // Fit the diagram, then keep its left edge clear of the palette.
+  function showWholeDiagram() {
+    const canvas = modeler.get('canvas');
+    canvas.zoom('fit-viewport', 'auto');
+    const box = canvas.viewbox();
+    const left = (box.inner.x - box.x) * box.scale;
+    if (box.inner.width && left < PALETTE_WIDTH) {
+      canvas.zoom(box.scale * 0.9, 'auto');
+      const after = canvas.viewbox();
+      canvas.scroll({ dx: PALETTE_WIDTH - (after.inner.x - after.x) * after.scale, dy: 0 });
+    }
+  }
+
+  async function save() {
+    const xml = await currentXml();
+    if (xml === null) return false;
+    const sent = changes;
+    say(L.saving);
+    const answer = await postXml('/api/v1/sequences', xml);
+    if (!answer.ok) {
+      say(L.saveFailed.replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
+      if (answer.body && answer.body.issues) problems.show(answer.body.issues);
+      return false;
+    }
+    savedAt = sent;
+    if (!dirty()) delete root.dataset.dirty;
+    if (answer.body.key !== key) {
+      key = answer.body.key;
+      root.dataset.key = key;
+      history.replaceState(null, '', root.dataset.editUrl.replace('__KEY__', encodeURIComponent(key)));
+    }
+    problems.show(answer.body.issues);
+    const count = answer.body.issues.length;
+    say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
+    return true;
+  }
+
+  async function publish() {
+    if (dirty() || root.dataset.mode === 'new' || !key) {
+      if (!(await save())) return;
+    }
+    root.dataset.mode = 'edit';
+    const answer = await api('POST', `/api/v1/sequences/${encodeURIComponent(key)}/publish`);
+    if (answer.ok) {
+      say(L.published.replace('{version}', answer.body.version), 'ok');
+      problems.show([]);
+      return;
+    }
+    const issues = (answer.body && answer.body.issues) || [];
+    problems.show(issues);
+    say(L.publishRefused.replace('{n}', issues.length)
+      .replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
+  }
+
+  async function download() {
+    const xml = await currentXml();
+    if (xml === null) return;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([ xml ], { type: 'application/xml' }));
+    link.download = `${key || 'sequence'}.bpmn`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  async function openFile(file) {
+    if (!file) return;
+    if (dirty() && !window.confirm(L.replaceConfirm)) return;
+    const text = await file.text();
+    if (await load(text, { fromFile: true })) {
+      changes += 1;
+      root.dataset.dirty = '1';
+      say(L.fileOpened.replace('{name}', file.name), 'ok');
+      await validateNow();
+    }
+  }
+
+  const simulation = new Simulation(modeler, document.getElementById('simulation'), currentXml, L);
+
+  document.getElementById('btn-save').addEventListener('click', save);
+  document.getElementById('btn-publish').addEventListener('click', publish);
+  document.getElementById('btn-download').addEventListener('click', download);
+  document.getElementById('btn-simulate').addEventListener('click', () => simulation.start());
+  document.getElementById('btn-simulate-stop').addEventListener('click', () => simulation.stop());
+  document.getElementById('file-open').addEventListener('change', event => openFile(event.target.files[0]));
+
+  const initial = readJson('diagram-xml') ||
+    blankDiagram(root.dataset.newKey || 'nouvelle_sequence', root.dataset.newName || L.newName, L.laneName);
+  const loaded = await load(initial);
+  api('GET', '/api/v1/sequences').then(answer => {
+    if (answer.ok) catalogue.sequences = answer.body;
+  });
+  if (loaded) await validateNow();
+  if (root.dataset.mode === 'new') {
+    changes += 1; // a new diagram is unsaved until the first save
+  }
+  root.dataset.ready = '1';
+  performance.mark('designer-interactive');
+  window.seqDesigner = { modeler, save, publish, validateNow, load, problems, simulation, dirty, idle };
+}
+
+boot().catch(error => {
+  const box = document.getElementById('designer-status');
+  if (box) {
+    box.textContent = String(error && error.message || error);
+    box.className = 'designer-status error';
+  }
+  throw error;
+});

@@ -1,0 +1,17 @@
+// The Séquences extension of bpmn-js: the seq: moddle descriptor, the "Séquence" properties group and a
+// palette limited to what the runtime supports.
+import SeqPropertiesProvider from './properties/SeqPropertiesProvider.js';
+import SeqPaletteProvider from './palette.js';
+import seqDescriptor from './seq.json';
+
+export { seqDescriptor };
+
+export const SeqPropertiesModule = {
+  __init__: [ 'seqPropertiesProvider' ],
+  seqPropertiesProvider: [ 'type', SeqPropertiesProvider ]
+};
+
+export const SeqPaletteModule = {
+  __init__: [ 'seqPaletteProvider' ],
+  seqPaletteProvider: [ 'type', SeqPaletteProvider ]
+};
