@@ -1,6 +1,7 @@
 """Drafts, validation and publication of sequences."""
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -62,33 +63,53 @@ def list_sequences(session: Session) -> list[Sequence]:
 
 def publish_version(session: Session, key: str, user_id: int | None, now: datetime) -> SequenceVersion:
     """Publishes the draft as the next immutable version; refuses an invalid draft with every issue."""
-    sequence = get_sequence(session, key)
-    if sequence.draft_xml is None:
-        raise Malformed(f"La séquence « {key} » n'a pas de brouillon à publier.")
-    data = sequence.draft_xml
-    report = check(session, data, for_publication=True)
-    if not report.valid:
+    return publish_versions(session, [key], user_id, now)[0]
+
+
+def publish_versions(
+    session: Session, keys: Iterable[str], user_id: int | None, now: datetime
+) -> list[SequenceVersion]:
+    """Publishes several drafts together, all or none. Sequences that switch into each other (S2 → S5 → S2)
+    can only be published so: each draft is checked as if the others of the batch were published."""
+    sequences = [get_sequence(session, key) for key in dict.fromkeys(keys)]
+    known = published_keys(session) | {sequence.key for sequence in sequences}
+    reports, by_sequence = [], {}
+    for sequence in sequences:
+        if sequence.draft_xml is None:
+            raise Malformed(f"La séquence « {sequence.key} » n'a pas de brouillon à publier.")
+        report = validate(sequence.draft_xml, known)
         sequence.draft_issues = [i.to_dict() for i in report.issues]
-        raise InvalidSequence(report.issues)
-    checksum = hashlib.sha256(data).hexdigest()
-    latest = sequence.latest
-    if latest is not None and latest.checksum == checksum:
-        return latest  # publishing the same file twice is not a new version
-    version = SequenceVersion(
-        sequence=sequence,
-        number=(latest.number + 1 if latest else 1),
-        name=sequence.name,
-        xml=data,
-        checksum=checksum,
-        model=report.model.to_dict(),
-        spec=build_spec(data),
-        published_at=now,
-        published_by=user_id,
-    )
-    session.add(version)
-    sequence.draft_issues = []
+        reports.append(report)
+        if report.issues:
+            by_sequence[sequence.key] = sequence.draft_issues
+    if by_sequence:
+        error = InvalidSequence([issue for report in reports for issue in report.issues])
+        error.details["by_sequence"] = by_sequence
+        raise error
+    versions = []
+    for sequence, report in zip(sequences, reports, strict=True):
+        data = sequence.draft_xml
+        checksum = hashlib.sha256(data).hexdigest()
+        latest = sequence.latest
+        if latest is not None and latest.checksum == checksum:
+            versions.append(latest)  # publishing the same file twice is not a new version
+            continue
+        version = SequenceVersion(
+            sequence=sequence,
+            number=(latest.number + 1 if latest else 1),
+            name=sequence.name,
+            xml=data,
+            checksum=checksum,
+            model=report.model.to_dict(),
+            spec=build_spec(data),
+            published_at=now,
+            published_by=user_id,
+        )
+        session.add(version)
+        sequence.draft_issues = []
+        versions.append(version)
     session.flush()
-    return version
+    return versions
 
 
 def get_version(session: Session, key: str, number: int) -> SequenceVersion:

@@ -1,9 +1,14 @@
-"""The dossier history: append-only, one entry per state change, written in the change's transaction."""
+"""The dossier history: append-only, one entry per state change, written in the change's transaction.
 
-from datetime import datetime
+Each entry carries a hash chained to the previous entry of its dossier, so that an entry changed or removed
+afterwards shows as a break (`sequences check`)."""
+
+import hashlib
+import json
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from designer.db import Base
@@ -46,6 +51,23 @@ class JournalEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def digest(self) -> str:
+        """The entry's hash, from its content and the previous entry's hash."""
+        content = {
+            "prev": self.prev_hash,
+            "dossier_id": self.dossier_id,
+            "run_id": self.run_id,
+            "action_id": self.action_id,
+            "at": self.at.astimezone(UTC).isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "data": self.data,
+        }
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def to_dict(self) -> dict:
         return {
@@ -70,6 +92,8 @@ def record(
     action_id: int | None = None,
     **data,
 ) -> JournalEntry:
+    # Round-tripped through JSON now, so the hash is computed on what the database will give back.
+    data = json.loads(json.dumps(data, default=str))
     entry = JournalEntry(
         dossier_id=dossier_id,
         run_id=run_id,
@@ -79,5 +103,31 @@ def record(
         kind=what.value,
         data=data,
     )
+    entry.prev_hash = _head(session, dossier_id)
+    entry.hash = entry.digest()
+    session.info.setdefault(_HEADS, {})[dossier_id] = entry.hash
     session.add(entry)
     return entry
+
+
+_HEADS = "journal_heads"
+
+
+def _head(session: Session, dossier_id: int) -> str | None:
+    """The hash of the dossier's last entry. The dossier row is locked for the rest of the transaction so
+    that two writers cannot both chain onto the same entry (SQLite already has a single writer)."""
+    heads = session.info.setdefault(_HEADS, {})
+    if dossier_id not in heads:
+        from .models import Dossier
+
+        session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+        last = select(JournalEntry.hash).where(JournalEntry.dossier_id == dossier_id)
+        heads[dossier_id] = session.scalar(last.order_by(JournalEntry.id.desc()).limit(1))
+    return heads[dossier_id]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_heads(session: Session, *_args) -> None:
+    # Heads are valid only while the transaction holds the dossier's lock.
+    session.info.pop(_HEADS, None)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from designer.db import Base
@@ -57,6 +57,7 @@ class Dossier(Base):
 
 class Participant(Base):
     __tablename__ = "participants"
+    __table_args__ = (Index("ix_participants_user_id_id", "user_id", "id"),)  # a user's participations
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
@@ -133,7 +134,10 @@ class RunRole(Base):
     """Who holds each role in one run; changing a row moves the run's open actions at once."""
 
     __tablename__ = "run_roles"
-    __table_args__ = (UniqueConstraint("run_id", "role", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "role", "participant_id"),
+        Index("ix_run_roles_participant_run_role", "participant_id", "run_id", "role"),  # what a user holds
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -149,6 +153,16 @@ class Action(Base):
     __table_args__ = (
         Index("ix_actions_status_due", "status", "due_at"),
         Index("ix_actions_run_status", "run_id", "status"),
+        # Inboxes (runtime/workspace.py): open actions of given (run, role) pairs, read from the index alone.
+        Index(
+            "ix_actions_open_run_role",
+            "run_id",
+            "role",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

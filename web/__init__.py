@@ -48,13 +48,14 @@ def create_app(config: dict | None = None) -> APIFlask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import errors
+    from . import cli, errors
     from .api import api
     from .clock import init_clock
     from .pages import pages
 
     init_clock(app)
     errors.init_app(app)
+    cli.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.context_processor(lambda: {"lang": str(get_locale() or "fr")})

@@ -52,59 +52,44 @@ def create_token(email):
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--publish", is_flag=True, help="Publish each file that is valid.")
+@click.option("--publish", is_flag=True, help="Publish the files together (all or none).")
 def import_files(files, publish):
     """Store BPMN files as drafts (and publish them); print the problems per element."""
-    failed = 0
-    # Several files may call each other: publish in dependency order by retrying until nothing moves.
-    pending = list(files)
-    while pending:
-        progressed, still = False, []
-        for path in pending:
-            ok, retry = _import_one(path, publish, last_round=False)
-            if retry:
-                still.append(path)
-            else:
-                progressed = True
-                failed += not ok
-        if not progressed:
-            for path in still:
-                ok, _ = _import_one(path, publish, last_round=True)
-                failed += not ok
-            break
-        pending = still
+    saved: dict[str, Path] = {}
+    failed = False
+    for path in files:
+        try:
+            sequence, _, report = services.save_draft(db.session, path.read_bytes(), None, now())
+        except DomainError as error:
+            _print_problems(path, error.message, error.details.get("issues", []))
+            failed = True
+            continue
+        saved[sequence.key] = path
+        if not publish:
+            click.echo(f"{path}: brouillon « {sequence.key} » enregistré ({len(report.issues)} problème(s)).")
+            for issue in report.issues:
+                click.echo(f"  - {issue.element_id or '(fichier)'} [{issue.code}] {issue.message}")
+    if publish and saved and not failed:
+        # Together, so that sequences which switch into each other can be published at all.
+        try:
+            versions = services.publish_versions(db.session, list(saved), None, now())
+        except DomainError as error:
+            for key, issues in error.details.get("by_sequence", {}).items():
+                _print_problems(saved[key], error.message, issues)
+            failed = True
+        else:
+            for version in versions:
+                click.echo(f"{saved[version.key]}: « {version.key} » publiée en version {version.number}.")
     if failed:
-        sys.exit(1)
-
-
-def _import_one(path: Path, publish: bool, last_round: bool) -> tuple[bool, bool]:
-    """Returns (ok, retry later)."""
-    try:
-        sequence, _, report = services.save_draft(db.session, path.read_bytes(), None, now())
-        if publish:
-            version = services.publish_version(db.session, sequence.key, None, now())
-    except DomainError as error:
         db.session.rollback()
-        issues = error.details.get("issues", [])
-        unknown_only = issues and all(
-            i["code"] in ("called_sequence_unknown", "next_sequence_unknown") for i in issues
-        )
-        if unknown_only and not last_round:
-            return False, True
-        click.echo(f"{path}: {error.message}", err=True)
-        for issue in issues:
-            click.echo(
-                f"  - {issue['element_id'] or '(fichier)'} [{issue['code']}] {issue['message']}", err=True
-            )
-        return False, False
+        sys.exit(1)
     db.session.commit()
-    if publish:
-        click.echo(f"{path}: « {sequence.key} » publiée en version {version.number}.")
-    else:
-        click.echo(f"{path}: brouillon « {sequence.key} » enregistré ({len(report.issues)} problème(s)).")
-        for issue in report.issues:
-            click.echo(f"  - {issue.element_id or '(fichier)'} [{issue.code}] {issue.message}")
-    return True, False
+
+
+def _print_problems(path: Path, message: str, issues: list[dict]) -> None:
+    click.echo(f"{path}: {message}", err=True)
+    for issue in issues:
+        click.echo(f"  - {issue['element_id'] or '(fichier)'} [{issue['code']}] {issue['message']}", err=True)
 
 
 @click.command("serve")
@@ -122,16 +107,29 @@ def serve(host, port):
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-def main() -> None:
-    cli = FlaskGroup(create_app=create_app, help="Séquences: BPMN sequences run dossier by dossier.")
-    cli.add_command(user_cli)
-    cli.add_command(token_cli)
-    cli.add_command(import_files)
-    cli.add_command(serve)
+@click.command("check")
+@click.option("--quick", is_flag=True, help="Skip loading every running run in the engine.")
+def check(quick):
+    """Verify each dossier's history chain and that the history agrees with runs and actions."""
+    from runtime.check import check_all
+
+    problems = check_all(db.session, deep=not quick)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problème(s) trouvé(s).", err=True)
+        sys.exit(1)
+    click.echo("Historique intègre et cohérent avec les déroulements.")
+
+
+def init_app(app) -> None:
+    from .demo import demo_command
     from .worker import worker_command
 
-    cli.add_command(worker_command)
-    from .demo import demo_command
+    for command in (user_cli, token_cli, import_files, serve, check, worker_command, demo_command):
+        app.cli.add_command(command)
 
-    cli.add_command(demo_command)
+
+def main() -> None:
+    cli = FlaskGroup(create_app=create_app, help="Séquences: BPMN sequences run dossier by dossier.")
     cli.main(prog_name="sequences")

@@ -64,3 +64,52 @@ def test_two_actions_of_one_run_at_once_both_applied(app, users, parallel_run, a
     assert codes == [200, 200]
     # The join saw both: the next step is open, and nothing was lost.
     assert [x["element_id"] for x in pilot.open_actions(run["id"])] == ["C"]
+
+
+def _complete_in_process(url: str, token: str, action_id: int, start, results) -> None:
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url, "EMBEDDED_WORKER": False, "TESTING": True})
+    client = app.test_client()
+    start.wait(60)
+    answer = client.post(
+        f"/api/v1/actions/{action_id}/complete",
+        json={"status": "done"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    results.put((action_id, answer.status_code))
+
+
+@pytest.mark.parametrize("same_action", [True, False], ids=["same-action", "two-actions"])
+def test_several_processes_on_postgresql(app, users, parallel_run, database_url, same_action):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several processes race on PostgreSQL; SQLite is covered by threads above")
+    import multiprocessing
+
+    from web.extensions import db
+
+    pilot, dossier, run = parallel_run
+    a, b = pilot.only_action(run["id"], "A"), pilot.only_action(run["id"], "B")
+    targets = [a["id"], a["id"], a["id"]] if same_action else [a["id"], b["id"]]
+    db.session.remove()
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(
+            target=_complete_in_process, args=(database_url, users["manager"].token, target, start, results)
+        )
+        for target in targets
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    codes = sorted(results.get(timeout=120)[1] for _ in processes)
+    for process in processes:
+        process.join(60)
+    if same_action:
+        assert codes == [200, 409, 409]
+        completions = [e for e in pilot.history(dossier["id"]) if e["kind"] == "action_completed"]
+        assert len(completions) == 1
+    else:
+        assert codes == [200, 200]
+        assert [x["element_id"] for x in pilot.open_actions(run["id"])] == ["C"]

@@ -16,7 +16,10 @@ def post_xml(client, account, path, data):
 
 
 def counts(session):
-    return (session.scalar(select(func.count(Sequence.id))), session.scalar(select(func.count(SequenceVersion.id))))
+    return (
+        session.scalar(select(func.count(Sequence.id))),
+        session.scalar(select(func.count(SequenceVersion.id))),
+    )
 
 
 def test_draft_publish_and_immutable_versions(client, users, session):
@@ -61,10 +64,14 @@ def test_an_invalid_draft_is_kept_but_not_published(client, users, session):
 
 
 def test_validate_reports_every_problem_without_storing(client, users, session):
-    answer = post_xml(client, users["analyst"], "/sequences/validate", bpmn("invalid/unsupported_element.bpmn"))
+    answer = post_xml(
+        client, users["analyst"], "/sequences/validate", bpmn("invalid/unsupported_element.bpmn")
+    )
     assert answer.status_code == 200
     assert answer.json["valid"] is False
-    assert [i for i in answer.json["issues"] if i["code"] == "unsupported_element"][0]["element_id"] == "Task_1"
+    assert [i for i in answer.json["issues"] if i["code"] == "unsupported_element"][0][
+        "element_id"
+    ] == "Task_1"
     assert counts(session) == (0, 0)
     ok = post_xml(client, users["analyst"], "/sequences/validate", bpmn("runtime/rt_sub.bpmn"))
     assert ok.json == {"valid": True, "issues": []}
@@ -75,7 +82,9 @@ def test_called_sequence_must_be_published_at_publication(client, users):
     post_xml(client, analyst, "/sequences", bpmn("runtime/rt_plan.bpmn"))
     refused = client.post("/api/v1/sequences/rt_plan/publish", headers=analyst.headers)
     assert refused.status_code == 422
-    assert [(i["element_id"], i["code"]) for i in refused.json["issues"]] == [("Sub", "called_sequence_unknown")]
+    assert [(i["element_id"], i["code"]) for i in refused.json["issues"]] == [
+        ("Sub", "called_sequence_unknown")
+    ]
     post_xml(client, analyst, "/sequences", bpmn("runtime/rt_sub.bpmn"))
     assert client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers).status_code == 201
     assert client.post("/api/v1/sequences/rt_plan/publish", headers=analyst.headers).status_code == 201
@@ -135,3 +144,21 @@ def test_attacks_are_refused_and_nothing_is_stored(client, users, session, name)
 def test_xml_only_with_an_xml_content_type(client, users):
     answer = client.post("/api/v1/sequences", json={"x": 1}, headers=users["analyst"].headers)
     assert answer.status_code == 415 and answer.json["error"] == "unsupported_media_type"
+
+
+def test_sequences_that_switch_into_each_other_publish_together(client, users, session):
+    analyst = users["analyst"]
+    ping = bpmn("runtime/rt_sub.bpmn").replace(
+        b'<bpmn:endEvent id="Fin"/>', b'<bpmn:endEvent id="Fin" seq:next="rt_pong"/>'
+    )
+    pong = ping.replace(b"rt_sub", b"rt_pong").replace(b'seq:next="rt_pong"', b'seq:next="rt_sub"')
+    for data in (ping, pong):
+        assert post_xml(client, analyst, "/sequences", data).status_code == 201
+    alone = client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers)
+    assert alone.status_code == 422
+    assert [i["code"] for i in alone.json["issues"]] == ["next_sequence_unknown"]
+    together = client.post(
+        "/api/v1/sequences/publish", json={"keys": ["rt_sub", "rt_pong"]}, headers=analyst.headers
+    )
+    assert together.status_code == 201
+    assert [(p["key"], p["version"]) for p in together.json["published"]] == [("rt_sub", 1), ("rt_pong", 1)]

@@ -2,6 +2,9 @@
 
 import hashlib
 
+from apiflask import Schema
+from apiflask.fields import List, String
+from apiflask.validators import Length
 from flask import Response, g, request
 
 from bpmn.errors import DomainError
@@ -86,6 +89,24 @@ def publish_sequence(key: str):
     db.session.commit()
     status = 200 if before is not None and before.id == version.id else 201
     return {"key": key, "version": version.number, "checksum": version.checksum}, status
+
+
+class PublishBatchIn(Schema):
+    keys = List(String(validate=Length(1, 200)), required=True, validate=Length(1, 50))
+
+
+@api.post("/sequences/publish")
+@allowed(Perm.SEQUENCES_WRITE)
+@api.input(PublishBatchIn, arg_name="body")
+def publish_batch(body):
+    """Publish several drafts together, all or none (sequences that switch into each other)."""
+    try:
+        versions = services.publish_versions(db.session, body["keys"], g.user.id, now())
+    except DomainError:
+        db.session.commit()  # keeps the refreshed list of problems on each draft
+        raise
+    db.session.commit()
+    return {"published": [{"key": v.key, "version": v.number, "checksum": v.checksum} for v in versions]}, 201
 
 
 @api.get("/sequences")

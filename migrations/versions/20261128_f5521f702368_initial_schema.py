@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2921d17d926f
+Revision ID: f5521f702368
 Revises: 
-Create Date: 2026-11-28 19:50:09.087222
+Create Date: 2026-11-28 19:57:22.923206
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import designer.db
 
 
 # revision identifiers, used by Alembic.
-revision = '2921d17d926f'
+revision = 'f5521f702368'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -89,6 +89,7 @@ def upgrade():
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_participants_dossier_id'), ['dossier_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_participants_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_participants_user_id_id', ['user_id', 'id'], unique=False)
 
     op.create_table('sequences',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -188,6 +189,7 @@ def upgrade():
     )
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actions_dossier_id'), ['dossier_id'], unique=False)
+        batch_op.create_index('ix_actions_open_run_role', ['run_id', 'role', 'due_at', 'id'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.create_index(batch_op.f('ix_actions_role'), ['role'], unique=False)
         batch_op.create_index('ix_actions_run_status', ['run_id', 'status'], unique=False)
         batch_op.create_index('ix_actions_status_due', ['status', 'due_at'], unique=False)
@@ -217,6 +219,7 @@ def upgrade():
     )
     with op.batch_alter_table('run_roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_run_roles_participant_id'), ['participant_id'], unique=False)
+        batch_op.create_index('ix_run_roles_participant_run_role', ['participant_id', 'run_id', 'role'], unique=False)
         batch_op.create_index(batch_op.f('ix_run_roles_run_id'), ['run_id'], unique=False)
 
     op.create_table('timers',
@@ -265,6 +268,8 @@ def upgrade():
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('hash', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_journal_action_id_actions')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_journal_dossier_id_dossiers')),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], name=op.f('fk_journal_run_id_runs')),
@@ -339,6 +344,7 @@ def downgrade():
     op.drop_table('timers')
     with op.batch_alter_table('run_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_run_roles_run_id'))
+        batch_op.drop_index('ix_run_roles_participant_run_role')
         batch_op.drop_index(batch_op.f('ix_run_roles_participant_id'))
 
     op.drop_table('run_roles')
@@ -350,6 +356,7 @@ def downgrade():
         batch_op.drop_index('ix_actions_status_due')
         batch_op.drop_index('ix_actions_run_status')
         batch_op.drop_index(batch_op.f('ix_actions_role'))
+        batch_op.drop_index('ix_actions_open_run_role', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_index(batch_op.f('ix_actions_dossier_id'))
 
     op.drop_table('actions')
@@ -366,6 +373,7 @@ def downgrade():
     op.drop_table('participant_roles')
     op.drop_table('sequences')
     with op.batch_alter_table('participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_participants_user_id_id')
         batch_op.drop_index(batch_op.f('ix_participants_user_id'))
         batch_op.drop_index(batch_op.f('ix_participants_dossier_id'))
 

@@ -1,0 +1,49 @@
+"""The history is tamper-evident and agrees with the runs: `sequences check`."""
+
+from sqlalchemy import select, update
+
+from runtime.journal import JournalEntry
+from tests.integration.pilot import Pilot
+
+
+def drive(client, users):
+    pilot = Pilot(client, users)
+    pilot.publish("rt_sub", "rt_plan", "rt_relance")
+    for reference in ("C-1", "C-2"):
+        dossier = pilot.dossier(reference)
+        pilot.participant(dossier["id"], "internal", "G", ["gestionnaire", "comptable"], user="manager")
+        pilot.participant(dossier["id"], "partner", "CJ", ["commissaire_justice"], user="partner")
+        run = pilot.launch(dossier["id"], "rt_relance")
+        pilot.complete(pilot.only_action(run["id"], "Call")["id"], "done", "no_answer")
+    return pilot
+
+
+def test_a_clean_history_passes(app, client, users):
+    drive(client, users)
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "intègre" in result.output
+
+
+def test_an_altered_entry_and_a_removed_one_are_reported(app, client, users, session):
+    drive(client, users)
+    entries = session.scalars(select(JournalEntry).order_by(JournalEntry.id)).all()
+    altered, removed = entries[3], [e for e in entries if e.dossier_id == entries[-1].dossier_id][2]
+    session.execute(update(JournalEntry).where(JournalEntry.id == altered.id).values(actor="user:999"))
+    session.execute(JournalEntry.__table__.delete().where(JournalEntry.id == removed.id))
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["check", "--quick"])
+    assert result.exit_code == 1
+    assert f"[entry_altered] l'entrée {altered.id}" in result.output
+    assert "[chain_broken]" in result.output
+
+
+def test_history_disagreeing_with_the_runs_is_reported(app, client, users, session):
+    drive(client, users)
+    completion = session.scalar(select(JournalEntry).where(JournalEntry.kind == "action_completed"))
+    action_id = completion.action_id
+    session.execute(JournalEntry.__table__.delete().where(JournalEntry.id == completion.id))
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    assert f"l'action {action_id} (done) a 0 entrée(s) de fin" in result.output

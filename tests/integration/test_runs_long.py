@@ -1,0 +1,66 @@
+"""A dossier that loops for years: 2,000 installments on one run, through the services, saved every step."""
+
+import json
+
+from sqlalchemy import func, select
+
+from designer import services as designer
+from runtime.actions import complete_action
+from runtime.actors import Actor
+from runtime.dossiers import add_participant, create_dossier
+from runtime.events import post_event
+from runtime.journal import JournalEntry
+from runtime.models import Action, Run, Timer
+from runtime.runs import launch_run
+from runtime.stepper import open_actions
+from tests.factories import bpmn
+
+LOOPS = 2000
+
+
+def test_two_thousand_loops_keep_a_bounded_state(app, session, users, clock):
+    manager = users["manager"].user
+    actor = Actor(user_id=manager.id)
+    designer.save_draft(session, bpmn("runtime/rt_loop.bpmn"), manager.id, clock.now())
+    designer.publish_version(session, "rt_loop", manager.id, clock.now())
+    dossier = create_dossier(session, actor, "LOOP-1", "Échéancier", {}, clock.now())
+    add_participant(
+        session,
+        dossier,
+        actor,
+        clock.now(),
+        kind="internal",
+        name="G",
+        user_id=manager.id,
+        roles=["gestionnaire"],
+    )
+    run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
+    session.commit()
+    sizes = []
+    for loop in range(LOOPS):
+        [action] = open_actions(session, run)
+        clock.advance(days=30)
+        complete_action(session, action.id, actor, "done", "paid", None, clock.now())
+        session.commit()
+        session.expire_all()  # every step reads the run back from the database
+        if loop % 500 == 0:
+            sizes.append(len(json.dumps(run.state)))
+    run = session.get(Run, run.id)
+    assert run.status == "running"
+    assert len(json.dumps(run.state)) < 50_000
+    assert max(sizes) < 50_000 and len(json.dumps(run.state)) < 2 * sizes[0]
+    assert session.scalar(select(func.count(Action.id)).where(Action.run_id == run.id)) == LOOPS + 1
+    assert (
+        session.scalar(
+            select(func.count(Timer.id)).where(
+                Timer.run_id == run.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+            )
+        )
+        == 1
+    )
+    # After all those loops the boundary message still interrupts the current installment.
+    assert post_event(session, dossier.id, actor, "surendettement", None, clock.now()) == [run.id]
+    session.commit()
+    assert session.get(Run, run.id).status == "completed"
+    completed = select(func.count(JournalEntry.id)).where(JournalEntry.kind == "action_completed")
+    assert session.scalar(completed) == LOOPS
