@@ -7,9 +7,22 @@ from tests.conftest import START
 DATA = Path(__file__).parent / "data"
 
 
+class UserSnapshot:
+    """The account's fields, read once: touching a live ORM object after a commit would open a transaction
+    (on SQLite, the single write lock) that threads and other processes of the test would wait for."""
+
+    def __init__(self, user):
+        for name in ("id", "email", "name", "kind", "role", "active"):
+            setattr(self, name, getattr(user, name))
+
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == "partner"
+
+
 class Account:
     def __init__(self, user, token):
-        self.user = user
+        self.user = UserSnapshot(user)
         self.token = token
         self.headers = {"Authorization": f"Bearer {token}"}
 

@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import cli, errors
+    from . import cli, errors, security
     from .api import api
     from .clock import init_clock
     from .pages import pages
@@ -56,6 +56,10 @@ def create_app(config: dict | None = None) -> APIFlask:
     init_clock(app)
     errors.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
+    app.extensions["login_limiter"] = security.LoginLimiter(
+        app.config["LOGIN_ATTEMPTS"], app.config["LOGIN_WINDOW_SECONDS"]
+    )
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.context_processor(lambda: {"lang": str(get_locale() or "fr")})

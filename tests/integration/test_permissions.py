@@ -73,7 +73,9 @@ def test_spec_table(app, users, perm, roles):
 
 
 def test_a_deactivated_account_is_refused(app, users, session):
-    users["manager"].user.active = False
+    from designer.accounts import User
+
+    session.get(User, users["manager"].id).active = False
     session.commit()
     answer = app.test_client().get("/api/v1/dossiers", headers=users["manager"].headers)
     assert answer.status_code == 401

@@ -1,8 +1,9 @@
 """Server-rendered pages. One blueprint; each area of the app adds its routes in its own module."""
 
-from flask import Blueprint
+from apiflask import APIBlueprint
 
-pages = Blueprint("pages", __name__)
+# An APIFlask blueprint left out of the OpenAPI description: pages are not part of the API.
+pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
 from . import auth, designer  # noqa: E402,F401

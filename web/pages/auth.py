@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -61,14 +61,23 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        account = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        email = form.email.data.strip().lower()
+        limiter = current_app.extensions["login_limiter"]
+        keys = (f"ip:{request.remote_addr}", f"email:{email}")
+        wait = limiter.blocked(*keys)
+        if wait:
+            error = f"Trop de tentatives : réessayez dans {int(wait // 60) + 1} minute(s)."
+            return render_template("auth/login.html", form=form, error=error), 429
+        account = db.session.scalar(select(User).where(User.email == email))
         if account is not None and account.active and account.check_password(form.password.data):
+            limiter.succeeded(*keys)
             login_user(LoginUser(account))
             target = request.args.get("next") or ""
             # Only local paths: never bounce a fresh session to another site.
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("pages.home")
             return redirect(target)
+        limiter.failed(*keys)
         error = "E-mail ou mot de passe incorrect."
     return render_template("auth/login.html", form=form, error=error), 401 if error else 200
 
