@@ -36,6 +36,7 @@ class Kind(StrEnum):
     TIMER_FIRED = "timer_fired"
     COMMUNICATION_QUEUED = "communication_queued"
     COMMUNICATION_SENT = "communication_sent"
+    COMMUNICATION_KEPT = "communication_kept"
     COMMUNICATION_FAILED = "communication_failed"
 
 

@@ -68,6 +68,7 @@ def actor() -> str:
 
 from . import (  # noqa: E402,F401  (routes register on import)
     actions,
+    communications,
     dossiers,
     runs,
     sequences,
