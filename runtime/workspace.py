@@ -1,0 +1,332 @@
+"""The queries behind the case managers' pages: dossier search, inboxes, counts per step.
+
+Every list is one indexed query for the page plus one batched query per kind of detail (never one per
+row), and pages are cut by keyset (dossiers) or a small offset (inboxes), so they stay fast at 100,000
+dossiers and a million actions."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from designer.models import Sequence, SequenceVersion
+
+from .journal import JournalEntry
+from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
+
+PAGE = 50
+
+
+@dataclass
+class DossierPage:
+    dossiers: list[Dossier]
+    next_after: int | None = None  # keyset cursors: ids, newest first
+    prev_before: int | None = None
+
+
+@dataclass
+class Summary:
+    runs: list[dict] = field(default_factory=list)
+    participants: list[dict] = field(default_factory=list)
+    open_actions: int = 0
+    overdue: int = 0
+
+
+def search_dossiers(
+    session: Session,
+    now: datetime,
+    *,
+    q: str | None = None,
+    run_status: str | None = None,
+    sequence: str | None = None,
+    overdue: bool = False,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = PAGE,
+) -> DossierPage:
+    query = select(Dossier)
+    q = (q or "").strip()
+    if q:
+        # A reference typed from its start is found through the reference's index; anything else is looked
+        # for in titles and participants' names (a scan, as any "contains" search without a trigram index).
+        prefix = or_(
+            Dossier.reference.startswith(q, autoescape=True),
+            Dossier.reference.startswith(q.upper(), autoescape=True),
+        )
+        if session.scalar(select(Dossier.id).where(prefix).limit(1)) is not None:
+            query = query.where(prefix)
+        else:
+            named = select(Participant.dossier_id).where(Participant.name.icontains(q, autoescape=True))
+            query = query.where(Dossier.title.icontains(q, autoescape=True) | Dossier.id.in_(named))
+    if run_status or sequence:
+        run = exists().where(Run.dossier_id == Dossier.id)
+        if run_status:
+            run = run.where(Run.status == run_status)
+        if sequence:
+            run = run.where(
+                Run.version_id.in_(select(SequenceVersion.id).join(Sequence).where(Sequence.key == sequence))
+            )
+        query = query.where(run)
+    if overdue:
+        query = query.where(
+            exists().where(
+                Action.dossier_id == Dossier.id, Action.status == ActionStatus.OPEN, Action.due_at < now
+            )
+        )
+    if before is not None:
+        found = list(session.scalars(query.where(Dossier.id > before).order_by(Dossier.id).limit(limit + 1)))
+        more_newer = len(found) > limit
+        found = list(reversed(found[:limit]))
+        return DossierPage(
+            found,
+            next_after=found[-1].id if found else None,
+            prev_before=found[0].id if found and more_newer else None,
+        )
+    if after is not None:
+        query = query.where(Dossier.id < after)
+    found = list(session.scalars(query.order_by(Dossier.id.desc()).limit(limit + 1)))
+    more = len(found) > limit
+    found = found[:limit]
+    return DossierPage(
+        found,
+        next_after=found[-1].id if found and more else None,
+        prev_before=found[0].id if found and after is not None else None,
+    )
+
+
+def summaries(session: Session, dossier_ids: list[int], now: datetime) -> dict[int, Summary]:
+    """Runs, participants and open/overdue counts of a page of dossiers: three queries in all."""
+    found = {i: Summary() for i in dossier_ids}
+    if not dossier_ids:
+        return found
+    runs = (
+        select(Run.dossier_id, Run.id, Run.status, Sequence.key, Sequence.name, SequenceVersion.number)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence)
+        .where(Run.dossier_id.in_(dossier_ids))
+        .order_by(Run.id)
+    )
+    for dossier_id, run_id, status, key, name, number in session.execute(runs):
+        found[dossier_id].runs.append(
+            {"id": run_id, "status": status, "sequence": key, "name": name, "version": number}
+        )
+    people = (
+        select(Participant.dossier_id, Participant.name, Participant.kind)
+        .where(Participant.dossier_id.in_(dossier_ids))
+        .order_by(Participant.id)
+    )
+    for dossier_id, name, kind in session.execute(people):
+        found[dossier_id].participants.append({"name": name, "kind": kind})
+    counts = (
+        select(Action.dossier_id, func.count(), func.count().filter(Action.due_at < now))
+        .where(Action.dossier_id.in_(dossier_ids), Action.status == ActionStatus.OPEN)
+        .group_by(Action.dossier_id)
+    )
+    for dossier_id, total, late in session.execute(counts):
+        found[dossier_id].open_actions, found[dossier_id].overdue = total, late
+    return found
+
+
+def held_by(user_id: int) -> Select:
+    """(run id, role) pairs the user holds through any participant linked to their account."""
+    return (
+        select(RunRole.run_id, RunRole.role)
+        .join(Participant, Participant.id == RunRole.participant_id)
+        .where(Participant.user_id == user_id)
+    )
+
+
+def _unassigned():
+    return and_(
+        Action.status == ActionStatus.OPEN,
+        ~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role),
+    )
+
+
+def _listed(condition, now: datetime, overdue_only: bool, limit: int, offset: int) -> Select:
+    query = (
+        select(Action, Dossier.reference, Dossier.title)
+        .join(Dossier, Dossier.id == Action.dossier_id)
+        .where(condition)
+    )
+    if overdue_only:
+        query = query.where(Action.due_at < now)
+    # Oldest due date first: overdue actions come first, actions without a date last.
+    return query.order_by(Action.due_at.asc().nulls_last(), Action.id).limit(limit).offset(offset)
+
+
+def _counts(session: Session, condition, now: datetime, held=None) -> dict[str, int]:
+    query = select(
+        func.count(),
+        func.count().filter(Action.due_at < now),
+        func.count().filter(and_(Action.due_at >= now, Action.due_at < now + timedelta(days=7))),
+    ).select_from(Action)
+    if held is not None:
+        query = query.join(held, and_(held.c.run_id == Action.run_id, held.c.role == Action.role))
+    total, late, soon = session.execute(query.where(condition)).one()
+    return {"open": total, "overdue": late, "due_soon": soon}
+
+
+def _held(user_id: int):
+    # Materialized on PostgreSQL: the planner then starts from what the user holds (an index-only range)
+    # and probes the partial index of open actions, instead of walking every open action.
+    return held_by(user_id).distinct().cte("held").prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+def inbox(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    *,
+    overdue_only: bool = False,
+    limit: int = PAGE,
+    offset: int = 0,
+) -> tuple[list, dict[str, int]]:
+    """The open actions of the roles the user holds, across dossiers, overdue first, with counts.
+
+    One pass over the user's open actions (index only) gives the page's ids and the counts; the page's
+    rows are then read by id."""
+    held = _held(user_id)
+    late = Action.due_at < now
+    soon = and_(Action.due_at >= now, Action.due_at < now + timedelta(days=7))
+    # Window counts are taken before LIMIT/OFFSET: one pass gives the page and the counts of every page.
+    query = (
+        select(
+            Action.id,
+            Action.due_at,
+            func.count().over(),
+            func.count().filter(late).over(),
+            func.count().filter(soon).over(),
+        )
+        .join(held, and_(held.c.run_id == Action.run_id, held.c.role == Action.role))
+        .where(Action.status == ActionStatus.OPEN)
+        .order_by(Action.due_at.asc().nulls_last(), Action.id)
+    )
+    found = list(session.execute(query.limit(limit).offset(offset)))
+    if found:
+        total, overdue, due_soon = found[0][2:]
+        counts = {"open": total, "overdue": overdue, "due_soon": due_soon}
+    else:
+        counts = _counts(session, Action.status == ActionStatus.OPEN, now, held)
+    if overdue_only:
+        # Overdue actions have the earliest due dates, so they are the first pages of the same list.
+        found = [row for row in found if row[1] is not None and row[1] < now]
+    ids = [row[0] for row in found]
+    rows = {
+        action.id: (action, reference, title)
+        for action, reference, title in session.execute(
+            select(Action, Dossier.reference, Dossier.title)
+            .join(Dossier, Dossier.id == Action.dossier_id)
+            .where(Action.id.in_(ids or [-1]))
+        )
+    }
+    return [rows[i] for i in ids if i in rows], counts
+
+
+def unassigned(
+    session: Session, now: datetime, *, overdue_only: bool = False, limit: int = PAGE, offset: int = 0
+) -> tuple[list, dict[str, int]]:
+    """Open actions whose role nobody holds in their run."""
+    condition = _unassigned()
+    rows = list(session.execute(_listed(condition, now, overdue_only, limit, offset)))
+    return rows, _counts(session, condition, now)
+
+
+def holders_of(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
+    """Names of the holders of (run id, role) pairs, in one query."""
+    if not pairs:
+        return {}
+    query = (
+        select(RunRole.run_id, RunRole.role, Participant.name)
+        .join(Participant, Participant.id == RunRole.participant_id)
+        .where(RunRole.run_id.in_({run_id for run_id, _ in pairs}))
+        .order_by(RunRole.id)
+    )
+    found: dict[tuple[int, str], list[str]] = {}
+    for run_id, role, name in session.execute(query):
+        if (run_id, role) in pairs:
+            found.setdefault((run_id, role), []).append(name)
+    return found
+
+
+def waiting_counts(session: Session) -> dict[str, dict[str, int]]:
+    """Sequence key → element id → running runs waiting there (open actions and pending timers)."""
+    found: dict[str, dict[str, int]] = {}
+    actions = (
+        select(Sequence.key, Action.element_id, func.count())
+        .join(Run, Run.id == Action.run_id)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence)
+        .where(Action.status == ActionStatus.OPEN, Run.status == RunStatus.RUNNING)
+        .group_by(Sequence.key, Action.element_id)
+    )
+    timers = (
+        select(Sequence.key, Timer.element_id, func.count())
+        .join(Run, Run.id == Timer.run_id)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence)
+        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Run.status == RunStatus.RUNNING)
+        .group_by(Sequence.key, Timer.element_id)
+    )
+    for query in (actions, timers):
+        for key, element_id, count in session.execute(query):
+            per = found.setdefault(key, {})
+            per[element_id] = per.get(element_id, 0) + count
+    return found
+
+
+def outcome_counts(session: Session, since: datetime | None = None) -> dict[str, dict[str, dict[str, int]]]:
+    """Sequence key → element id → outcome → completed actions (since a date, if given)."""
+    query = (
+        select(Sequence.key, Action.element_id, Action.outcome, func.count())
+        .join(Run, Run.id == Action.run_id)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence)
+        .where(Action.outcome.is_not(None))
+        .group_by(Sequence.key, Action.element_id, Action.outcome)
+    )
+    if since is not None:
+        query = query.where(Action.completed_at >= since)
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for key, element_id, outcome, count in session.execute(query):
+        found.setdefault(key, {}).setdefault(element_id, {})[outcome] = count
+    return found
+
+
+def history(
+    session: Session,
+    dossier_id: int,
+    *,
+    kinds: list[str] | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+) -> list[JournalEntry]:
+    query = select(JournalEntry).where(JournalEntry.dossier_id == dossier_id)
+    if kinds:
+        query = query.where(JournalEntry.kind.in_(kinds))
+    query = query.order_by(JournalEntry.id.desc() if newest_first else JournalEntry.id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def published_sequences(session: Session) -> list[tuple[Sequence, SequenceVersion]]:
+    """Each sequence with at least one published version, with its latest version (one query)."""
+    latest = (
+        select(SequenceVersion.sequence_id, func.max(SequenceVersion.number).label("number"))
+        .group_by(SequenceVersion.sequence_id)
+        .subquery()
+    )
+    query = (
+        select(Sequence, SequenceVersion)
+        .join(SequenceVersion, SequenceVersion.sequence_id == Sequence.id)
+        .join(
+            latest,
+            and_(
+                latest.c.sequence_id == SequenceVersion.sequence_id, latest.c.number == SequenceVersion.number
+            ),
+        )
+        .order_by(Sequence.name)
+    )
+    return [(s, v) for s, v in session.execute(query)]

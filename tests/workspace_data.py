@@ -1,0 +1,65 @@
+"""Scenario data for the workspace pages (integration and browser tests), built through the services."""
+
+from designer import services as designer
+from runtime.actors import Actor
+from runtime.dossiers import add_participant, create_dossier
+from runtime.runs import launch_run
+from tests.conftest import START
+from tests.factories import DATA
+
+RUNTIME = DATA / "bpmn" / "runtime"
+
+
+def ensure_documents_table(db) -> None:
+    """Until the lead regenerates the migration with the `documents` table."""
+    from sqlalchemy import inspect
+
+    from runtime.documents import Document
+
+    if "documents" not in inspect(db.engine).get_table_names():
+        Document.metadata.create_all(bind=db.engine, tables=[Document.__table__])
+
+
+def publish(session, user_id, *names, now=START):
+    for name in names:
+        designer.save_draft(session, (RUNTIME / f"{name}.bpmn").read_bytes(), user_id, now)
+        designer.publish_version(session, name, user_id, now)
+
+
+def relance_dossier(
+    session,
+    manager,
+    partner=None,
+    reference="D-1",
+    title="Dupont — loyers impayés",
+    with_partner=True,
+    launch=True,
+    now=START,
+):
+    """A dossier with a case manager (gestionnaire) and, optionally, a bailiff (commissaire_justice)."""
+    actor = Actor(user_id=manager.id)
+    dossier = create_dossier(session, actor, reference, title, {"montant": 1200}, now)
+    add_participant(
+        session,
+        dossier,
+        actor,
+        now,
+        kind="internal",
+        name="Gestionnaire " + reference,
+        user_id=manager.id,
+        roles=["gestionnaire"],
+    )
+    add_participant(session, dossier, actor, now, kind="contact", name="Jean Dupont", roles=["locataire"])
+    if with_partner and partner is not None:
+        add_participant(
+            session,
+            dossier,
+            actor,
+            now,
+            kind="partner",
+            name="Maître Huissier",
+            user_id=partner.id,
+            roles=["commissaire_justice"],
+        )
+    run = launch_run(session, dossier.id, actor, now, sequence="rt_relance") if launch else None
+    return dossier, run
