@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["run_loops", "workspace"]
+BENCHMARKS = ["run_loops", "timers", "workspace"]
 
 
 def main(argv: list[str]) -> None:

@@ -34,10 +34,10 @@ def _loop(app, clock, naive: bool) -> dict:
     from designer import services as designer
     from designer.accounts import create_user
     from runtime import runs as runs_module
-    from runtime.engine import Engine
     from runtime.actions import complete_action
     from runtime.actors import Actor
     from runtime.dossiers import add_participant, create_dossier
+    from runtime.engine import Engine
     from runtime.models import Run
     from runtime.runs import launch_run
     from runtime.stepper import open_actions
@@ -69,7 +69,9 @@ def _loop(app, clock, naive: bool) -> dict:
             user_id=user.id,
             roles=["gestionnaire"],
         )
-        runs_module.Engine = _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
+        runs_module.Engine = (
+            _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
+        )
         run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
         session.commit()
         run_id = run.id
@@ -126,7 +128,9 @@ def _report(label: str, result: dict) -> None:
     late = _median_ms(result["times"], LOOPS - 100, LOOPS)
     shown = [f"  {label:<7} loops {len(result['times']):>5}"]
     shown.append(f"median 10-100: {early:.2f} ms" if early else "median 10-100: n/a")
-    shown.append(f"median {LOOPS - 100}-{LOOPS}: {late:.2f} ms" if late else f"median {LOOPS - 100}-{LOOPS}: n/a")
+    shown.append(
+        f"median {LOOPS - 100}-{LOOPS}: {late:.2f} ms" if late else f"median {LOOPS - 100}-{LOOPS}: n/a"
+    )
     shown.append(f"ratio {late / early:.2f}" if early and late else "ratio n/a")
     shown.append(f"state {result['state_bytes'] / 1024:.1f} KB")
     if result["died"]:
@@ -140,10 +144,14 @@ def main() -> None:
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
-            url, drop = (f"sqlite:///{folder}/bench.db", None) if backend == "sqlite" else _fresh_pg_database()
+            url, drop = (
+                (f"sqlite:///{folder}/bench.db", None) if backend == "sqlite" else _fresh_pg_database()
+            )
             try:
                 app, clock = _setup(url)
-                print(f"{backend}: {LOOPS} loops of a user task with a boundary timer and message, gateway back")
+                print(
+                    f"{backend}: {LOOPS} loops of a user task with a boundary timer and message, gateway back"
+                )
                 _report("pruned", _loop(app, clock, naive=False))
                 _report("naive", _loop(app, clock, naive=True))
                 with app.app_context():
@@ -174,5 +182,3 @@ def _fresh_pg_database() -> str:
         admin.dispose()
 
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
-
-

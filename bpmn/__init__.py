@@ -1,1 +1,1 @@
-"""The sequence dialect: safe XML loading, the seq: attributes, expressions, validation and the engine specs."""
+"""The sequence dialect: safe XML, the seq: attributes, expressions, validation and the engine specs."""

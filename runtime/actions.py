@@ -93,9 +93,13 @@ def complete_action(
     now: datetime,
 ) -> tuple[Action, Settled | None]:
     """Ends an open action with a status (and an optional outcome); the run moves on."""
-    found = get_action(session, action_id, actor)
-    run = get_run(session, found.run_id, lock=True)
+    run_id = session.scalar(select(Action.run_id).where(Action.id == action_id))
+    if run_id is None:
+        raise NotFound(f"Aucune action {action_id}.")
+    run = get_run(session, run_id, lock=True)
+    # Read once the run is locked: what another writer committed meanwhile is seen.
     action = session.get(Action, action_id, populate_existing=True)
+    get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
     _check(action, status, outcome, comment)
     # The status guard makes a second completion of the same action lose, whatever the interleaving.
     done = session.execute(

@@ -193,7 +193,13 @@ class Timer(Base):
 
     __tablename__ = "timers"
     __table_args__ = (
-        Index("ix_timers_pending_due", "fired_at", "due_at"),
+        # Only pending timers are ever looked up by due time; fired and cancelled ones stay out of the index.
+        Index(
+            "ix_timers_pending_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        ),
         # A run's pending timers are read at every step: the run's fired and cancelled ones are skipped.
         Index("ix_timers_run_pending", "run_id", "fired_at", "cancelled_at"),
     )

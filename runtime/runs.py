@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import Sequence, SequenceVersion
@@ -22,8 +22,15 @@ from .stepper import Settled, cancel_all, engine_context, settle
 def get_run(session: Session, run_id: int, actor: Actor | None = None, lock: bool = False) -> Run:
     query = select(Run).where(Run.id == run_id)
     if lock:
-        # PostgreSQL: one writer per run at a time; SQLite already holds its single write lock.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # PostgreSQL: one writer per run at a time; SQLite already holds its single write lock. What every
+        # engine operation reads (version, sequence key, dossier data) comes in the same statement.
+        query = (
+            query.options(
+                joinedload(Run.version).joinedload(SequenceVersion.sequence), joinedload(Run.dossier)
+            )
+            .with_for_update(of=Run)
+            .execution_options(populate_existing=True)
+        )
     run = session.scalar(query)
     if run is None:
         raise NotFound(f"Aucun déroulement {run_id}.")

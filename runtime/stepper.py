@@ -242,6 +242,9 @@ def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> No
         )
     )
     # Only recent steps can be gone back to; older ones live on in the history.
-    session.execute(
-        delete(Checkpoint).where(Checkpoint.run_id == run.id, Checkpoint.step <= run.step - CHECKPOINTS_KEPT)
-    )
+    if run.step % 10 == 0:  # pruned in batches: one statement every ten steps
+        session.execute(
+            delete(Checkpoint).where(
+                Checkpoint.run_id == run.id, Checkpoint.step <= run.step - CHECKPOINTS_KEPT
+            )
+        )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from bpmn.errors import DomainError
 from designer import accounts, services
@@ -49,6 +49,7 @@ def create_token(email):
 
 
 @click.command("import")
+@with_appcontext
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -93,6 +94,7 @@ def _print_problems(path: Path, message: str, issues: list[dict]) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
@@ -108,6 +110,7 @@ def serve(host, port):
 
 
 @click.command("check")
+@with_appcontext
 @click.option("--quick", is_flag=True, help="Skip loading every running run in the engine.")
 def check(quick):
     """Verify each dossier's history chain and that the history agrees with runs and actions."""

@@ -1,13 +1,158 @@
-"""The timer worker: `sequences worker`, or a thread inside `sequences serve`."""
+"""The timer worker: `sequences worker`, or a thread inside `sequences serve`.
+
+The claiming and firing live in runtime.timers; this module only loops, waits, stops on a signal and
+hands the runtime what the app holds (its session, its clock, its configuration)."""
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from runtime import timers
+
+from .extensions import db
+
+log = logging.getLogger("sequences.worker")
+
+DEFAULT_BATCH = 100
+
+
+def worker_id(suffix: str = "") -> str:
+    return f"{socket.gethostname()}:{os.getpid()}{suffix}"
+
+
+def run_pass(app, ident: str, batch: int, lease: timedelta, should_stop: Callable[[], bool]) -> timers.Pass:
+    """One pass: fire what is due, then send what is to be sent. Needs the app context."""
+    from .clock import clock
+
+    done = timers.run_once(db.session, ident, clock(), batch, lease, should_stop=should_stop)
+    if done.claimed:
+        log.info("%s: %d timer(s) claimed, %d fired, %d skipped, %d failed, %d released", ident, done.claimed,
+                 done.fired, done.skipped, done.failed, done.released)
+    # --- Communications: the single place where the worker sends them --------------------------------------
+    if not should_stop():
+        _deliver_communications(app, ident, clock().now())
+    return done
+
+
+_last_delivery_error: dict[str, str] = {}
+
+
+def _deliver_communications(app, ident: str, now) -> None:
+    try:
+        from runtime.communications import deliver_pending
+    except ImportError:
+        return
+    # The core receives plain values, never the app's config object.
+    settings = {key: value for key, value in app.config.items() if key.startswith("SMTP_")}
+    try:
+        sent = deliver_pending(db.session, now, settings, worker_id=ident)
+        db.session.commit()
+    except Exception as error:  # noqa: BLE001 — a mail server or an outbox problem must not stop the timers
+        db.session.rollback()
+        text = f"{type(error).__name__}: {error}"
+        if _last_delivery_error.get(ident) != text:  # once per distinct error, not at every pass
+            _last_delivery_error[ident] = text
+            log.exception("%s: communications: delivery failed", ident)
+        return
+    _last_delivery_error.pop(ident, None)
+    if getattr(sent, "claimed", 0):
+        log.info("%s: communications: %s", ident, sent)
+
+
+def loop(app, ident: str, stop: threading.Event, *, batch: int, interval: float, lease: timedelta,
+         once: bool = False) -> None:
+    """Passes until `stop` is set. A full batch means more may be due: the next pass starts at once.
+    With `once`, drains what is due now and returns."""
+    while not stop.is_set():
+        try:
+            done = run_pass(app, ident, batch, lease, stop.is_set)
+        except Exception:  # noqa: BLE001 — the database may be away for a while: wait and try again
+            db.session.rollback()
+            log.exception("%s: pass failed", ident)
+            if once:
+                raise
+            stop.wait(interval)
+            continue
+        if done.claimed >= batch and not stop.is_set():
+            continue
+        if once:
+            return
+        stop.wait(interval)
+
+
+def _lease(app, seconds: float | None) -> timedelta:
+    value = seconds if seconds is not None else app.config.get("WORKER_LEASE_SECONDS")
+    return timedelta(seconds=float(value)) if value else timers.LEASE
 
 
 @click.command("worker")
-def worker_command():
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+@click.option("--batch", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1, 10_000),
+              help="Timers claimed per pass.")
+@click.option("--interval", type=click.FloatRange(min=0.01),
+              help="Seconds between passes (default: WORKER_INTERVAL_SECONDS).")
+@click.option("--lease", type=click.FloatRange(min=0.1),
+              help="Seconds a claim holds before another worker may take it over (default 60).")
+@with_appcontext
+def worker_command(once, batch, interval, lease):
     """Fire due timers and send communications (several may run at once on PostgreSQL)."""
-    raise click.ClickException("Le worker n'est pas encore disponible.")
+    app = current_app._get_current_object()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ident = worker_id()
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        # The timer being fired finishes; the rest of the batch is released for other workers.
+        log.info("%s: %s received, stopping", ident, signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    every = interval if interval is not None else float(app.config.get("WORKER_INTERVAL_SECONDS", 1.0))
+    log.info("%s: started (batch %d, every %.2f s)", ident, batch, every)
+    try:
+        loop(app, ident, stop, batch=batch, interval=every, lease=_lease(app, lease), once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        db.session.remove()
+    log.info("%s: stopped", ident)
 
 
-def start_embedded(app) -> None:
-    pass
+_embedded: dict[int, tuple[threading.Thread, threading.Event]] = {}
+
+
+def start_embedded(app) -> threading.Thread:
+    """Runs the worker in a daemon thread of `sequences serve` (once per app)."""
+    if id(app) in _embedded and _embedded[id(app)][0].is_alive():
+        return _embedded[id(app)][0]
+    stop = threading.Event()
+    ident = worker_id(":serve")
+    every = float(app.config.get("WORKER_INTERVAL_SECONDS", 1.0))
+
+    def target() -> None:
+        with app.app_context():
+            try:
+                loop(app, ident, stop, batch=DEFAULT_BATCH, interval=every, lease=_lease(app, None))
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=target, name="sequences-worker", daemon=True)
+    _embedded[id(app)] = (thread, stop)
+    thread.start()
+    return thread
+
+
+def stop_embedded(app, timeout: float = 10.0) -> None:
+    found = _embedded.pop(id(app), None)
+    if found is not None:
+        found[1].set()
+        found[0].join(timeout)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f5521f702368
+Revision ID: 39850ad04ea8
 Revises: 
-Create Date: 2026-11-28 19:57:22.923206
+Create Date: 2026-11-28 20:28:22.568507
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import designer.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'f5521f702368'
+revision = '39850ad04ea8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -238,7 +238,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_timers'))
     )
     with op.batch_alter_table('timers', schema=None) as batch_op:
-        batch_op.create_index('ix_timers_pending_due', ['fired_at', 'due_at'], unique=False)
+        batch_op.create_index('ix_timers_pending_due', ['due_at'], unique=False, postgresql_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'), sqlite_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'))
         batch_op.create_index('ix_timers_run_pending', ['run_id', 'fired_at', 'cancelled_at'], unique=False)
 
     op.create_table('documents',
@@ -339,7 +339,7 @@ def downgrade():
     op.drop_table('documents')
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.drop_index('ix_timers_run_pending')
-        batch_op.drop_index('ix_timers_pending_due')
+        batch_op.drop_index('ix_timers_pending_due', postgresql_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'), sqlite_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'))
 
     op.drop_table('timers')
     with op.batch_alter_table('run_roles', schema=None) as batch_op:

@@ -1,0 +1,144 @@
+"""Due timers, claimed in batches by any number of workers and fired one per transaction.
+
+A worker claims a batch by writing its id and a lease (`claimed_until`) on the timers, in one short
+transaction; then it fires them one by one, each in its own transaction, through
+`runtime.events.fire_timer`, which locks the run and re-checks the timer, so a timer is never fired
+twice even when two workers hold it. A worker killed mid-batch loses nothing: its leases expire and
+another worker claims what it left. A timer whose firing raises keeps its claim a little longer (its
+`attempts` grow), so it is retried later without holding up the rest of the batch.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import CursorResult, Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .events import fire_timer
+from .models import Timer
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+# After a failed firing, the timer waits before another try: doubling, capped.
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass
+class Pass:
+    """What one call of run_once did."""
+
+    claimed: int = 0
+    fired: int = 0
+    skipped: int = 0  # no longer pending when its turn came (cancelled, fired by another worker, run ended)
+    failed: int = 0
+    released: int = 0  # claims given back because the worker was asked to stop
+
+
+def due_timers(now: datetime) -> Select:
+    """The timers to fire at `now`: pending, due, and not under another worker's live lease.
+    `fired_at IS NULL AND due_at <= now` is what the index ix_timers_pending_due serves."""
+    return (
+        select(Timer.id)
+        .where(Timer.fired_at.is_(None), Timer.due_at <= now, Timer.cancelled_at.is_(None),
+               or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+        .order_by(Timer.due_at, Timer.id)
+    )
+
+
+def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 100,
+                lease: timedelta = LEASE) -> list[int]:
+    """Claims up to `limit` due timers for `worker_id` until `now + lease`, and commits.
+
+    PostgreSQL: rows another worker is claiming at this moment are skipped, not waited for. SQLite: the
+    transaction already holds the database's single write lock (BEGIN IMMEDIATE, designer.db), so the
+    select and the update cannot interleave with another worker's."""
+    session.rollback()  # start from a fresh transaction: the claim must see what others committed
+    query = due_timers(now).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.scalars(query))
+    if ids:
+        session.execute(update(Timer).where(Timer.id.in_(ids))
+                        .values(claimed_by=worker_id, claimed_until=now + lease)
+                        .execution_options(synchronize_session=False))
+    session.commit()
+    return ids
+
+
+def release_claims(session: Session, worker_id: str, ids: list[int]) -> int:
+    """Gives back the claims of timers not fired yet, so another worker takes them at once."""
+    if not ids:
+        return 0
+    session.rollback()
+    mine = update(Timer).where(Timer.id.in_(ids), Timer.claimed_by == worker_id, Timer.fired_at.is_(None))
+    result = cast(CursorResult, session.execute(mine.values(claimed_by=None, claimed_until=None)
+                                                .execution_options(synchronize_session=False)))
+    session.commit()
+    return result.rowcount or 0
+
+
+def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, lease: timedelta = LEASE,
+             should_stop: Callable[[], bool] = lambda: False) -> Pass:
+    """One pass of a worker: claims a batch of due timers, then fires each in its own transaction.
+
+    An error on one timer is logged and counted on it (`attempts`); the others still fire. When
+    `should_stop()` turns true, the timers not reached yet are released for other workers."""
+    done = Pass()
+    ids = claim_batch(session, worker_id, clock.now(), batch, lease)
+    done.claimed = len(ids)
+    for position, timer_id in enumerate(ids):
+        if should_stop():
+            done.released = release_claims(session, worker_id, ids[position:])
+            break
+        try:
+            fired = fire_timer(session, timer_id, clock.now())
+            session.commit()
+        except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch
+            session.rollback()
+            _log_failure(timer_id, worker_id, error)
+            _count_failure(session, worker_id, timer_id, clock.now())
+            done.failed += 1
+            continue
+        if fired:
+            done.fired += 1
+        else:
+            done.skipped += 1
+    return done
+
+
+_seen_errors: set[str] = set()
+
+
+def _log_failure(timer_id: int, worker_id: str, error: Exception) -> None:
+    # The traceback once per distinct error: a database down would otherwise print one per timer.
+    text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+    if text in _seen_errors:
+        log.error("timer %s: firing failed (worker %s): %s", timer_id, worker_id, text)
+        return
+    if len(_seen_errors) < 1000:
+        _seen_errors.add(text)
+    log.exception("timer %s: firing failed (worker %s)", timer_id, worker_id)
+
+
+def _count_failure(session: Session, worker_id: str, timer_id: int, now: datetime) -> None:
+    try:
+        timer = session.get(Timer, timer_id)
+        if timer is None:
+            return
+        timer.attempts = (timer.attempts or 0) + 1
+        timer.claimed_by = worker_id
+        timer.claimed_until = now + retry_delay(timer.attempts)
+        session.commit()
+    except Exception:  # noqa: BLE001 — the database itself may be what failed; the lease expires anyway
+        session.rollback()
+        log.exception("timer %s: could not record the failed attempt", timer_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min... up to an hour."""
+    return min(timedelta(seconds=30) * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)
