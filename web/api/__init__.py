@@ -1,17 +1,19 @@
 """REST API v1 (SPEC §6): JSON under /api/v1, Bearer tokens; the browser's session works too, with CSRF."""
 
+import math
+import re
 from functools import wraps
 
 from apiflask import APIBlueprint
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 
-from bpmn.errors import DomainError, NotAllowed, NotFound
+from bpmn.errors import DomainError, Malformed, NotAllowed, NotFound
 from designer.accounts import user_for_token
 
 from ..clock import now
 from ..extensions import csrf, db
-from ..permissions import Perm, allows
+from ..permissions import Perm, allows, table
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
@@ -54,12 +56,89 @@ def allowed(perm: Perm):
                 if user.is_partner:
                     raise NotFound("Introuvable.")
                 raise NotAllowed("Votre profil ne permet pas cette opération.")
+            refuse_unstorable(kwargs)
             return view(*args, **kwargs)
 
         wrapper.permission = perm
         return api.doc(security="BearerAuth")(wrapper)
 
     return decorate
+
+
+# Ids are 32-bit integer columns; PostgreSQL text cannot hold NUL; JSON columns cannot hold NaN.
+MAX_ID = 2**31 - 1
+
+
+def refuse_unstorable(path_values: dict) -> None:
+    """What the database cannot hold is refused here (404 for an id, 400 otherwise), never answered 500."""
+    for value in path_values.values():
+        if (isinstance(value, int) and value > MAX_ID) or (isinstance(value, str) and "\x00" in value):
+            raise NotFound("Introuvable.")
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise Malformed("Caractère NUL refusé dans les paramètres.")
+    if request.is_json:
+        try:
+            pending = [request.get_json(silent=True)]
+        except RecursionError as error:  # json.loads gives up on deep nesting with this, not ValueError
+            raise Malformed("Corps JSON trop imbriqué.") from error
+        while pending:  # a loop, not recursion: the body's depth is the client's choice
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.keys())
+                pending.extend(value.values())
+            elif isinstance(value, list):
+                pending.extend(value)
+            elif (isinstance(value, str) and "\x00" in value) or (
+                isinstance(value, float) and not math.isfinite(value)
+            ):
+                raise Malformed("Le corps JSON contient un caractère NUL, NaN ou Infinity.")
+
+
+# Success answers other than apiflask's default "200 JSON", for @api.doc(responses=...).
+CREATED = {201: "Created"}
+CREATED_OR_SAME = {200: "Unchanged", 201: "Created"}
+ACCEPTED = {202: "Accepted"}
+XML = {200: {"description": "BPMN XML", "content": {"application/xml": {"schema": {"type": "string"}}}}}
+
+
+# SPEC §6: the errors any request with a body may answer. 500 is never documented: it is always a bug.
+WRITE_ERRORS = {
+    "400": "Malformed request",
+    "409": "Conflict (e.g. the action is no longer open)",
+    "413": "Request too large",
+    "415": "Unsupported media type",
+    "422": "Valid request that breaks a rule",
+}
+INTERNAL_ROLES = {"admin", "analyst", "manager"}
+
+
+@api.record_once
+def _register_error_docs(state) -> None:
+    state.app.spec_processor(document_errors)
+
+
+def document_errors(spec: dict) -> dict:
+    """Adds to the OpenAPI description the answers apiflask cannot infer: 403 when an internal role lacks
+    the permission, 404 when partners lack it (they get 404, SPEC §2), and SPEC §6's errors for writes."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}}
+    for rule in current_app.url_map.iter_rules():
+        perm = getattr(current_app.view_functions[rule.endpoint], "permission", None)
+        operations = spec["paths"].get(re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule))
+        if perm is None or operations is None:
+            continue
+        holders = set(table()[perm.value])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            responses = operations.get(method.lower(), {}).get("responses")
+            if responses is None:
+                continue
+            if INTERNAL_ROLES - holders:
+                responses.setdefault("403", {**error, "description": "Not allowed for this profile"})
+            if "partner" not in holders:
+                responses.setdefault("404", {**error, "description": "Not found (partners: not theirs)"})
+            if method in ("POST", "PUT", "PATCH", "DELETE"):
+                for status, description in WRITE_ERRORS.items():
+                    responses.setdefault(status, {**error, "description": description})
+    return spec
 
 
 def actor() -> str:

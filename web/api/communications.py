@@ -15,7 +15,8 @@ from runtime.dossiers import get_dossier
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
-from . import allowed, api
+from . import CREATED, allowed, api
+from .schemas import IN_RANGE
 from .views import _iso
 
 CHANNELS = ["email", "letter", "sms"]
@@ -39,7 +40,7 @@ class TemplatePut(Schema):
 
 
 class VersionQuery(Schema):
-    version = Integer(load_default=None)
+    version = Integer(load_default=None, validate=IN_RANGE)
 
 
 def _actor() -> Actor:
@@ -98,6 +99,7 @@ def list_templates():
 
 
 @api.post("/templates")
+@api.doc(responses=CREATED)
 @allowed(Perm.SEQUENCES_WRITE)
 @api.input(TemplateIn, arg_name="body")
 def create_template(body):

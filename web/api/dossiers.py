@@ -14,7 +14,7 @@ from runtime.models import Dossier
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
-from . import allowed, api
+from . import ACCEPTED, CREATED, allowed, api
 from .schemas import DossierIn, DossierPatch, EventIn, ParticipantIn, ParticipantRolesIn
 from .views import dossier_dict, participant_dict
 
@@ -24,6 +24,7 @@ def current_actor() -> Actor:
 
 
 @api.post("/dossiers")
+@api.doc(responses=CREATED)
 @allowed(Perm.DOSSIERS_WRITE)
 @api.input(DossierIn, arg_name="body")
 def create_dossier(body):
@@ -66,6 +67,7 @@ def update_dossier(dossier_id: int, body):
 
 
 @api.post("/dossiers/<int:dossier_id>/participants")
+@api.doc(responses=CREATED)
 @allowed(Perm.DOSSIERS_WRITE)
 @api.input(ParticipantIn, arg_name="body")
 def add_participant(dossier_id: int, body):
@@ -113,6 +115,7 @@ def set_participant_roles(dossier_id: int, participant_id: int, body):
 
 
 @api.post("/dossiers/<int:dossier_id>/events")
+@api.doc(responses=ACCEPTED)
 @allowed(Perm.RUNS_PILOT)
 @api.input(EventIn, arg_name="body")
 def post_dossier_event(dossier_id: int, body):

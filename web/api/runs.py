@@ -6,7 +6,7 @@ from runtime.stepper import open_actions
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
-from . import allowed, api
+from . import CREATED, allowed, api
 from .dossiers import current_actor
 from .schemas import AdhocIn, MoveBackIn, ReasonIn, RolesIn, RunIn, SwitchIn
 from .views import action_dict, run_dict
@@ -18,6 +18,7 @@ def _run_answer(run, status: int = 200):
 
 
 @api.post("/dossiers/<int:dossier_id>/runs")
+@api.doc(responses=CREATED)
 @allowed(Perm.RUNS_PILOT)
 @api.input(RunIn, arg_name="body")
 def launch_run(dossier_id: int, body):
@@ -61,6 +62,7 @@ def interrupt(run_id: int, body):
 
 
 @api.post("/runs/<int:run_id>/switch")
+@api.doc(responses=CREATED)
 @allowed(Perm.RUNS_PILOT)
 @api.input(SwitchIn, arg_name="body")
 def switch(run_id: int, body):
@@ -78,6 +80,7 @@ def switch(run_id: int, body):
 
 
 @api.post("/runs/<int:run_id>/actions")
+@api.doc(responses=CREATED)
 @allowed(Perm.RUNS_PILOT)
 @api.input(AdhocIn, arg_name="body")
 def add_action(run_id: int, body):

@@ -2,10 +2,13 @@
 
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, String
-from apiflask.validators import Length, OneOf
+from apiflask.validators import Length, OneOf, Range
 
 PARTICIPANT_KINDS = ["internal", "partner", "contact"]
 STATUSES = ["done", "validated", "cancelled", "skipped"]
+# Ids and counters are 32-bit integer columns: a bigger number is refused (400), not sent to the database.
+MAX_INT = 2**31 - 1
+IN_RANGE = Range(-MAX_INT, MAX_INT)
 
 
 class DossierIn(Schema):
@@ -35,13 +38,13 @@ class ParticipantRolesIn(Schema):
 
 class RunIn(Schema):
     sequence = String(required=True, validate=Length(1, 200))
-    version = Integer(load_default=None)
-    roles = Dict(keys=String(), values=List(Integer()), load_default=None)
+    version = Integer(load_default=None, validate=IN_RANGE)
+    roles = Dict(keys=String(), values=List(Integer(validate=IN_RANGE)), load_default=None)
     allow_unassigned = Boolean(load_default=False)
 
 
 class RolesIn(Schema):
-    participant_ids = List(Integer(), required=True)
+    participant_ids = List(Integer(validate=IN_RANGE), required=True)
 
 
 class ReasonIn(Schema):
@@ -51,7 +54,7 @@ class ReasonIn(Schema):
 class SwitchIn(Schema):
     sequence = String(required=True, validate=Length(1, 200))
     reason = String(required=True, validate=Length(1, 2000))
-    roles = Dict(keys=String(), values=List(Integer()), load_default=None)
+    roles = Dict(keys=String(), values=List(Integer(validate=IN_RANGE)), load_default=None)
 
 
 class AdhocIn(Schema):
@@ -61,7 +64,7 @@ class AdhocIn(Schema):
 
 
 class MoveBackIn(Schema):
-    step = Integer(required=True)
+    step = Integer(required=True, validate=IN_RANGE)
     reason = String(required=True, validate=Length(1, 2000))
 
 
@@ -77,10 +80,10 @@ class EventIn(Schema):
 
 
 class ActionsQuery(Schema):
-    dossier_id = Integer(load_default=None)
-    run_id = Integer(load_default=None)
+    dossier_id = Integer(load_default=None, validate=IN_RANGE)
+    run_id = Integer(load_default=None, validate=IN_RANGE)
     status = String(load_default=None)
     mine = Boolean(load_default=False)
     unassigned = Boolean(load_default=False)
-    limit = Integer(load_default=200)
-    offset = Integer(load_default=0)
+    limit = Integer(load_default=200, validate=IN_RANGE)
+    offset = Integer(load_default=0, validate=IN_RANGE)

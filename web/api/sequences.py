@@ -14,7 +14,7 @@ from designer.models import Sequence
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
-from . import allowed, api
+from . import CREATED, CREATED_OR_SAME, XML, allowed, api
 
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
 
@@ -54,6 +54,7 @@ def sequence_dict(sequence: Sequence) -> dict:
 
 
 @api.post("/sequences")
+@api.doc(responses=CREATED_OR_SAME)
 @allowed(Perm.SEQUENCES_WRITE)
 def save_sequence():
     """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
@@ -77,6 +78,7 @@ def validate_sequence():
 
 
 @api.post("/sequences/<key>/publish")
+@api.doc(responses=CREATED_OR_SAME)
 @allowed(Perm.SEQUENCES_WRITE)
 def publish_sequence(key: str):
     """Publish the draft as a new immutable version (422 with the issues when invalid)."""
@@ -96,6 +98,7 @@ class PublishBatchIn(Schema):
 
 
 @api.post("/sequences/publish")
+@api.doc(responses=CREATED)
 @allowed(Perm.SEQUENCES_WRITE)
 @api.input(PublishBatchIn, arg_name="body")
 def publish_batch(body):
@@ -124,6 +127,7 @@ def get_sequence(key: str):
 
 
 @api.get("/sequences/<key>/draft")
+@api.doc(responses=XML)
 @allowed(Perm.SEQUENCES_READ)
 def get_draft(key: str):
     """The draft's BPMN XML."""
@@ -134,6 +138,7 @@ def get_draft(key: str):
 
 
 @api.get("/sequences/<key>/versions/<int:number>")
+@api.doc(responses=XML)
 @allowed(Perm.SEQUENCES_READ)
 def get_version(key: str, number: int):
     """The published BPMN XML, byte for byte."""
