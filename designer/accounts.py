@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bpmn.errors import Conflict, Malformed, NotFound
@@ -111,7 +111,10 @@ def create_token(session: Session, user: User, now: datetime) -> str:
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    query = (
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _hash_token(token))
+    )
+    found = session.scalar(query)
     if found is None or not found.user.active:
         return None
     # Written at most hourly, so that reading the API is not a write per request.

@@ -93,10 +93,12 @@ def complete_action(
     now: datetime,
 ) -> tuple[Action, Settled | None]:
     """Ends an open action with a status (and an optional outcome); the run moves on."""
-    run_id = session.scalar(select(Action.run_id).where(Action.id == action_id))
-    if run_id is None:
-        raise NotFound(f"Aucune action {action_id}.")
-    run = get_run(session, run_id, lock=True)
+    try:
+        run = get_run(
+            session, select(Action.run_id).where(Action.id == action_id).scalar_subquery(), lock=True
+        )
+    except NotFound:
+        raise NotFound(f"Aucune action {action_id}.") from None
     # Read once the run is locked: what another writer committed meanwhile is seen.
     action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold

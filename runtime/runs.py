@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import Sequence, SequenceVersion
@@ -19,21 +19,24 @@ from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, settle
 
 
-def get_run(session: Session, run_id: int, actor: Actor | None = None, lock: bool = False) -> Run:
+def get_run(session: Session, run_id, actor: Actor | None = None, lock: bool = False) -> Run:
+    """`run_id` may be a scalar subquery (the run of an action), so that finding and locking are one query."""
     query = select(Run).where(Run.id == run_id)
     if lock:
         # PostgreSQL: one writer per run at a time; SQLite already holds its single write lock. What every
         # engine operation reads (version, sequence key, dossier data) comes in the same statement.
         query = (
             query.options(
-                joinedload(Run.version).joinedload(SequenceVersion.sequence), joinedload(Run.dossier)
+                joinedload(Run.version).joinedload(SequenceVersion.sequence),
+                joinedload(Run.dossier),
+                selectinload(Run.holders).joinedload(RunRole.participant),
             )
             .with_for_update(of=Run)
             .execution_options(populate_existing=True)
         )
     run = session.scalar(query)
     if run is None:
-        raise NotFound(f"Aucun déroulement {run_id}.")
+        raise NotFound(f"Aucun déroulement {run_id}." if isinstance(run_id, int) else "Aucun déroulement.")
     if actor is not None and actor.is_partner:
         get_dossier(session, run.dossier_id, actor)  # 404 outside the partner's dossiers
     return run
@@ -316,6 +319,8 @@ def set_role_holders(
     keep who completed them."""
     run = get_run(session, run_id, lock=True)
     _require_running(run)
+    if role not in roles_used(session, run.version) and role not in current_holders(run):
+        raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
     if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
         raise Malformed("« participant_ids » doit être une liste d'identifiants.")
     dossier_ids = {p.id for p in run.dossier.participants}

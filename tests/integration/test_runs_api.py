@@ -220,3 +220,9 @@ def test_engine_failure_marks_the_run_failed_and_admin_retries(pilot, client, us
         for k in kinds(pilot.history(dossier["id"]))
         if k.startswith(("run_f", "run_r", "run_c", "dossier_u"))
     ]
+
+
+def test_a_role_the_sequence_does_not_have_cannot_be_given(pilot, dossier):
+    run = pilot.launch(dossier["id"], "rt_relance")
+    refused = pilot.call("PUT", f"/runs/{run['id']}/roles/plombier", json={"participant_ids": []}, expect=422)
+    assert refused["error"] == "unknown_role"

@@ -2,7 +2,6 @@
 
 from runtime import actions as service
 from runtime.models import Action
-from runtime.runs import get_run
 from runtime.stepper import open_actions
 
 from ..clock import now
@@ -51,19 +50,23 @@ def complete(action_id: int, body):
     action, settled = service.complete_action(
         db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at
     )
-    db.session.commit()
-    run = get_run(db.session, action.run_id)
+    # The answer is built before the commit, from what is already loaded (a commit would expire it all).
+    db.session.flush()
+    run = action.run
     created: list[Action] = settled.created if settled else []
     if actor.is_partner:
         visible = {a.id for a in service.list_actions(db.session, actor, run_id=run.id, status="open")}
         created = [a for a in created if a.id in visible]
-        return {
+        answer = {
             "action": action_dict(action, at),
             "next_actions": [action_dict(a, at) for a in created],
             "run": {"id": run.id, "status": run.status},
         }
-    return {
-        "action": action_dict(action, at),
-        "next_actions": [action_dict(a, at) for a in created],
-        "run": run_dict(run, open_actions(db.session, run), at),
-    }
+    else:
+        answer = {
+            "action": action_dict(action, at),
+            "next_actions": [action_dict(a, at) for a in created],
+            "run": run_dict(run, open_actions(db.session, run), at),
+        }
+    db.session.commit()
+    return answer

@@ -13,8 +13,11 @@ from .views import action_dict, run_dict
 
 
 def _run_answer(run, status: int = 200):
+    # Built before the commit, from what is already loaded (a commit would expire it all).
+    db.session.flush()
+    answer = run_dict(run, open_actions(db.session, run), now())
     db.session.commit()
-    return run_dict(run, open_actions(db.session, run), now()), status
+    return answer, status
 
 
 @api.post("/dossiers/<int:dossier_id>/runs")
