@@ -110,6 +110,12 @@ def _seed(app) -> dict:
                   CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE :now - (a % 400) * interval '1 day' END,
                       CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE 'user:' || :u0 END
                FROM (SELECT a, (a - 1) / :k + 1 AS d FROM generate_series(1, :n * :k) a) s""",
+            # Who must act on each open action: the users holding its role in its run.
+            """INSERT INTO action_assignees (action_id, user_id, due_at)
+               SELECT a.id, p.user_id, a.due_at FROM actions a
+               JOIN run_roles rr ON rr.run_id = a.run_id AND rr.role = a.role
+               JOIN participants p ON p.id = rr.participant_id
+               WHERE a.status = 'open' AND p.user_id IS NOT NULL""",
             # History entries (their hash chain is not what is measured here: a stand-in hash).
             """INSERT INTO journal (dossier_id, run_id, action_id, at, actor, kind, data, hash)
             SELECT (a - 1) / :k + 1, (a - 1) / :k + 1, a, :now - (a % 400) * interval '1 day', 'user:' || :u0,

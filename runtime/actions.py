@@ -9,6 +9,7 @@ from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import journal
 from .actors import Actor
+from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, Run, RunRole, RunStatus
 from .runs import get_run, guarded
@@ -119,6 +120,7 @@ def complete_action(
     )
     if done.rowcount != 1:
         raise Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
+    unassign(session, [action.id])
     journal.record(
         session,
         action.dossier_id,

@@ -153,6 +153,32 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
     return problems
 
 
+def check_assignments(session: Session) -> list[Problem]:
+    """The inbox rows are exactly the open actions × the users holding their role in their run."""
+    from .assignments import Assignment
+    from .models import Participant, RunRole
+
+    expected_query = (
+        select(Action.id, Participant.user_id, Action.dossier_id)
+        .join(RunRole, (RunRole.run_id == Action.run_id) & (RunRole.role == Action.role))
+        .join(Participant, Participant.id == RunRole.participant_id)
+        .where(Action.status == ActionStatus.OPEN, Participant.user_id.is_not(None))
+    )
+    expected = {(a, u): d for a, u, d in session.execute(expected_query)}
+    actual = {(a, u) for a, u in session.execute(select(Assignment.action_id, Assignment.user_id))}
+    problems = [
+        Problem(
+            expected[k], "assignment_missing", f"l'action {k[0]} manque à la liste de l'utilisateur {k[1]}"
+        )
+        for k in sorted(set(expected) - actual)
+    ]
+    problems += [
+        Problem(None, "assignment_stale", f"l'action {a} figure encore dans la liste de l'utilisateur {u}")
+        for a, u in sorted(actual - set(expected))
+    ]
+    return problems
+
+
 def check_all(session: Session, deep: bool = True) -> list[Problem]:
     restore = None
     if deep:
@@ -162,4 +188,4 @@ def check_all(session: Session, deep: bool = True) -> list[Problem]:
         def restore(run: Run) -> None:
             Engine.restore(bundle_of_run(session, run), run.state, {"dossier": run.dossier.data or {}})
 
-    return check_chains(session) + check_agreement(session, restore)
+    return check_chains(session) + check_agreement(session, restore) + check_assignments(session)

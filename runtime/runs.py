@@ -11,6 +11,7 @@ from designer.services import get_sequence, get_version, latest_version
 
 from . import journal
 from .actors import Actor, system
+from .assignments import assign, reassign_role
 from .dossiers import default_holders, get_dossier
 from .engine import Engine
 from .journal import Kind
@@ -334,6 +335,7 @@ def set_role_holders(
     for participant_id in dict.fromkeys(participant_ids):
         run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
+    reassign_role(session, run, role)
     journal.record(
         session,
         run.dossier_id,
@@ -377,6 +379,7 @@ def add_adhoc_action(
     )
     session.add(action)
     session.flush()
+    assign(session, action, run)
     journal.record(
         session,
         run.dossier_id,

@@ -12,6 +12,7 @@ from bpmn.expressions import evaluate
 
 from . import journal
 from .actors import Actor
+from .assignments import assign, unassign
 from .communications.outbox import queue_for_action
 from .engine import Engine
 from .journal import Kind
@@ -106,6 +107,7 @@ def pending_timers(session: Session, run: Run) -> list[Timer]:
 
 
 def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
+    unassign(session, [action.id])
     action.status = ActionStatus.CANCELLED
     action.completed_at = now
     action.completed_by = actor.label
@@ -147,6 +149,7 @@ def _create_action(
     )
     session.add(action)
     session.flush()
+    assign(session, action, run)
     journal.record(
         session,
         run.dossier_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from designer.models import Sequence, SequenceVersion
 
+from .assignments import Assignment
 from .journal import JournalEntry
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
 
@@ -128,15 +129,6 @@ def summaries(session: Session, dossier_ids: list[int], now: datetime) -> dict[i
     return found
 
 
-def held_by(user_id: int) -> Select:
-    """(run id, role) pairs the user holds through any participant linked to their account."""
-    return (
-        select(RunRole.run_id, RunRole.role)
-        .join(Participant, Participant.id == RunRole.participant_id)
-        .where(Participant.user_id == user_id)
-    )
-
-
 def _unassigned():
     return and_(
         Action.status == ActionStatus.OPEN,
@@ -156,22 +148,14 @@ def _listed(condition, now: datetime, overdue_only: bool, limit: int, offset: in
     return query.order_by(Action.due_at.asc().nulls_last(), Action.id).limit(limit).offset(offset)
 
 
-def _counts(session: Session, condition, now: datetime, held=None) -> dict[str, int]:
+def _counts(session: Session, condition, now: datetime) -> dict[str, int]:
     query = select(
         func.count(),
         func.count().filter(Action.due_at < now),
         func.count().filter(and_(Action.due_at >= now, Action.due_at < now + timedelta(days=7))),
     ).select_from(Action)
-    if held is not None:
-        query = query.join(held, and_(held.c.run_id == Action.run_id, held.c.role == Action.role))
     total, late, soon = session.execute(query.where(condition)).one()
     return {"open": total, "overdue": late, "due_soon": soon}
-
-
-def _held(user_id: int):
-    # Materialized on PostgreSQL: the planner then starts from what the user holds (an index-only range)
-    # and probes the partial index of open actions, instead of walking every open action.
-    return held_by(user_id).distinct().cte("held").prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 def inbox(
@@ -185,40 +169,27 @@ def inbox(
 ) -> tuple[list, dict[str, int]]:
     """The open actions of the roles the user holds, across dossiers, overdue first, with counts.
 
-    One pass over the user's open actions (index only) gives the page's ids and the counts; the page's
-    rows are then read by id."""
-    held = _held(user_id)
-    late = Action.due_at < now
-    soon = and_(Action.due_at >= now, Action.due_at < now + timedelta(days=7))
-    # Window counts are taken before LIMIT/OFFSET: one pass gives the page and the counts of every page.
-    query = (
-        select(
-            Action.id,
-            Action.due_at,
-            func.count().over(),
-            func.count().filter(late).over(),
-            func.count().filter(soon).over(),
-        )
-        .join(held, and_(held.c.run_id == Action.run_id, held.c.role == Action.role))
-        .where(Action.status == ActionStatus.OPEN)
-        .order_by(Action.due_at.asc().nulls_last(), Action.id)
-    )
-    found = list(session.execute(query.limit(limit).offset(offset)))
-    if found:
-        total, overdue, due_soon = found[0][2:]
-        counts = {"open": total, "overdue": overdue, "due_soon": due_soon}
-    else:
-        counts = _counts(session, Action.status == ActionStatus.OPEN, now, held)
+    Both are read from the user's assignment rows (one index range), then the page's rows by id."""
+    mine = Assignment.user_id == user_id
+    late = Assignment.due_at < now
+    soon = and_(Assignment.due_at >= now, Assignment.due_at < now + timedelta(days=7))
+    total, overdue, due_soon = session.execute(
+        select(func.count(), func.count().filter(late), func.count().filter(soon)).where(mine)
+    ).one()
+    counts = {"open": total, "overdue": overdue, "due_soon": due_soon}
+    page = select(Assignment.action_id).where(mine)
     if overdue_only:
-        # Overdue actions have the earliest due dates, so they are the first pages of the same list.
-        found = [row for row in found if row[1] is not None and row[1] < now]
-    ids = [row[0] for row in found]
+        page = page.where(late)
+    page = (
+        page.order_by(Assignment.due_at.asc().nulls_last(), Assignment.action_id).limit(limit).offset(offset)
+    )
+    ids = list(session.scalars(page))
     rows = {
         action.id: (action, reference, title)
         for action, reference, title in session.execute(
             select(Action, Dossier.reference, Dossier.title)
             .join(Dossier, Dossier.id == Action.dossier_id)
-            .where(Action.id.in_(ids or [-1]))
+            .where(Action.id.in_(ids or [-1]), Action.status == ActionStatus.OPEN)
         )
     }
     return [rows[i] for i in ids if i in rows], counts

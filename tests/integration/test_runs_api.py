@@ -226,3 +226,24 @@ def test_a_role_the_sequence_does_not_have_cannot_be_given(pilot, dossier):
     run = pilot.launch(dossier["id"], "rt_relance")
     refused = pilot.call("PUT", f"/runs/{run['id']}/roles/plombier", json={"participant_ids": []}, expect=422)
     assert refused["error"] == "unknown_role"
+
+
+def test_inboxes_follow_the_holders(pilot, dossier, users, session, clock):
+    from runtime.workspace import inbox
+
+    def inbox_of(name):
+        rows, counts = inbox(session, users[name].id, clock.now())
+        return [action.element_id for action, _reference, _title in rows], counts["open"]
+
+    other = pilot.participant(dossier["id"], "partner", "Autre étude", [], user="partner2")
+    run = pilot.launch(dossier["id"], "rt_relance")
+    assert inbox_of("manager") == (["Call"], 1)
+    pilot.complete(pilot.only_action(run["id"], "Call")["id"], "done", "no_answer")
+    assert inbox_of("manager") == ([], 0)
+    assert inbox_of("partner") == (["Serve"], 1)
+    pilot.call("PUT", f"/runs/{run['id']}/roles/commissaire_justice", json={"participant_ids": [other["id"]]},
+               expect=200)
+    assert inbox_of("partner") == ([], 0)
+    assert inbox_of("partner2") == (["Serve"], 1)
+    pilot.call("POST", f"/runs/{run['id']}/interrupt", json={"reason": "Soldé"}, expect=200)
+    assert inbox_of("partner2") == ([], 0)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 39850ad04ea8
+Revision ID: c2d880609d38
 Revises: 
-Create Date: 2026-11-28 20:28:22.568507
+Create Date: 2026-11-28 20:42:38.624691
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import designer.db
 
 
 # revision identifiers, used by Alembic.
-revision = '39850ad04ea8'
+revision = 'c2d880609d38'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -241,6 +241,17 @@ def upgrade():
         batch_op.create_index('ix_timers_pending_due', ['due_at'], unique=False, postgresql_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'), sqlite_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'))
         batch_op.create_index('ix_timers_run_pending', ['run_id', 'fired_at', 'cancelled_at'], unique=False)
 
+    op.create_table('action_assignees',
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('due_at', designer.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_assignees_action_id_actions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_action_assignees_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('action_id', 'user_id', name=op.f('pk_action_assignees'))
+    )
+    with op.batch_alter_table('action_assignees', schema=None) as batch_op:
+        batch_op.create_index('ix_action_assignees_inbox', ['user_id', 'due_at', 'action_id'], unique=False)
+
     op.create_table('documents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
@@ -337,6 +348,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_documents_action_id'))
 
     op.drop_table('documents')
+    with op.batch_alter_table('action_assignees', schema=None) as batch_op:
+        batch_op.drop_index('ix_action_assignees_inbox')
+
+    op.drop_table('action_assignees')
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.drop_index('ix_timers_run_pending')
         batch_op.drop_index('ix_timers_pending_due', postgresql_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'), sqlite_where=sa.text('fired_at IS NULL AND cancelled_at IS NULL'))

@@ -1,0 +1,58 @@
+"""Who must act on each open action, kept as rows per user so that an inbox is one index range.
+
+Who must act is still decided by the run's current role holders: these rows are rewritten in the same
+transaction whenever an action opens or ends and whenever a role's holders change."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from designer.db import Base
+
+from .models import Action, ActionStatus, Participant, Run, RunRole
+
+
+class Assignment(Base):
+    __tablename__ = "action_assignees"
+    __table_args__ = (Index("ix_action_assignees_inbox", "user_id", "due_at", "action_id"),)
+
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime | None]
+
+
+def _users_holding(session: Session, run_id: int, role: str) -> list[int]:
+    query = (
+        select(Participant.user_id)
+        .join(RunRole, RunRole.participant_id == Participant.id)
+        .where(RunRole.run_id == run_id, RunRole.role == role, Participant.user_id.is_not(None))
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def assign(session: Session, action: Action, run: Run) -> None:
+    """An action opened: the users holding its role in its run must act (read from the run's holders)."""
+    users = {h.participant.user_id for h in run.holders if h.role == action.role and h.participant.user_id}
+    for user_id in sorted(users):
+        session.add(Assignment(action_id=action.id, user_id=user_id, due_at=action.due_at))
+
+
+def unassign(session: Session, action_ids: list[int]) -> None:
+    """Actions ended: nobody has to act on them any more."""
+    if action_ids:
+        session.execute(delete(Assignment).where(Assignment.action_id.in_(action_ids)))
+
+
+def reassign_role(session: Session, run: Run, role: str) -> None:
+    """A role's holders changed: its open actions in the run move at once."""
+    session.flush()
+    open_ids = select(Action.id).where(
+        Action.run_id == run.id, Action.role == role, Action.status == ActionStatus.OPEN
+    )
+    session.execute(delete(Assignment).where(Assignment.action_id.in_(open_ids)))
+    users = _users_holding(session, run.id, role)
+    for action in session.scalars(select(Action).where(Action.id.in_(open_ids))):
+        for user_id in users:
+            session.add(Assignment(action_id=action.id, user_id=user_id, due_at=action.due_at))
