@@ -147,15 +147,14 @@ def launch_run(
 def guarded(
     session: Session, run: Run, actor: Actor, now: datetime, operation: dict, cause: str | None = None
 ) -> Settled | None:
-    """Applies one engine operation to a run. An unexpected engine error leaves the run as it was before
-    the operation, marked failed with the error; an admin retries it once the cause is fixed."""
+    """Applies one engine operation to a run. The engine works in memory first: an unexpected engine error
+    leaves the run as it was before the operation, marked failed with the error, and an admin retries it
+    once the cause is fixed. Only a successful operation is written (settled) into the tables."""
     try:
-        with session.begin_nested():
-            settled = _apply(session, run, actor, now, operation, cause)
+        engine = _operate(session, run, now, operation)
     except (Conflict, NotFound, Malformed, RuleBroken):
         raise
     except Exception as error:  # noqa: BLE001 — any engine failure must be kept, not lost
-        session.expire(run)
         run.status = RunStatus.FAILED
         run.error = f"{type(error).__name__}: {error}"
         run.failed_operation = operation
@@ -170,31 +169,27 @@ def guarded(
             operation=operation.get("op"),
         )
         return None
+    settled = settle(session, run, engine, models_of_run(session, run), actor, now, cause)
     _after(session, run, settled, actor, now)
     return settled
 
 
-def _apply(
-    session: Session, run: Run, actor: Actor, now: datetime, operation: dict, cause: str | None
-) -> Settled:
+def _operate(session: Session, run: Run, now: datetime, operation: dict) -> Engine:
     bundle = bundle_of_run(session, run)
     context = engine_context(run, now)
     op = operation["op"]
     if op == "start":
-        engine = Engine.start(bundle, context)
-    else:
-        engine = Engine.restore(bundle, run.state, context)
-        if op == "complete":
-            engine.complete(operation["task_id"], operation["data"])
-        elif op == "timer":
-            engine.fire_timer(operation["task_id"])
-        elif op == "event":
-            engine.deliver(operation["name"], operation.get("payload") or {})
-        elif op == "restore":
-            pass  # the state was replaced by a checkpoint's; settling follows it
-        else:
-            raise ValueError(f"unknown engine operation {op!r}")
-    return settle(session, run, engine, models_of_run(session, run), actor, now, cause)
+        return Engine.start(bundle, context)
+    engine = Engine.restore(bundle, run.state, context)
+    if op == "complete":
+        engine.complete(operation["task_id"], operation["data"])
+    elif op == "timer":
+        engine.fire_timer(operation["task_id"])
+    elif op == "event":
+        engine.deliver(operation["name"], operation.get("payload") or {})
+    elif op != "restore":  # restore: the state was replaced by a checkpoint's; settling follows it
+        raise ValueError(f"unknown engine operation {op!r}")
+    return engine
 
 
 def _after(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:
