@@ -11,7 +11,7 @@ from bpmn.durations import add_duration, parse_cycle, parse_duration
 from bpmn.expressions import evaluate
 
 from . import journal
-from .actors import Actor
+from .actors import Actor, system
 from .assignments import assign, unassign
 from .communications.outbox import queue_for_action
 from .engine import Engine
@@ -59,12 +59,14 @@ def settle(
     cause: str | None = None,
 ) -> Settled:
     settled = Settled()
+    # Actions the path leaves behind are cancelled by the system, whoever made the run move.
+    canceller = actor if actor.is_system else system("sequence")
     live = {t.task_id: t for t in engine.open_tasks()}
     current = open_actions(session, run)
     known = {a.task_id for a in current if a.task_id}
     for action in current:
         if action.task_id and action.task_id not in live:
-            _cancel(session, run, action, actor, now, cause or "la séquence a pris un autre chemin")
+            _cancel(session, run, action, canceller, now, cause or "la séquence a pris un autre chemin")
             settled.cancelled.append(action)
     for task_id, task in live.items():
         if task_id not in known:
@@ -83,7 +85,7 @@ def settle(
         run.active_elements, run.waiting_messages = [], []
         for action in open_actions(session, run):
             if action not in settled.cancelled:
-                _cancel(session, run, action, actor, now, "la séquence est terminée")
+                _cancel(session, run, action, canceller, now, "la séquence est terminée")
                 settled.cancelled.append(action)
     return settled
 

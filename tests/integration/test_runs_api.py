@@ -247,3 +247,17 @@ def test_inboxes_follow_the_holders(pilot, dossier, users, session, clock):
     assert inbox_of("partner2") == (["Serve"], 1)
     pilot.call("POST", f"/runs/{run['id']}/interrupt", json={"reason": "Soldé"}, expect=200)
     assert inbox_of("partner2") == ([], 0)
+
+
+def test_a_terminate_end_cancels_the_other_open_actions(client, users):
+    pilot = Pilot(client, users)
+    pilot.publish("rt_terminate")
+    dossier = pilot.dossier("D-X")
+    pilot.participant(dossier["id"], "internal", "G", ["gestionnaire"], user="manager")
+    run = pilot.launch(dossier["id"], "rt_terminate")
+    a, b = pilot.only_action(run["id"], "A"), pilot.only_action(run["id"], "B")
+    answer = pilot.complete(a["id"], "done")
+    assert answer["run"]["status"] == "completed" and answer["run"]["open_actions"] == []
+    cancelled = pilot.call("GET", f"/actions/{b['id']}")
+    assert cancelled["status"] == "cancelled" and cancelled["completed_by"].startswith("system:")
+    assert cancelled["cause"]
