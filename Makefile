@@ -30,7 +30,7 @@ run: setup
 test: setup
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 lint: setup
 	$(BIN)/lint-imports

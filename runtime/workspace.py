@@ -221,6 +221,18 @@ def holders_of(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int,
     return found
 
 
+def running_counts(session: Session) -> dict[str, int]:
+    """Sequence key → running runs (a run waiting on a task and its timer counts once)."""
+    query = (
+        select(Sequence.key, func.count(Run.id))
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence)
+        .where(Run.status == RunStatus.RUNNING)
+        .group_by(Sequence.key)
+    )
+    return {key: count for key, count in session.execute(query)}
+
+
 def waiting_counts(session: Session) -> dict[str, dict[str, int]]:
     """Sequence key → element id → running runs waiting there (open actions and pending timers)."""
     found: dict[str, dict[str, int]] = {}

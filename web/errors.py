@@ -23,6 +23,18 @@ _CODES = {
 }
 
 
+_MESSAGES = {
+    400: "Requête invalide.",
+    401: "Authentification requise.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette page n'existe pas, ou ne vous est pas accessible.",
+    405: "Cette opération n'est pas possible à cette adresse.",
+    413: "Envoi trop volumineux.",
+    415: "Type de contenu non pris en charge.",
+    429: "Trop de demandes : réessayez dans un moment.",
+}
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -57,4 +69,7 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        return _answer(status, _CODES.get(status, "error"), error.description or error.name)
+        message = error.description or error.name
+        if message == type(error).description:  # Werkzeug's generic English text: ours instead
+            message = _MESSAGES.get(status, message)
+        return _answer(status, _CODES.get(status, "error"), message)

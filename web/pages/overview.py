@@ -26,6 +26,7 @@ def overview():
     days = PERIODS[period]
     since = now() - timedelta(days=days) if days else None
     waiting = workspace.waiting_counts(db.session)
+    running = workspace.running_counts(db.session)
     outcomes = workspace.outcome_counts(db.session, since)
     sequences = []
     for sequence, version in workspace.published_sequences(db.session):
@@ -47,7 +48,7 @@ def overview():
                 "key": sequence.key,
                 "name": sequence.name,
                 "version": version.number,
-                "waiting": sum(counts.values()),
+                "waiting": running.get(sequence.key, 0),
                 "counts": counts,
                 "outcomes": chosen,
                 "names": names,

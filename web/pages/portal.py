@@ -75,7 +75,7 @@ def portal_home():
             select(Action, Dossier.reference, Dossier.title)
             .join(Dossier, Dossier.id == Action.dossier_id)
             .where(Action.completed_by_user_id == current_user.account.id)
-            .order_by(Action.id.desc())
+            .order_by(Action.completed_at.desc(), Action.id.desc())
             .limit(20)
         )
     )
