@@ -13,7 +13,7 @@ from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, Run, RunRole, RunStatus
 from .runs import get_run, guarded
-from .stepper import Settled, remember
+from .stepper import Settled, remember, result_entry
 
 ENDING_STATUSES = {
     ActionType.TASK: {ActionStatus.DONE},
@@ -137,9 +137,11 @@ def complete_action(
     )
     if action.adhoc or run.status != RunStatus.RUNNING:
         return action, None
-    remember(run, action)
-    data = {"status": status, "outcome": outcome, "actions": run.results}
+    results = {**(run.results or {}), action.element_id: result_entry(action)}
+    data = {"status": status, "outcome": outcome, "actions": results}
     settled = guarded(session, run, actor, now, {"op": "complete", "task_id": action.task_id, "data": data})
+    # Written after the step, so that the run is updated once (actions the step cancelled are in it already).
+    remember(run, action)
     return action, settled
 
 

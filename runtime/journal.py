@@ -121,7 +121,8 @@ def _head(session: Session, dossier_id: int) -> str | None:
     if dossier_id not in heads:
         from .models import Dossier
 
-        session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+        if session.get_bind().dialect.name != "sqlite":  # SQLite's transactions already hold the lock
+            session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
         last = select(JournalEntry.hash).where(JournalEntry.dossier_id == dossier_id)
         heads[dossier_id] = session.scalar(last.order_by(JournalEntry.id.desc()).limit(1))
     return heads[dossier_id]

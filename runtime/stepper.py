@@ -33,13 +33,15 @@ def engine_context(run: Run, now: datetime) -> dict:
     return {"dossier": dict(run.dossier.data or {}), "now": now}
 
 
+def result_entry(action: Action) -> dict:
+    completed_at = action.completed_at.isoformat() if action.completed_at else None
+    return {"status": action.status, "outcome": action.outcome, "completed_at": completed_at}
+
+
 def remember(run: Run, action: Action) -> None:
     """Keeps what conditions see as `actions["<element id>"]`: the last ended action of each element."""
-    if action.adhoc:
-        return
-    completed_at = action.completed_at.isoformat() if action.completed_at else None
-    entry = {"status": action.status, "outcome": action.outcome, "completed_at": completed_at}
-    run.results = {**(run.results or {}), action.element_id: entry}
+    if not action.adhoc:
+        run.results = {**(run.results or {}), action.element_id: result_entry(action)}
 
 
 def open_actions(session: Session, run: Run) -> list[Action]:
