@@ -4,20 +4,18 @@ A real server (werkzeug, in a thread) on a migrated temporary SQLite database, r
 
 import json
 import re
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import CHROMIUM, chromium, serving
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "web" / "static" / "dist" / "modeler.js"
 ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 CORPUS = ROOT.parent / "shared" / "corpus"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 PASSWORD = "correct horse"
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +32,6 @@ def _requirements() -> None:
 def server(tmp_path_factory):
     _requirements()
     from flask_migrate import upgrade
-    from werkzeug.serving import make_server
 
     from tests.factories import make_user
     from web import create_app
@@ -46,25 +43,14 @@ def server(tmp_path_factory):
         upgrade()
         make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
         db.session.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "app": app}
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"url": url, "app": app}
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -87,6 +73,7 @@ def page(browser, server):
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
+
 def open_designer(page, path: str) -> None:
     page.goto(page.base + path)
     page.wait_for_selector("#designer[data-ready='1']", timeout=30000)
@@ -100,14 +87,20 @@ def settle(page) -> None:
 
 
 def ids_of(page, bpmn_type: str) -> list[str]:
-    return page.evaluate("""t => window.seqDesigner.modeler.get('elementRegistry')
-        .filter(e => e.type === t && !e.labelTarget).map(e => e.id)""", bpmn_type)
+    return page.evaluate(
+        """t => window.seqDesigner.modeler.get('elementRegistry')
+        .filter(e => e.type === t && !e.labelTarget).map(e => e.id)""",
+        bpmn_type,
+    )
 
 
 def attr(page, element_id: str, name: str):
-    return page.evaluate("""([id, name]) => {
+    return page.evaluate(
+        """([id, name]) => {
         const e = window.seqDesigner.modeler.get('elementRegistry').get(id);
-        return e ? (e.businessObject.get(name) ?? null) : null; }""", [element_id, name])
+        return e ? (e.businessObject.get(name) ?? null) : null; }""",
+        [element_id, name],
+    )
 
 
 def box(page, element_id: str) -> dict:
@@ -116,8 +109,10 @@ def box(page, element_id: str) -> dict:
     return found
 
 
-SELECTED = ("id => window.seqDesigner.modeler.get('selection').isSelected("
-            "window.seqDesigner.modeler.get('elementRegistry').get(id))")
+SELECTED = (
+    "id => window.seqDesigner.modeler.get('selection').isSelected("
+    "window.seqDesigner.modeler.get('elementRegistry').get(id))"
+)
 
 
 def click_element(page, element_id: str, dx: float | None = None, dy: float | None = None) -> None:
@@ -188,8 +183,9 @@ def problems_text(page) -> str:
 
 
 def wait_status(page, pattern: str) -> None:
-    page.wait_for_function("p => new RegExp(p).test(document.querySelector('#designer-status').textContent)",
-                           arg=pattern)
+    page.wait_for_function(
+        "p => new RegExp(p).test(document.querySelector('#designer-status').textContent)", arg=pattern
+    )
 
 
 def status(page) -> str:
@@ -197,6 +193,7 @@ def status(page) -> str:
 
 
 # --- tests ------------------------------------------------------------------------------------------------
+
 
 def test_draw_check_fix_publish_and_reopen(page):
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -268,8 +265,11 @@ def test_draw_check_fix_publish_and_reopen(page):
     assert attr(page, bailiff, "seq:roleKind") == "partner"
 
     # the server's problems: branches without condition, a timer without delay
-    flows = page.evaluate("""g => window.seqDesigner.modeler.get('elementRegistry').get(g)
-        .outgoing.map(f => [f.id, f.target.id])""", gateway)
+    flows = page.evaluate(
+        """g => window.seqDesigner.modeler.get('elementRegistry').get(g)
+        .outgoing.map(f => [f.id, f.target.id])""",
+        gateway,
+    )
     to_paid = next(f for f, target in flows if target == paid_end)
     to_timer = next(f for f, target in flows if target == timer)
     listed = problem_ids(page)
@@ -283,16 +283,31 @@ def test_draw_check_fix_publish_and_reopen(page):
     open_group(page)
     panel_fill(page, "seq-timer-value", "15 jours")
     settle(page)
-    assert page.evaluate("""id => window.seqDesigner.modeler.get('elementRegistry').get(id).businessObject
-        .eventDefinitions[0].timeDuration.body""", timer) == "P15D"
+    assert (
+        page.evaluate(
+            """id => window.seqDesigner.modeler.get('elementRegistry').get(id).businessObject
+        .eventDefinitions[0].timeDuration.body""",
+            timer,
+        )
+        == "P15D"
+    )
     for flow, condition in ((to_paid, 'outcome == "paid"'), (to_timer, 'outcome == "no_answer"')):
-        page.evaluate("""id => { const m = window.seqDesigner.modeler;
-            const e = m.get('elementRegistry').get(id); m.get('selection').select(e); }""", flow)
+        page.evaluate(
+            """id => { const m = window.seqDesigner.modeler;
+            const e = m.get('elementRegistry').get(id); m.get('selection').select(e); }""",
+            flow,
+        )
         open_group(page)
         page.select_option("#bio-properties-panel-seq-condition-choice", condition)
         settle(page)
-        assert page.evaluate("""id => window.seqDesigner.modeler.get('elementRegistry').get(id)
-            .businessObject.conditionExpression.body""", flow) == condition
+        assert (
+            page.evaluate(
+                """id => window.seqDesigner.modeler.get('elementRegistry').get(id)
+            .businessObject.conditionExpression.body""",
+                flow,
+            )
+            == condition
+        )
     assert timer not in problem_ids(page), problems_text(page)
     assert late_end  # drawn: the path after the timer ends
     page.screenshot(path=str(SHOTS / "modeler.png"))
@@ -339,12 +354,15 @@ def test_a_diagram_that_cannot_be_written_is_kept_and_explained(page):
     open_designer(page, "/designer/new?key=e2e_broken&name=Cassé")
     start = ids_of(page, "bpmn:StartEvent")[0]
     # What some Signavio exports carry: an extension element whose prefix has no namespace declaration.
-    error = page.evaluate("""async id => {
+    error = page.evaluate(
+        """async id => {
         const m = window.seqDesigner.modeler; const moddle = m.get('moddle');
         const meta = moddle.createAny('signavio:signavioMetaData', undefined, { metaKey: 'bgcolor' });
         m.get('elementRegistry').get(id).businessObject.extensionElements =
             moddle.create('bpmn:ExtensionElements', { values: [meta] });
-        try { await m.saveXML(); return null; } catch (e) { return e.message; } }""", start)
+        try { await m.saveXML(); return null; } catch (e) { return e.message; } }""",
+        start,
+    )
     assert error and "no namespace uri given for prefix" in error
     page.click("#btn-save")
     wait_status(page, "pas pu être converti")
@@ -465,11 +483,15 @@ def test_time_to_interactive_with_200_elements(page, server):
     started = time.perf_counter()
     open_designer(page, "/designer/sequences/big_200/edit")
     wall = time.perf_counter() - started
-    count = page.evaluate("window.seqDesigner.modeler.get('elementRegistry')"
-                          ".filter(e => !e.labelTarget).length")
+    count = page.evaluate(
+        "window.seqDesigner.modeler.get('elementRegistry').filter(e => !e.labelTarget).length"
+    )
     interactive = page.evaluate("performance.getEntriesByName('designer-interactive')[0].startTime")
-    metrics = {"designer_time_to_interactive_ms": round(interactive), "elements": count,
-               "wall_clock_until_validated_s": round(wall, 2)}
+    metrics = {
+        "designer_time_to_interactive_ms": round(interactive),
+        "elements": count,
+        "wall_clock_until_validated_s": round(wall, 2),
+    }
     print(f"\ntime to interactive for {count} elements: {interactive:.0f} ms ({metrics})")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "metrics.json"
@@ -487,8 +509,11 @@ def _now():
 
 def big_diagram(tasks: int) -> bytes:
     """start → `tasks` user tasks → end in one lane, laid out in rows of ten: 2·tasks + 5 elements."""
-    nodes = [("start", "startEvent", 36, 36)] + [(f"t{i}", "userTask", 100, 80) for i in range(tasks)] + \
-        [("end", "endEvent", 36, 36)]
+    nodes = (
+        [("start", "startEvent", 36, 36)]
+        + [(f"t{i}", "userTask", 100, 80) for i in range(tasks)]
+        + [("end", "endEvent", 36, 36)]
+    )
     process, shapes, edges = [], [], []
     place = {}
     for index, (node_id, tag, w, h) in enumerate(nodes):
@@ -496,16 +521,20 @@ def big_diagram(tasks: int) -> bytes:
         place[node_id] = (x, y, w, h)
         name = f' name="Action {index}"' if tag == "userTask" else ""
         process.append(f'<bpmn:{tag} id="{node_id}"{name}/>')
-        shapes.append(f'<bpmndi:BPMNShape id="{node_id}_di" bpmnElement="{node_id}">'
-                      f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNShape>')
+        shapes.append(
+            f'<bpmndi:BPMNShape id="{node_id}_di" bpmnElement="{node_id}">'
+            f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}"/></bpmndi:BPMNShape>'
+        )
     for (a, *_), (b, *_) in zip(nodes, nodes[1:], strict=False):
         ax, ay, aw, ah = place[a]
         bx, by, bw, bh = place[b]
         process.append(f'<bpmn:sequenceFlow id="f_{a}_{b}" sourceRef="{a}" targetRef="{b}"/>')
-        edges.append(f'<bpmndi:BPMNEdge id="f_{a}_{b}_di" bpmnElement="f_{a}_{b}">'
-                     f'<di:waypoint x="{ax + aw}" y="{ay + ah // 2}"/>'
-                     f'<di:waypoint x="{bx}" y="{by + bh // 2}"/>'
-                     f'</bpmndi:BPMNEdge>')
+        edges.append(
+            f'<bpmndi:BPMNEdge id="f_{a}_{b}_di" bpmnElement="f_{a}_{b}">'
+            f'<di:waypoint x="{ax + aw}" y="{ay + ah // 2}"/>'
+            f'<di:waypoint x="{bx}" y="{by + bh // 2}"/>'
+            f"</bpmndi:BPMNEdge>"
+        )
     refs = "".join(f"<bpmn:flowNodeRef>{n[0]}</bpmn:flowNodeRef>" for n in nodes)
     height = 140 * (len(nodes) // 10 + 1) + 60
     return f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -518,13 +547,13 @@ def big_diagram(tasks: int) -> bytes:
  <bpmn:process id="big_200" name="Grande séquence" isExecutable="true">
   <bpmn:laneSet id="LS">
    <bpmn:lane id="Lane_1" name="Gestionnaire" seq:role="gestionnaire">{refs}</bpmn:lane></bpmn:laneSet>
-  {''.join(process)}
+  {"".join(process)}
  </bpmn:process>
  <bpmndi:BPMNDiagram id="Di"><bpmndi:BPMNPlane id="Plane" bpmnElement="Collab">
   <bpmndi:BPMNShape id="Pool_di" bpmnElement="Pool" isHorizontal="true">
    <dc:Bounds x="100" y="60" width="1760" height="{height}"/></bpmndi:BPMNShape>
   <bpmndi:BPMNShape id="Lane_1_di" bpmnElement="Lane_1" isHorizontal="true">
    <dc:Bounds x="130" y="60" width="1730" height="{height}"/></bpmndi:BPMNShape>
-  {''.join(shapes)}{''.join(edges)}
+  {"".join(shapes)}{"".join(edges)}
  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>""".encode()

@@ -5,23 +5,15 @@ A werkzeug server in a thread on a fresh temporary SQLite database, migrated and
 user sees and leaves a screenshot in test-artifacts/screenshots/walkthrough-NN-<step>.png."""
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import CHROMIUM, chromium, serving
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 DIST = ROOT / "web" / "static" / "dist"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "demo-sequences"  # README: every demo account has this password
 WAIT = 30000  # ms: generous, the machine may be busy
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -57,7 +49,6 @@ def server(tmp_path_factory):
         pytest.skip(f"front-end bundle not built, {', '.join(missing)} missing (npm ci && npm run build)")
     from flask_migrate import upgrade
     from sqlalchemy import select
-    from werkzeug.serving import make_server
 
     from runtime.models import Action, ActionStatus, Dossier
     from web import create_app
@@ -83,25 +74,14 @@ def server(tmp_path_factory):
         }
         assert all(ids.values()), ids
         db.session.remove()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", **ids}
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"url": url, **ids}
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -211,7 +191,8 @@ def selected_label(page, select: str) -> str:
 
 def wait_status(page, pattern: str) -> str:
     page.wait_for_function(
-        "p => new RegExp(p).test(document.querySelector('#designer-status').textContent)", arg=pattern,
+        "p => new RegExp(p).test(document.querySelector('#designer-status').textContent)",
+        arg=pattern,
         timeout=WAIT,
     )
     return page.inner_text("#designer-status")
@@ -422,11 +403,14 @@ def test_five_minutes_with_the_demo(server, browser):
     # Historique: who did what and when; the letters sent are PDF documents of the dossier
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
-    assert history[0].endswith("Changement de séquence par Système (séquence) séquence plan_apurement — "
-                               "raison : fin de séquence"), history[:4]
+    assert history[0].endswith(
+        "Changement de séquence par Système (séquence) séquence plan_apurement — raison : fin de séquence"
+    ), history[:4]
     assert any("Séquence lancée" in item and "séquence plan_apurement v1" in item for item in history[:4])
-    assert any(f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : plan" in item
-               for item in history[:4]), history[:4]
+    assert any(
+        f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : plan" in item
+        for item in history[:4]
+    ), history[:4]
     assert all(re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d ", item) for item in history)
     assert any("Communication envoyée" in item for item in history)
     shots.take(page, "dossier-0103-history")

@@ -4,23 +4,15 @@ A werkzeug server in a thread on a migrated temporary SQLite database, real CSRF
 Screenshots of the dossier page, the inbox and the portal go to test-artifacts/screenshots/."""
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import CHROMIUM, chromium, serving
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = ROOT / "web" / "static" / "dist" / "run-viewer.js"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -34,7 +26,6 @@ def server(tmp_path_factory):
     if not BUNDLE.exists():
         pytest.skip("front-end bundle not built (npm ci && npm run build)")
     from flask_migrate import upgrade
-    from werkzeug.serving import make_server
 
     from runtime.actions import complete_action
     from runtime.actors import Actor
@@ -83,25 +74,14 @@ def server(tmp_path_factory):
         relance_dossier(session, manager, other, reference="D-050", title="Petit", now=START)
         session.commit()
         ids = {"dossier": dossier.id, "elsewhere": elsewhere.id, "other_serve": other_serve.id}
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_port}", "app": app, **ids}
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
-    with app.app_context():
-        db.engine.dispose()
+    with serving(app) as url:
+        yield {"url": url, "app": app, **ids}
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_page(browser, errors):
