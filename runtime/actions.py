@@ -11,7 +11,7 @@ from . import journal
 from .actors import Actor
 from .assignments import unassign
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Participant, Run, RunRole, RunStatus
+from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
 from .runs import get_run, guarded
 from .stepper import Settled, remember, result_entry
 
@@ -79,9 +79,6 @@ def get_action(session: Session, action_id: int, actor: Actor | None = None) -> 
             raise NotFound(f"Aucune action {action_id}.")
     return action
 
-
-def assignees(run: Run, role: str) -> list[Participant]:
-    return [h.participant for h in run.holders if h.role == role]
 
 
 def complete_action(

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
-from designer.models import Sequence, SequenceVersion
+from designer.models import SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
 
 from . import journal
@@ -15,7 +15,7 @@ from .assignments import assign, reassign_role
 from .dossiers import default_holders, get_dossier
 from .engine import Engine
 from .journal import Kind
-from .models import Action, ActionStatus, Checkpoint, Dossier, Participant, Run, RunRole, RunStatus
+from .models import Action, ActionStatus, Checkpoint, Dossier, Run, RunRole, RunStatus
 from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, settle
 
@@ -439,11 +439,3 @@ def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run
     )
     guarded(session, run, actor, now, operation)
     return run
-
-
-def runs_of_sequence(session: Session, key: str):
-    return select(Run).join(SequenceVersion).join(Sequence).where(Sequence.key == key)
-
-
-def participants_of(run: Run, role: str) -> list[Participant]:
-    return [h.participant for h in run.holders if h.role == role]
