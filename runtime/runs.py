@@ -11,13 +11,13 @@ from designer.services import get_sequence, get_version, latest_version
 
 from . import journal
 from .actors import Actor, system
-from .assignments import assign, reassign_role
+from .assignments import reassign_role
 from .dossiers import default_holders, get_dossier
 from .engine import Engine
 from .journal import Kind
-from .models import Action, ActionStatus, Checkpoint, Dossier, Run, RunRole, RunStatus
+from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
 from .specs import bundle_of_run, models_of_run, pin_called_versions
-from .stepper import Settled, cancel_all, engine_context, settle
+from .stepper import Settled, cancel_all, engine_context, open_action, settle
 
 
 def get_run(session: Session, run_id, actor: Actor | None = None, lock: bool = False) -> Run:
@@ -359,35 +359,20 @@ def add_adhoc_action(
         raise Malformed("Une action ajoutée a besoin d'un intitulé et d'un rôle.")
     run = get_run(session, run_id, lock=True)
     _require_running(run)
-    action = Action(
-        run_id=run.id,
-        dossier_id=run.dossier_id,
+    return open_action(
+        session,
+        run,
+        actor,
+        now,
+        Kind.ACTION_ADDED,
         element_id="adhoc",
         name=name.strip(),
         type="task",
         role=role.strip(),
         outcomes=[],
         adhoc=True,
-        status=ActionStatus.OPEN,
         due_at=due_at,
-        created_at=now,
     )
-    session.add(action)
-    session.flush()
-    assign(session, action, run)
-    journal.record(
-        session,
-        run.dossier_id,
-        actor.label,
-        Kind.ACTION_ADDED,
-        now,
-        run_id=run.id,
-        action_id=action.id,
-        name=action.name,
-        role=action.role,
-        due_at=due_at.isoformat() if due_at else None,
-    )
-    return action
 
 
 def checkpoints(session: Session, run: Run) -> list[Checkpoint]:

@@ -131,25 +131,10 @@ def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datet
     )
 
 
-def _create_action(
-    session: Session, run: Run, task, models: dict[str, SequenceModel], actor: Actor, now: datetime
-) -> Action:
-    element = models[task.process_key].elements.get(task.element_id)
-    kind = element.action if element and element.action else ActionType.TASK
-    due = element.due if element else None
+def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: Kind, **fields) -> Action:
+    """Adds an open action to a run: stored, given to the users holding its role, and in the history."""
     action = Action(
-        run=run,
-        run_id=run.id,
-        dossier_id=run.dossier_id,
-        element_id=task.element_id,
-        task_id=task.task_id,
-        name=(element.name if element and element.name else task.name or task.element_id),
-        type=kind,
-        role=(element.role if element and element.role else ""),
-        outcomes=list(element.outcomes if element else []),
-        status=ActionStatus.OPEN,
-        created_at=now,
-        due_at=add_duration(now, parse_duration(due), element.calendar or "calendar") if due else None,
+        run=run, run_id=run.id, dossier_id=run.dossier_id, status=ActionStatus.OPEN, created_at=now, **fields
     )
     session.add(action)
     session.flush()
@@ -158,7 +143,7 @@ def _create_action(
         session,
         run.dossier_id,
         actor.label,
-        Kind.ACTION_CREATED,
+        what,
         now,
         run_id=run.id,
         action_id=action.id,
@@ -167,6 +152,28 @@ def _create_action(
         type=action.type,
         role=action.role,
         due_at=action.due_at.isoformat() if action.due_at else None,
+    )
+    return action
+
+
+def _create_action(
+    session: Session, run: Run, task, models: dict[str, SequenceModel], actor: Actor, now: datetime
+) -> Action:
+    element = models[task.process_key].elements.get(task.element_id)
+    due = element.due if element else None
+    action = open_action(
+        session,
+        run,
+        actor,
+        now,
+        Kind.ACTION_CREATED,
+        element_id=task.element_id,
+        task_id=task.task_id,
+        name=(element.name if element and element.name else task.name or task.element_id),
+        type=element.action if element and element.action else ActionType.TASK,
+        role=(element.role if element and element.role else ""),
+        outcomes=list(element.outcomes if element else []),
+        due_at=add_duration(now, parse_duration(due), element.calendar or "calendar") if due else None,
     )
     if action.type == ActionType.COMMUNICATION:
         queue_for_action(session, run, action, element, now, actor)
