@@ -2,7 +2,9 @@
 
 Prints the median step time at loops 10–100 and 1,900–2,000 and their ratio, the state stored per run, and the
 same figures for a naive baseline in the same run: the whole SpiffWorkflow state (spec included, never pruned)
-serialized at every step, as a plain integration would do. The baseline dies where SpiffWorkflow does."""
+serialized at every step, as a plain integration would do. The baseline dies where SpiffWorkflow does.
+
+Sizes: BENCH_LOOPS (2000); BENCH_BACKENDS (sqlite,postgresql: those that answer)."""
 
 import os
 import statistics
@@ -90,7 +92,7 @@ def _loop(app, clock, naive: bool) -> dict:
                 session.commit()
             except Exception as error:  # the baseline dies here: report where and why
                 session.rollback()
-                died = f"loop {loop}: {type(error).__name__}"
+                died = f"loop {loop}: {type(error).__name__}: {error}"
                 break
             elapsed = time.perf_counter() - start
             if len(following) != 1:
@@ -148,6 +150,9 @@ def main() -> None:
     from tests.conftest import postgres_answers
 
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+    chosen = os.environ.get("BENCH_BACKENDS")  # e.g. "sqlite": only those
+    if chosen:
+        backends = [b for b in backends if b in chosen.split(",")]
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
             url, drop = (

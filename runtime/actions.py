@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 
@@ -13,7 +14,7 @@ from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
 from .runs import get_run, guarded
-from .stepper import Settled, remember, result_entry
+from .stepper import Settled, open_actions, remember, result_entry
 
 ENDING_STATUSES = {
     ActionType.TASK: {ActionStatus.DONE},
@@ -24,6 +25,7 @@ ENDING_STATUSES = {
     ActionType.COMMUNICATION: {ActionStatus.DONE, ActionStatus.FAILED},
 }
 ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}
+ENDING_COLUMNS = ["status", "outcome", "comment", "completed_at", "completed_by", "completed_by_user_id"]
 
 
 def allowed_statuses(action: Action) -> list[str]:
@@ -81,6 +83,14 @@ def get_action(session: Session, action_id: int, actor: Actor | None = None) -> 
 
 
 
+# The status guard makes a second completion of the same action lose, whatever the interleaving.
+_END_OPEN_ACTION = (
+    update(Action.__table__)
+    .where(Action.__table__.c.id == bindparam("action_id"), Action.__table__.c.status == ActionStatus.OPEN)
+    .values({name: bindparam(f"new_{name}") for name in ENDING_COLUMNS})
+)
+
+
 def complete_action(
     session: Session,
     action_id: int,
@@ -92,31 +102,31 @@ def complete_action(
 ) -> tuple[Action, Settled | None]:
     """Ends an open action with a status (and an optional outcome); the run moves on."""
     try:
-        run = get_run(
-            session, select(Action.run_id).where(Action.id == action_id).scalar_subquery(), lock=True
-        )
+        run = get_run(session, None, lock=True, action_id=action_id)
     except NotFound:
         raise NotFound(f"Aucune action {action_id}.") from None
-    # Read once the run is locked: what another writer committed meanwhile is seen.
-    action = session.get(Action, action_id, populate_existing=True)
+    # Read once the run is locked: what another writer committed meanwhile is seen. The run's open actions
+    # come in one statement: the step compares them with the engine's open tasks.
+    current = open_actions(session, run)
+    action = next((a for a in current if a.id == action_id), None)
+    if action is None:  # no longer open (409), or another run's id (404 below)
+        action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
     _check(action, status, outcome, comment)
-    # The status guard makes a second completion of the same action lose, whatever the interleaving.
-    done = session.execute(
-        update(Action)
-        .where(Action.id == action.id, Action.status == ActionStatus.OPEN)
-        .values(
-            status=status,
-            outcome=outcome,
-            comment=comment,
-            completed_at=now,
-            completed_by=actor.label,
-            completed_by_user_id=actor.user_id,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
+    ending = {
+        "status": status,
+        "outcome": outcome,
+        "comment": comment,
+        "completed_at": now,
+        "completed_by": actor.label,
+        "completed_by_user_id": actor.user_id,
+    }
+    values = {f"new_{name}": value for name, value in ending.items()}
+    done = session.connection().execute(_END_OPEN_ACTION, {"action_id": action.id, **values})
     if done.rowcount != 1:
         raise Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
+    for name, value in ending.items():  # what was written, without writing it again at the next flush
+        set_committed_value(action, name, value)
     unassign(session, [action.id])
     journal.record(
         session,
@@ -136,7 +146,9 @@ def complete_action(
         return action, None
     results = {**(run.results or {}), action.element_id: result_entry(action)}
     data = {"status": status, "outcome": outcome, "actions": results}
-    settled = guarded(session, run, actor, now, {"op": "complete", "task_id": action.task_id, "data": data})
+    others = [a for a in current if a is not action]
+    operation = {"op": "complete", "task_id": action.task_id, "data": data}
+    settled = guarded(session, run, actor, now, operation, current=others)
     # Written after the step, so that the run is updated once (actions the step cancelled are in it already).
     remember(run, action)
     return action, settled

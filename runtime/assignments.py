@@ -5,7 +5,7 @@ transaction whenever an action opens or ends and whenever a role's holders chang
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, delete, select
+from sqlalchemy import ForeignKey, Index, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from designer.db import Base
@@ -22,6 +22,12 @@ class Assignment(Base):
     due_at: Mapped[datetime | None]
 
 
+_ASSIGN = insert(Assignment.__table__)
+_UNASSIGN = delete(Assignment.__table__).where(
+    Assignment.__table__.c.action_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _users_holding(session: Session, run_id: int, role: str) -> list[int]:
     query = (
         select(Participant.user_id)
@@ -35,14 +41,15 @@ def _users_holding(session: Session, run_id: int, role: str) -> list[int]:
 def assign(session: Session, action: Action, run: Run) -> None:
     """An action opened: the users holding its role in its run must act (read from the run's holders)."""
     users = {h.participant.user_id for h in run.holders if h.role == action.role and h.participant.user_id}
-    for user_id in sorted(users):
-        session.add(Assignment(action_id=action.id, user_id=user_id, due_at=action.due_at))
+    if users:
+        rows = [{"action_id": action.id, "user_id": u, "due_at": action.due_at} for u in sorted(users)]
+        session.connection().execute(_ASSIGN, rows)
 
 
 def unassign(session: Session, action_ids: list[int]) -> None:
     """Actions ended: nobody has to act on them any more."""
     if action_ids:
-        session.execute(delete(Assignment).where(Assignment.action_id.in_(action_ids)))
+        session.connection().execute(_UNASSIGN, {"ids": list(action_ids)})
 
 
 def reassign_role(session: Session, run: Run, role: str) -> None:

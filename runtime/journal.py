@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, select
+from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from designer.db import Base
@@ -57,18 +57,8 @@ class JournalEntry(Base):
 
     def digest(self) -> str:
         """The entry's hash, from its content and the previous entry's hash."""
-        content = {
-            "prev": self.prev_hash,
-            "dossier_id": self.dossier_id,
-            "run_id": self.run_id,
-            "action_id": self.action_id,
-            "at": self.at.astimezone(UTC).isoformat(),
-            "actor": self.actor,
-            "kind": self.kind,
-            "data": self.data,
-        }
-        text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        fields = (self.dossier_id, self.run_id, self.action_id, self.at, self.actor, self.kind, self.data)
+        return _digest(self.prev_hash, *fields)
 
     def to_dict(self) -> dict:
         return {
@@ -82,6 +72,21 @@ class JournalEntry(Base):
         }
 
 
+def _digest(prev_hash, dossier_id, run_id, action_id, at: datetime, actor, kind, data) -> str:
+    content = {
+        "prev": prev_hash,
+        "dossier_id": dossier_id,
+        "run_id": run_id,
+        "action_id": action_id,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": actor,
+        "kind": kind,
+        "data": data,
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def record(
     session: Session,
     dossier_id: int,
@@ -92,44 +97,69 @@ def record(
     run_id: int | None = None,
     action_id: int | None = None,
     **data,
-) -> JournalEntry:
+) -> None:
+    """Appends an entry at once. What it refers to (dossier, run, action) is already stored: they have ids."""
     # Round-tripped through JSON now, so the hash is computed on what the database will give back.
     data = json.loads(json.dumps(data, default=str))
-    entry = JournalEntry(
-        dossier_id=dossier_id,
-        run_id=run_id,
-        action_id=action_id,
-        at=at,
-        actor=actor,
-        kind=what.value,
-        data=data,
+    prev_hash = _head(session, dossier_id)
+    digest = _digest(prev_hash, dossier_id, run_id, action_id, at, actor, what.value, data)
+    session.connection().execute(
+        _INSERT,
+        {
+            "dossier_id": dossier_id,
+            "run_id": run_id,
+            "action_id": action_id,
+            "at": at,
+            "actor": actor,
+            "kind": what.value,
+            "data": data,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
-    entry.prev_hash = _head(session, dossier_id)
-    entry.hash = entry.digest()
-    session.info.setdefault(_HEADS, {})[dossier_id] = entry.hash
-    session.add(entry)
-    return entry
+    session.info.setdefault(_HEADS, {})[dossier_id] = digest
 
 
+_INSERT = insert(JournalEntry.__table__)
 _HEADS = "journal_heads"
+_LOCKED = "journal_locked"
+
+
+def lock_dossier(session: Session, dossier_id, params: dict | None = None) -> None:
+    """Locks a dossier for the rest of the transaction: its history can be chained, and its runs changed
+    (every writer of a run takes this lock first, always in this order). `dossier_id` may be a scalar
+    subquery (with its `params`). SQLite's transactions already hold the database's single write lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    from .models import Dossier
+
+    locked = session.scalar(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update(), params)
+    if locked is not None:
+        session.info.setdefault(_LOCKED, set()).add(locked)
+
+
+_HEAD = (
+    select(JournalEntry.hash)
+    .where(JournalEntry.dossier_id == bindparam("dossier_id"))
+    .order_by(JournalEntry.id.desc())
+    .limit(1)
+)
 
 
 def _head(session: Session, dossier_id: int) -> str | None:
-    """The hash of the dossier's last entry. The dossier row is locked for the rest of the transaction so
-    that two writers cannot both chain onto the same entry (SQLite already has a single writer)."""
+    """The hash of the dossier's last entry, read once the dossier is locked, so that two writers cannot both
+    chain onto the same entry."""
     heads = session.info.setdefault(_HEADS, {})
     if dossier_id not in heads:
-        from .models import Dossier
-
-        if session.get_bind().dialect.name != "sqlite":  # SQLite's transactions already hold the lock
-            session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
-        last = select(JournalEntry.hash).where(JournalEntry.dossier_id == dossier_id)
-        heads[dossier_id] = session.scalar(last.order_by(JournalEntry.id.desc()).limit(1))
+        if dossier_id not in session.info.get(_LOCKED, ()):
+            lock_dossier(session, dossier_id)
+        heads[dossier_id] = session.connection().scalar(_HEAD, {"dossier_id": dossier_id})
     return heads[dossier_id]
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_heads(session: Session, *_args) -> None:
-    # Heads are valid only while the transaction holds the dossier's lock.
+    # Heads and locks are valid only while the transaction holds the dossier's lock.
     session.info.pop(_HEADS, None)
+    session.info.pop(_LOCKED, None)

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
@@ -20,24 +20,45 @@ from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, open_action, settle
 
 
-def get_run(session: Session, run_id, actor: Actor | None = None, lock: bool = False) -> Run:
-    """`run_id` may be a scalar subquery (the run of an action), so that finding and locking are one query."""
-    query = select(Run).where(Run.id == run_id)
-    if lock:
-        # PostgreSQL: one writer per run at a time; SQLite already holds its single write lock. What every
-        # engine operation reads (version, sequence key, dossier data) comes in the same statement.
-        query = (
-            query.options(
-                joinedload(Run.version).joinedload(SequenceVersion.sequence),
-                joinedload(Run.dossier),
-                selectinload(Run.holders).joinedload(RunRole.participant),
-            )
-            .with_for_update(of=Run)
-            .execution_options(populate_existing=True)
+def _locked_run_query(run_id) -> Select:
+    return (
+        select(Run)
+        .where(Run.id == run_id)
+        .options(
+            joinedload(Run.version, innerjoin=True).joinedload(SequenceVersion.sequence, innerjoin=True),
+            joinedload(Run.dossier, innerjoin=True),
+            joinedload(Run.holders).joinedload(RunRole.participant, innerjoin=True),
         )
-    run = session.scalar(query)
+        .execution_options(populate_existing=True)
+    )
+
+
+# Built once: statements of every step (building them costs more than running them on SQLite).
+_RUN_OF_ACTION = select(Action.run_id).where(Action.id == bindparam("action_id")).scalar_subquery()
+_LOCKED_RUN = {"run": _locked_run_query(bindparam("run_id")), "action": _locked_run_query(_RUN_OF_ACTION)}
+_DOSSIER_OF = {
+    "run": select(Run.dossier_id).where(Run.id == bindparam("run_id")).scalar_subquery(),
+    "action": select(Run.dossier_id).where(Run.id == _RUN_OF_ACTION).scalar_subquery(),
+}
+
+
+def get_run(
+    session: Session, run_id: int | None, actor: Actor | None = None, lock: bool = False, action_id=None
+) -> Run:
+    """The run `run_id`, or the run of the action `action_id`. With `lock`, the run's dossier is locked first
+    (the lock every writer of its runs and history takes), then the run is read with what every engine
+    operation needs (version, sequence key, dossier data, role holders) in one statement."""
+    by = "action" if action_id is not None else "run"
+    params = {"action_id": action_id} if action_id is not None else {"run_id": run_id}
+    if lock:
+        journal.lock_dossier(session, _DOSSIER_OF[by], params)
+        run = session.scalars(_LOCKED_RUN[by], params).unique().first()
+    elif action_id is not None:
+        run = session.scalar(select(Run).where(Run.id == _RUN_OF_ACTION), params)
+    else:
+        run = session.get(Run, run_id)
     if run is None:
-        raise NotFound(f"Aucun déroulement {run_id}." if isinstance(run_id, int) else "Aucun déroulement.")
+        raise NotFound(f"Aucun déroulement {run_id}." if run_id is not None else "Aucun déroulement.")
     if actor is not None and actor.is_partner:
         get_dossier(session, run.dossier_id, actor)  # 404 outside the partner's dossiers
     return run
@@ -145,13 +166,20 @@ def launch_run(
 
 
 def guarded(
-    session: Session, run: Run, actor: Actor, now: datetime, operation: dict, cause: str | None = None
+    session: Session,
+    run: Run,
+    actor: Actor,
+    now: datetime,
+    operation: dict,
+    cause: str | None = None,
+    current: list[Action] | None = None,
 ) -> Settled | None:
     """Applies one engine operation to a run. The engine works in memory first: an unexpected engine error
     leaves the run as it was before the operation, marked failed with the error, and an admin retries it
-    once the cause is fixed. Only a successful operation is written (settled) into the tables."""
+    once the cause is fixed. Only a successful operation is written (settled) into the tables. `current`:
+    the run's open actions, when the caller has just read them."""
     try:
-        engine = _operate(session, run, now, operation)
+        engine, timers_before = _operate(session, run, now, operation)
     except (Conflict, NotFound, Malformed, RuleBroken):
         raise
     except Exception as error:  # noqa: BLE001 — any engine failure must be kept, not lost
@@ -169,18 +197,24 @@ def guarded(
             operation=operation.get("op"),
         )
         return None
-    settled = settle(session, run, engine, models_of_run(session, run), actor, now, cause)
+    settled = settle(
+        session, run, engine, models_of_run(session, run), actor, now, cause, current, timers_before
+    )
     _after(session, run, settled, actor, now)
     return settled
 
 
-def _operate(session: Session, run: Run, now: datetime, operation: dict) -> Engine:
+def _operate(session: Session, run: Run, now: datetime, operation: dict) -> tuple[Engine, set[str] | None]:
+    """The engine after the operation and, when they are known, the timers pending before it: after each
+    step the pending timers are those the engine waited for, and completing an action or delivering an event
+    fires none."""
     bundle = bundle_of_run(session, run)
     context = engine_context(run, now)
     op = operation["op"]
     if op == "start":
-        return Engine.start(bundle, context)
+        return Engine.start(bundle, context), None
     engine = Engine.restore(bundle, run.state, context)
+    timers_before = {t.task_id for t in engine.waiting_timers()} if op in ("complete", "event") else None
     if op == "complete":
         engine.complete(operation["task_id"], operation["data"])
     elif op == "timer":
@@ -189,7 +223,7 @@ def _operate(session: Session, run: Run, now: datetime, operation: dict) -> Engi
         engine.deliver(operation["name"], operation.get("payload") or {})
     elif op != "restore":  # restore: the state was replaced by a checkpoint's; settling follows it
         raise ValueError(f"unknown engine operation {op!r}")
-    return engine
+    return engine, timers_before
 
 
 def _after(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:

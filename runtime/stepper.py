@@ -3,8 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
 from bpmn.durations import add_duration, parse_cycle, parse_duration
@@ -27,6 +28,8 @@ class Settled:
     cancelled: list[Action] = field(default_factory=list)
     completed: bool = False
     end_events: list[str] = field(default_factory=list)
+    # The run's open actions once settled, in the order they opened.
+    open: list[Action] = field(default_factory=list)
 
 
 def engine_context(run: Run, now: datetime) -> dict:
@@ -44,11 +47,32 @@ def remember(run: Run, action: Action) -> None:
         run.results = {**(run.results or {}), action.element_id: result_entry(action)}
 
 
-def open_actions(session: Session, run: Run) -> list[Action]:
-    query = (
-        select(Action).where(Action.run_id == run.id, Action.status == ActionStatus.OPEN).order_by(Action.id)
+_OPEN_ACTIONS = (
+    select(Action)
+    .where(Action.run_id == bindparam("run_id"), Action.status == ActionStatus.OPEN)
+    .order_by(Action.id)
+)
+_PENDING_TIMERS = select(Timer).where(
+    Timer.run_id == bindparam("run_id"), Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+)
+_CANCEL_TIMERS = (
+    update(Timer.__table__)
+    .where(
+        Timer.__table__.c.run_id == bindparam("of_run"),
+        Timer.__table__.c.task_id.in_(bindparam("task_ids", expanding=True)),
+        Timer.__table__.c.fired_at.is_(None),
+        Timer.__table__.c.cancelled_at.is_(None),
     )
-    return list(session.scalars(query))
+    .values(cancelled_at=bindparam("now"))
+)
+_INSERT_ACTION = insert(Action.__table__)
+_ACTION_COLUMNS = [c.key for c in Action.__table__.columns if c.key != "id"]
+_INSERT_TIMER = insert(Timer.__table__)
+_INSERT_CHECKPOINT = insert(Checkpoint.__table__)
+
+
+def open_actions(session: Session, run: Run) -> list[Action]:
+    return list(session.scalars(_OPEN_ACTIONS, {"run_id": run.id}))
 
 
 def settle(
@@ -59,12 +83,17 @@ def settle(
     actor: Actor,
     now: datetime,
     cause: str | None = None,
+    current: list[Action] | None = None,
+    timers_before: set[str] | None = None,
 ) -> Settled:
+    """`current`: the run's open actions, when the caller has just read them; `timers_before`: the run's
+    pending timers, when the caller knows them (otherwise both are read)."""
     settled = Settled()
     # Actions the path leaves behind are cancelled by the system, whoever made the run move.
     canceller = actor if actor.is_system else system("sequence")
     live = {t.task_id: t for t in engine.open_tasks()}
-    current = open_actions(session, run)
+    if current is None:
+        current = open_actions(session, run)
     known = {a.task_id for a in current if a.task_id}
     for action in current:
         if action.task_id and action.task_id not in live:
@@ -73,7 +102,7 @@ def settle(
     for task_id, task in live.items():
         if task_id not in known:
             settled.created.append(_create_action(session, run, task, models, actor, now))
-    _sync_timers(session, run, engine, models, actor, now)
+    _sync_timers(session, run, engine, models, actor, now, timers_before)
     changed = bool(settled.created or settled.cancelled)
     run.state = engine.dump()
     run.active_elements = engine.active_elements()
@@ -89,6 +118,8 @@ def settle(
             if action not in settled.cancelled:
                 _cancel(session, run, action, canceller, now, "la séquence est terminée")
                 settled.cancelled.append(action)
+    still_open = [a for a in current if a not in settled.cancelled] + settled.created
+    settled.open = [a for a in still_open if a.status == ActionStatus.OPEN]
     return settled
 
 
@@ -104,10 +135,7 @@ def cancel_all(session: Session, run: Run, actor: Actor, now: datetime, cause: s
 
 
 def pending_timers(session: Session, run: Run) -> list[Timer]:
-    query = select(Timer).where(
-        Timer.run_id == run.id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_PENDING_TIMERS, {"run_id": run.id}))
 
 
 def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
@@ -133,11 +161,14 @@ def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datet
 
 def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: Kind, **fields) -> Action:
     """Adds an open action to a run: stored, given to the users holding its role, and in the history."""
-    action = Action(
-        run=run, run_id=run.id, dossier_id=run.dossier_id, status=ActionStatus.OPEN, created_at=now, **fields
-    )
+    row = {column: None for column in _ACTION_COLUMNS} | {"adhoc": False, "outcomes": []} | fields
+    row.update(run_id=run.id, dossier_id=run.dossier_id, status=ActionStatus.OPEN, created_at=now)
+    # Written at once, then known to the session as stored: its id serves who must act and the history.
+    [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key
+    action = Action(id=action_id, **row)
+    make_transient_to_detached(action)
     session.add(action)
-    session.flush()
+    set_committed_value(action, "run", run)
     assign(session, action, run)
     journal.record(
         session,
@@ -181,13 +212,28 @@ def _create_action(
 
 
 def _sync_timers(
-    session: Session, run: Run, engine: Engine, models: dict[str, SequenceModel], actor: Actor, now: datetime
+    session: Session,
+    run: Run,
+    engine: Engine,
+    models: dict[str, SequenceModel],
+    actor: Actor,
+    now: datetime,
+    timers_before: set[str] | None,
 ) -> None:
     waiting = {t.task_id: t for t in engine.waiting_timers()}
-    pending = {t.task_id: t for t in pending_timers(session, run)}
-    for task_id, timer in pending.items():
-        if task_id not in waiting:
-            timer.cancelled_at = now
+    if timers_before is None:
+        rows = pending_timers(session, run)
+        pending = {t.task_id for t in rows}
+        for timer in rows:
+            if timer.task_id not in waiting:
+                timer.cancelled_at = now
+    else:
+        pending = timers_before
+        gone = pending - waiting.keys()
+        if gone:
+            session.connection().execute(
+                _CANCEL_TIMERS, {"of_run": run.id, "task_ids": sorted(gone), "now": now}
+            )
     for task_id, waiting_timer in waiting.items():
         if task_id in pending:
             continue
@@ -199,14 +245,16 @@ def _sync_timers(
             run,
             now,
         )
-        session.add(
-            Timer(
-                run_id=run.id,
-                element_id=waiting_timer.element_id,
-                task_id=task_id,
-                due_at=due_at,
-                created_at=now,
-            )
+        session.connection().execute(
+            _INSERT_TIMER,
+            {
+                "run_id": run.id,
+                "element_id": waiting_timer.element_id,
+                "task_id": task_id,
+                "due_at": due_at,
+                "created_at": now,
+                "attempts": 0,
+            },
         )
         journal.record(
             session,
@@ -250,10 +298,15 @@ def timer_due(kind: str, value: str, calendar: str, run: Run, now: datetime) -> 
 
 
 def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
-    session.add(
-        Checkpoint(
-            run_id=run.id, step=run.step, elements=engine.active_elements(), state=run.state, created_at=now
-        )
+    session.connection().execute(
+        _INSERT_CHECKPOINT,
+        {
+            "run_id": run.id,
+            "step": run.step,
+            "elements": run.active_elements,
+            "state": run.state,
+            "created_at": now,
+        },
     )
     # Only recent steps can be gone back to; older ones live on in the history.
     if run.step % 10 == 0:  # pruned in batches: one statement every ten steps

@@ -66,7 +66,7 @@ def complete(action_id: int, body):
         answer = {
             "action": action_dict(action, at),
             "next_actions": [action_dict(a, at) for a in created],
-            "run": run_dict(run, open_actions(db.session, run), at),
+            "run": run_dict(run, settled.open if settled else open_actions(db.session, run), at),
         }
     db.session.commit()
     return answer

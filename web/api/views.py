@@ -58,7 +58,7 @@ def action_dict(action: Action, now: datetime) -> dict:
 def run_dict(run: Run, open_actions: list[Action], now: datetime) -> dict:
     holders = current_holders(run)
     roles = model_of(run.version).roles
-    by_id = {p.id: p for p in run.dossier.participants}
+    by_id = {h.participant.id: h.participant for h in run.holders}
     return {
         "id": run.id,
         "dossier_id": run.dossier_id,
