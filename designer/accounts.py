@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -110,11 +111,17 @@ def create_token(session: Session, user: User, now: datetime) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    query = (
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _hash_token(token))
+@cache  # built once, on first use (once every model is mapped): every API request runs it
+def _token_query() -> Select:
+    return (
+        select(ApiToken)
+        .options(joinedload(ApiToken.user, innerjoin=True))
+        .where(ApiToken.token_hash == bindparam("h"))
     )
-    found = session.scalar(query)
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> User | None:
+    found = session.scalar(_token_query(), {"h": _hash_token(token)})
     if found is None or not found.user.active:
         return None
     # Written at most hourly, so that reading the API is not a write per request.

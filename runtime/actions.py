@@ -13,7 +13,7 @@ from .actors import Actor
 from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
-from .runs import get_run, guarded
+from .runs import get_run, guarded, write_run
 from .stepper import Settled, open_actions, remember, result_entry
 
 ENDING_STATUSES = {
@@ -107,7 +107,7 @@ def complete_action(
         raise NotFound(f"Aucune action {action_id}.") from None
     # Read once the run is locked: what another writer committed meanwhile is seen. The run's open actions
     # come in one statement: the step compares them with the engine's open tasks.
-    current = open_actions(session, run)
+    current = open_actions(session, run, fresh=True)
     action = next((a for a in current if a.id == action_id), None)
     if action is None:  # no longer open (409), or another run's id (404 below)
         action = session.get(Action, action_id, populate_existing=True)
@@ -151,6 +151,7 @@ def complete_action(
     settled = guarded(session, run, actor, now, operation, current=others)
     # Written after the step, so that the run is updated once (actions the step cancelled are in it already).
     remember(run, action)
+    write_run(session, run)
     return action, settled
 
 

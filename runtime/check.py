@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .journal import JournalEntry, Kind
-from .models import Action, ActionStatus, Run, RunStatus
+from .models import Action, ActionStatus, Run, RunStatus, Timer
 
 RUN_ENDINGS = {
     RunStatus.COMPLETED: Kind.RUN_COMPLETED,
@@ -97,6 +97,13 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
                     f"l'action {action.id} ({action.status}) a {ended} entrée(s) de fin",
                 )
             )
+    pending_timers: dict[int, set[str]] = defaultdict(set)
+    if restore is not None:
+        pending = select(Timer.run_id, Timer.task_id).where(
+            Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
+        )
+        for run_id, task_id in session.execute(pending):
+            pending_timers[run_id].add(task_id)
     for run in session.scalars(select(Run)).yield_per(500):
         kinds = by_run.get(run.id, [])
         if Kind.RUN_LAUNCHED.value not in kinds:
@@ -133,7 +140,7 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
                 )
             elif restore is not None:
                 try:
-                    restore(run)
+                    engine = restore(run)
                 except Exception as error:  # noqa: BLE001 — reported, not raised: this is a checker
                     problems.append(
                         Problem(
@@ -142,6 +149,8 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
                             f"le déroulement {run.id} ne se recharge pas : {error}",
                         )
                     )
+                else:
+                    problems += _timers_agree(run, engine, pending_timers)
         if run.status == RunStatus.FAILED and (not kinds or kinds[-1] != Kind.RUN_FAILED.value):
             problems.append(
                 Problem(
@@ -151,6 +160,22 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _timers_agree(run: Run, engine, pending_timers: dict[int, set[str]]) -> list[Problem]:
+    """The pending timers of a running run are exactly those its engine waits for (each step relies on it)."""
+    waiting = {t.task_id for t in engine.waiting_timers()}
+    pending = pending_timers.get(run.id, set())
+    if waiting == pending:
+        return []
+    return [
+        Problem(
+            run.dossier_id,
+            "timers_disagree",
+            f"le déroulement {run.id} attend les délais {sorted(waiting)} mais {sorted(pending)} sont "
+            "programmés",
+        )
+    ]
 
 
 def check_assignments(session: Session) -> list[Problem]:
@@ -185,7 +210,7 @@ def check_all(session: Session, deep: bool = True) -> list[Problem]:
         from .engine import Engine
         from .specs import bundle_of_run
 
-        def restore(run: Run) -> None:
-            Engine.restore(bundle_of_run(session, run), run.state, {"dossier": run.dossier.data or {}})
+        def restore(run: Run) -> Engine:
+            return Engine.restore(bundle_of_run(session, run), run.state, {"dossier": run.dossier.data or {}})
 
     return check_chains(session) + check_agreement(session, restore) + check_assignments(session)

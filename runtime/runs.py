@@ -1,9 +1,12 @@
 """Runs: launched by hand on one dossier (or by another sequence), piloted, ended."""
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
@@ -35,7 +38,13 @@ def _locked_run_query(run_id) -> Select:
 
 # Built once: statements of every step (building them costs more than running them on SQLite).
 _RUN_OF_ACTION = select(Action.run_id).where(Action.id == bindparam("action_id")).scalar_subquery()
-_LOCKED_RUN = {"run": _locked_run_query(bindparam("run_id")), "action": _locked_run_query(_RUN_OF_ACTION)}
+
+
+@cache  # on first use, once every model is mapped
+def _locked_run(by: str) -> Select:
+    return _locked_run_query(_RUN_OF_ACTION if by == "action" else bindparam("run_id"))
+
+
 _DOSSIER_OF = {
     "run": select(Run.dossier_id).where(Run.id == bindparam("run_id")).scalar_subquery(),
     "action": select(Run.dossier_id).where(Run.id == _RUN_OF_ACTION).scalar_subquery(),
@@ -52,7 +61,7 @@ def get_run(
     params = {"action_id": action_id} if action_id is not None else {"run_id": run_id}
     if lock:
         journal.lock_dossier(session, _DOSSIER_OF[by], params)
-        run = session.scalars(_LOCKED_RUN[by], params).unique().first()
+        run = session.scalars(_locked_run(by), params).unique().first()
     elif action_id is not None:
         run = session.scalar(select(Run).where(Run.id == _RUN_OF_ACTION), params)
     else:
@@ -257,6 +266,33 @@ def _after(session: Session, run: Run, settled: Settled, actor: Actor, now: date
             run_id=run.id,
             end_events=settled.end_events,
         )
+
+
+def write_run(session: Session, run: Run) -> None:
+    """Writes what changed in the run's columns at once, guarded by its revision, as the session's flush would
+    for this one row but without the flush's bookkeeping of everything the session holds. A run whose holders
+    changed is left to the flush."""
+    state = inspect(run)
+    if any(state.attrs[r.key].history.has_changes() for r in state.mapper.relationships):
+        return
+    changes = {}
+    for column in state.mapper.column_attrs:
+        added = state.attrs[column.key].history.added
+        if added:
+            changes[column.key] = added[0]
+    if not changes:
+        return
+    revision = state.committed_state.get("revision", run.revision)
+    table = Run.__table__
+    done = session.connection().execute(
+        update(table).where(table.c.id == run.id, table.c.revision == revision),
+        {**changes, "revision": revision + 1},
+    )
+    if done.rowcount != 1:
+        raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
+    set_committed_value(run, "revision", revision + 1)
+    # What is in memory is now what is stored: nothing left for the flush (SQLAlchemy is pinned for this).
+    state._commit_all(state.dict, session.identity_map)
 
 
 def current_holders(run: Run) -> dict[str, list[int]]:

@@ -71,8 +71,12 @@ _INSERT_TIMER = insert(Timer.__table__)
 _INSERT_CHECKPOINT = insert(Checkpoint.__table__)
 
 
-def open_actions(session: Session, run: Run) -> list[Action]:
-    return list(session.scalars(_OPEN_ACTIONS, {"run_id": run.id}))
+_OPEN_ACTIONS_FRESH = _OPEN_ACTIONS.execution_options(populate_existing=True)
+
+
+def open_actions(session: Session, run: Run, fresh: bool = False) -> list[Action]:
+    """`fresh`: what the session holds is read again (the run was just locked: others may have written)."""
+    return list(session.scalars(_OPEN_ACTIONS_FRESH if fresh else _OPEN_ACTIONS, {"run_id": run.id}))
 
 
 def settle(

@@ -3,6 +3,7 @@
 from sqlalchemy import select, update
 
 from runtime.journal import JournalEntry
+from runtime.models import Timer
 from tests.integration.pilot import Pilot
 
 
@@ -47,3 +48,24 @@ def test_history_disagreeing_with_the_runs_is_reported(app, client, users, sessi
     result = app.test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 1
     assert f"l'action {action_id} (done) a 0 entrée(s) de fin" in result.output
+
+
+def test_timers_disagreeing_with_the_engine_are_reported(app, client, users, session):
+    pilot = drive(client, users)
+    pilot.publish("rt_loop")
+    dossier = pilot.dossier("C-3")
+    pilot.participant(dossier["id"], "internal", "G", ["gestionnaire"], user="manager")
+    run = pilot.launch(dossier["id"], "rt_loop")
+    pilot.complete(pilot.open_actions(run["id"])[0]["id"], "done", "paid")  # the timer is scheduled again
+    waiting = select(Timer).where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+    pending = session.scalars(waiting).all()
+    assert pending, "the drive leaves timers waiting"
+    lost = pending[0]
+    session.execute(update(Timer).where(Timer.id == lost.id).values(cancelled_at=lost.created_at))
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["check"])
+    assert result.exit_code == 1
+    expected = f"[timers_disagree] le déroulement {lost.run_id} attend les délais ['{lost.task_id}']"
+    assert expected in result.output
+    # The quick check does not load engines: it cannot see it.
+    assert "timers_disagree" not in app.test_cli_runner().invoke(args=["check", "--quick"]).output
