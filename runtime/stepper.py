@@ -69,6 +69,9 @@ _INSERT_ACTION = insert(Action.__table__)
 _ACTION_COLUMNS = [c.key for c in Action.__table__.columns if c.key != "id"]
 _INSERT_TIMER = insert(Timer.__table__)
 _INSERT_CHECKPOINT = insert(Checkpoint.__table__)
+_DROP_CHECKPOINTS = delete(Checkpoint.__table__).where(
+    Checkpoint.__table__.c.run_id == bindparam("of_run"), Checkpoint.__table__.c.step <= bindparam("up_to")
+)
 
 
 _OPEN_ACTIONS_FRESH = _OPEN_ACTIONS.execution_options(populate_existing=True)
@@ -314,8 +317,5 @@ def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> No
     )
     # Only recent steps can be gone back to; older ones live on in the history.
     if run.step % 10 == 0:  # pruned in batches: one statement every ten steps
-        session.execute(
-            delete(Checkpoint).where(
-                Checkpoint.run_id == run.id, Checkpoint.step <= run.step - CHECKPOINTS_KEPT
-            )
-        )
+        older = {"of_run": run.id, "up_to": run.step - CHECKPOINTS_KEPT}
+        session.connection().execute(_DROP_CHECKPOINTS, older)

@@ -2,7 +2,7 @@
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from designer import services as designer
 from runtime.actions import complete_action
@@ -10,9 +10,9 @@ from runtime.actors import Actor
 from runtime.dossiers import add_participant, create_dossier
 from runtime.events import post_event
 from runtime.journal import JournalEntry
-from runtime.models import Action, Run, Timer
+from runtime.models import Action, Checkpoint, Run, Timer
 from runtime.runs import launch_run
-from runtime.stepper import open_actions
+from runtime.stepper import CHECKPOINTS_KEPT, open_actions
 from tests.factories import bpmn
 
 LOOPS = 2000
@@ -36,17 +36,36 @@ def test_two_thousand_loops_keep_a_bounded_state(app, session, users, clock):
     )
     run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
     session.commit()
-    sizes = []
+    sizes, statements = [], []
+    counted = [0]
+
+    def count(*_args) -> None:
+        counted[0] += 1
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
     for loop in range(LOOPS):
         [action] = open_actions(session, run)
         clock.advance(days=30)
+        counted[0] = 0
         complete_action(session, action.id, actor, "done", "paid", None, clock.now())
         session.commit()
+        statements.append(counted[0])
         session.expire_all()  # every step reads the run back from the database
         if loop % 500 == 0:
             sizes.append(len(json.dumps(run.state)))
+    event.remove(bind, "before_cursor_execute", count)
+    # A step costs the same statements after 2,000 loops as after 10 (one more every tenth step, when old
+    # checkpoints are dropped), and no more than its budget: lock, run, open actions, the action ended and
+    # unassigned, the history head, 3 history entries, the new action and its assignee, the timer moved,
+    # the checkpoint, the run.
+    assert sorted(set(statements[10:100])) == sorted(set(statements[-100:]))
+    assert max(statements[10:]) <= 16, sorted(set(statements))
     run = session.get(Run, run.id)
     assert run.status == "running"
+    # Only recent steps can be gone back to: old checkpoints are dropped, ten steps at a time.
+    kept = session.scalars(select(Checkpoint.step).where(Checkpoint.run_id == run.id)).all()
+    assert max(kept) == run.step and CHECKPOINTS_KEPT <= len(kept) < CHECKPOINTS_KEPT + 10
     assert len(json.dumps(run.state)) < 50_000
     assert max(sizes) < 50_000 and len(json.dumps(run.state)) < 2 * sizes[0]
     assert session.scalar(select(func.count(Action.id)).where(Action.run_id == run.id)) == LOOPS + 1
