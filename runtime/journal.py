@@ -127,8 +127,8 @@ _LOCKED = "journal_locked"
 
 def lock_dossier(session: Session, dossier_id, params: dict | None = None) -> None:
     """Locks a dossier for the rest of the transaction: its history can be chained, and its runs changed
-    (every writer of a run takes this lock first, always in this order). `dossier_id` may be a scalar
-    subquery (with its `params`). SQLite's transactions already hold the database's single write lock."""
+    (every writer of a run takes this lock before reading the run). `dossier_id` may be a scalar subquery
+    (with its `params`). SQLite's transactions already hold the database's single write lock."""
     if session.get_bind().dialect.name == "sqlite":
         return
     from .models import Dossier

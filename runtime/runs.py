@@ -52,7 +52,11 @@ _DOSSIER_OF = {
 
 
 def get_run(
-    session: Session, run_id: int | None, actor: Actor | None = None, lock: bool = False, action_id=None
+    session: Session,
+    run_id: int | None,
+    actor: Actor | None = None,
+    lock: bool = False,
+    action_id: int | None = None,
 ) -> Run:
     """The run `run_id`, or the run of the action `action_id`. With `lock`, the run's dossier is locked first
     (the lock every writer of its runs and history takes), then the run is read with what every engine

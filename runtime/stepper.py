@@ -52,6 +52,7 @@ _OPEN_ACTIONS = (
     .where(Action.run_id == bindparam("run_id"), Action.status == ActionStatus.OPEN)
     .order_by(Action.id)
 )
+_OPEN_ACTIONS_FRESH = _OPEN_ACTIONS.execution_options(populate_existing=True)
 _PENDING_TIMERS = select(Timer).where(
     Timer.run_id == bindparam("run_id"), Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
 )
@@ -72,9 +73,6 @@ _INSERT_CHECKPOINT = insert(Checkpoint.__table__)
 _DROP_CHECKPOINTS = delete(Checkpoint.__table__).where(
     Checkpoint.__table__.c.run_id == bindparam("of_run"), Checkpoint.__table__.c.step <= bindparam("up_to")
 )
-
-
-_OPEN_ACTIONS_FRESH = _OPEN_ACTIONS.execution_options(populate_existing=True)
 
 
 def open_actions(session: Session, run: Run, fresh: bool = False) -> list[Action]:
