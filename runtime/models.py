@@ -145,7 +145,8 @@ class RunRole(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
 
     run: Mapped[Run] = relationship(back_populates="holders")
-    participant: Mapped[Participant] = relationship()
+    # A holder is always shown or used with its participant: they come in the same statement.
+    participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)
 
 
 class Action(Base):

@@ -30,7 +30,7 @@ def _locked_run_query(run_id) -> Select:
         .options(
             joinedload(Run.version, innerjoin=True).joinedload(SequenceVersion.sequence, innerjoin=True),
             joinedload(Run.dossier, innerjoin=True),
-            joinedload(Run.holders).joinedload(RunRole.participant, innerjoin=True),
+            joinedload(Run.holders),  # with their participants (RunRole.participant is joined)
         )
         .execution_options(populate_existing=True)
     )
