@@ -19,6 +19,7 @@ import ast
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bpmn import durations
@@ -417,9 +418,7 @@ def evaluate(text: str, context: Mapping[str, Any], now: datetime) -> Any:
 
     Raises ExpressionError on any refusal or failure; never runs Python code from the text.
     """
-    tree = _parse(text)
-    names = NAMES | frozenset(context)
-    _check_node(tree, names, 0)
+    tree = _checked(text, NAMES | frozenset(context)) if isinstance(text, str) else _parse(text)
     wrapped = {name: _wrap(value) for name, value in context.items()}
     try:
         return _unwrap(_Evaluator(wrapped, now).run(tree))
@@ -427,6 +426,13 @@ def evaluate(text: str, context: Mapping[str, Any], now: datetime) -> Any:
         raise
     except (RecursionError, MemoryError, TypeError, ValueError, ArithmeticError, AttributeError) as error:
         raise ExpressionError(f"L'expression n'a pas pu être évaluée : {error}") from None
+
+
+@lru_cache(maxsize=1024)  # a sequence's few conditions are evaluated at every step; the tree is only read
+def _checked(text: str, names: frozenset[str]) -> ast.Expression:
+    tree = _parse(text)
+    _check_node(tree, names, 0)
+    return tree
 
 
 def outcome_references(text: str) -> list[tuple[str | None, str]]:
