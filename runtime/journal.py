@@ -7,9 +7,10 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 
 from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, event, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from designer.db import Base
 
@@ -98,14 +99,17 @@ def record(
     action_id: int | None = None,
     **data,
 ) -> None:
-    """Appends an entry at once. What it refers to (dossier, run, action) is already stored: they have ids."""
+    """Appends an entry to the transaction. What it refers to (dossier, run, action) is already stored: they
+    have ids. The entries of a transaction are written together, in order, before anything reads the
+    history and at the latest when the transaction commits."""
     # Round-tripped through JSON now, so the hash is computed on what the database will give back.
     data = json.loads(json.dumps(data, default=str))
     prev_hash = _head(session, dossier_id)
     digest = _digest(prev_hash, dossier_id, run_id, action_id, at, actor, what.value, data)
-    session.connection().execute(
-        _INSERT,
-        {
+    real = session() if isinstance(session, scoped_session) else session
+    transaction = real.get_nested_transaction() or real.get_transaction()
+    session.info.setdefault(_PENDING, []).append(
+        (transaction, {
             "dossier_id": dossier_id,
             "run_id": run_id,
             "action_id": action_id,
@@ -115,27 +119,46 @@ def record(
             "data": data,
             "prev_hash": prev_hash,
             "hash": digest,
-        },
+        })
     )
     session.info.setdefault(_HEADS, {})[dossier_id] = digest
+
+
+def write_pending(session: Session) -> None:
+    """Writes the entries recorded since the last write, in one statement."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.connection().execute(_INSERT, [row for _transaction, row in pending])
 
 
 _INSERT = insert(JournalEntry.__table__)
 _HEADS = "journal_heads"
 _LOCKED = "journal_locked"
+_PENDING = "journal_pending"
 
 
-def lock_dossier(session: Session, dossier_id, params: dict | None = None) -> None:
+def lock_dossier(session: Session, dossier_id: int) -> None:
     """Locks a dossier for the rest of the transaction: its history can be chained, and its runs changed
-    (every writer of a run takes this lock before reading the run). `dossier_id` may be a scalar subquery
-    (with its `params`). SQLite's transactions already hold the database's single write lock."""
+    (every writer of a run takes this lock before reading the run). SQLite's transactions already hold the
+    database's single write lock."""
+    lock_with(session, _lock_by_id(), {"dossier_id": dossier_id})
+
+
+def lock_with(session: Session, statement, params: dict) -> None:
+    """Locks the dossier that `statement` selects FOR UPDATE (a prebuilt statement, e.g. the dossier of a
+    run or of an action, with its `params`)."""
     if session.get_bind().dialect.name == "sqlite":
         return
-    from .models import Dossier
-
-    locked = session.scalar(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update(), params)
+    locked = session.connection().scalar(statement, params)
     if locked is not None:
         session.info.setdefault(_LOCKED, set()).add(locked)
+
+
+@cache  # on first use: the dossiers' model imports this module
+def _lock_by_id():
+    from .models import Dossier
+
+    return select(Dossier.id).where(Dossier.id == bindparam("dossier_id")).with_for_update()
 
 
 _HEAD = (
@@ -157,9 +180,37 @@ def _head(session: Session, dossier_id: int) -> str | None:
     return heads[dossier_id]
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _before_reading(orm_execute_state) -> None:
+    # What this transaction recorded is in the history it reads.
+    write_pending(orm_execute_state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_heads(session: Session, *_args) -> None:
+def _forget_heads(session: Session) -> None:
     # Heads and locks are valid only while the transaction holds the dossier's lock.
     session.info.pop(_HEADS, None)
     session.info.pop(_LOCKED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, rolled_back) -> None:
+    # What was recorded within the transaction or savepoint rolled back is gone, what came before stays.
+    _forget_heads(session)
+    kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not _within(t, rolled_back)]
+    if kept:
+        session.info[_PENDING] = kept
+        session.info[_HEADS] = {row["dossier_id"]: row["hash"] for _t, row in kept}
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

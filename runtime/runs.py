@@ -49,6 +49,9 @@ _DOSSIER_OF = {
     "run": select(Run.dossier_id).where(Run.id == bindparam("run_id")).scalar_subquery(),
     "action": select(Run.dossier_id).where(Run.id == _RUN_OF_ACTION).scalar_subquery(),
 }
+_LOCK_DOSSIER_OF = {
+    by: select(Dossier.id).where(Dossier.id == of).with_for_update() for by, of in _DOSSIER_OF.items()
+}
 
 
 def get_run(
@@ -64,7 +67,7 @@ def get_run(
     by = "action" if action_id is not None else "run"
     params = {"action_id": action_id} if action_id is not None else {"run_id": run_id}
     if lock:
-        journal.lock_dossier(session, _DOSSIER_OF[by], params)
+        journal.lock_with(session, _LOCK_DOSSIER_OF[by], params)
         run = session.scalars(_locked_run(by), params).unique().first()
     elif action_id is not None:
         run = session.scalar(select(Run).where(Run.id == _RUN_OF_ACTION), params)

@@ -69,3 +69,38 @@ def test_timers_disagreeing_with_the_engine_are_reported(app, client, users, ses
     assert expected in result.output
     # The quick check does not load engines: it cannot see it.
     assert "timers_disagree" not in app.test_cli_runner().invoke(args=["check", "--quick"]).output
+
+
+def test_entries_are_written_with_their_transaction_and_read_back_before_it_ends(app, session, clock):
+    from runtime import journal
+    from runtime.actors import system
+    from runtime.dossiers import create_dossier
+    from runtime.journal import Kind
+
+    dossier = create_dossier(session, system("test"), "J-1", "Journal", {}, clock.now())
+    session.commit()
+
+    def kinds() -> list[str]:
+        query = select(JournalEntry.kind).where(JournalEntry.dossier_id == dossier.id)
+        return list(session.scalars(query.order_by(JournalEntry.id)))
+
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="a")
+    assert kinds() == ["dossier_created", "dossier_updated"]  # read within the transaction that wrote it
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="b")
+    with session.begin_nested() as savepoint:
+        journal.record(session, dossier.id, "user:1", Kind.PARTICIPANT_ADDED, clock.now())
+        savepoint.rollback()
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="c")
+    session.rollback()  # the whole transaction: nothing of it stays
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="d")
+    with session.begin_nested() as savepoint:
+        journal.record(session, dossier.id, "user:1", Kind.PARTICIPANT_ADDED, clock.now())
+        savepoint.rollback()  # only what the savepoint recorded goes
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="e")
+    session.commit()
+    entries = session.scalars(
+        select(JournalEntry).where(JournalEntry.dossier_id == dossier.id).order_by(JournalEntry.id)
+    ).all()
+    assert [e.data.get("field") for e in entries] == [None, "d", "e"]
+    assert all(e.prev_hash == before.hash for before, e in zip(entries, entries[1:], strict=False))
+    assert app.test_cli_runner().invoke(args=["check", "--quick"]).exit_code == 0
