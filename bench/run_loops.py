@@ -4,6 +4,10 @@ Prints the median step time at loops 10–100 and 1,900–2,000 and their ratio,
 same figures for a naive baseline in the same run: the whole SpiffWorkflow state (spec included, never pruned)
 serialized at every step, as a plain integration would do. The baseline dies where SpiffWorkflow does.
 
+"pruned" is the runtime as it runs: the process keeps the engine it stepped last (runtime.engine_cache), so
+that the next step of the same run skips rebuilding it from the stored state. "rebuilt" is the same runtime
+with that cache off, as when another process stepped the run last: every step rebuilds the engine.
+
 Sizes: BENCH_LOOPS (2000); BENCH_BACKENDS (sqlite,postgresql: those that answer)."""
 
 import os
@@ -30,11 +34,12 @@ def _setup(url: str):
     return app, clock
 
 
-def _loop(app, clock, naive: bool) -> dict:
+def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     import json
 
     from designer import services as designer
     from designer.accounts import create_user
+    from runtime import engine_cache
     from runtime import runs as runs_module
     from runtime.actions import complete_action
     from runtime.actors import Actor
@@ -47,7 +52,7 @@ def _loop(app, clock, naive: bool) -> dict:
 
     with app.app_context():
         session = db.session
-        suffix = "naive" if naive else "pruned"
+        suffix = "naive" if naive else "pruned" if kept else "rebuilt"
         user = create_user(
             session,
             email=f"bench-{suffix}@example.test",
@@ -74,6 +79,8 @@ def _loop(app, clock, naive: bool) -> dict:
         runs_module.Engine = (
             _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
         )
+        engine_cache.enabled = kept and not naive
+        engine_cache.clear()
         run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
         session.commit()
         run_id = run.id
@@ -102,6 +109,7 @@ def _loop(app, clock, naive: bool) -> dict:
             action_id = following[0]
             times.append(elapsed)
         runs_module.Engine = Engine
+        engine_cache.enabled = True
         state = len(json.dumps(session.get(Run, run_id).state or {}))
     return {"times": times, "died": died, "state_bytes": state}
 
@@ -164,6 +172,7 @@ def main() -> None:
                     f"{backend}: {LOOPS} loops of a user task with a boundary timer and message, gateway back"
                 )
                 _report("pruned", _loop(app, clock, naive=False))
+                _report("rebuilt", _loop(app, clock, naive=False, kept=False))
                 _report("naive", _loop(app, clock, naive=True))
                 with app.app_context():
                     from web.extensions import db

@@ -12,7 +12,7 @@ from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
 
-from . import journal
+from . import engine_cache, journal
 from .actors import Actor, system
 from .assignments import reassign_role
 from .dossiers import default_holders, get_dossier
@@ -217,6 +217,7 @@ def guarded(
         session, run, engine, models_of_run(session, run), actor, now, cause, current, timers_before
     )
     _after(session, run, settled, actor, now)
+    engine_cache.keep(run.id, engine, run.state)
     return settled
 
 
@@ -229,7 +230,7 @@ def _operate(session: Session, run: Run, now: datetime, operation: dict) -> tupl
     op = operation["op"]
     if op == "start":
         return Engine.start(bundle, context), None
-    engine = Engine.restore(bundle, run.state, context)
+    engine = engine_cache.take(run.id, run.state, context) or Engine.restore(bundle, run.state, context)
     timers_before = {t.task_id for t in engine.waiting_timers()} if op in ("complete", "event") else None
     if op == "complete":
         engine.complete(operation["task_id"], operation["data"])

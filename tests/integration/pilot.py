@@ -1,6 +1,7 @@
 """A thin driver of the REST API for scenario tests: each call is one HTTP request, so the run is saved
-and reloaded from the database between every step."""
+and reloaded from the database between every step (the engines this process keeps are forgotten first)."""
 
+from runtime import engine_cache
 from tests.factories import DATA
 
 
@@ -10,6 +11,7 @@ class Pilot:
         self.users = users
 
     def call(self, method, path, who="manager", expect=None, **kwargs):
+        engine_cache.clear()  # every step rebuilds the run's engine from its stored state
         headers = {**self.users[who].headers, **kwargs.pop("headers", {})}
         response = self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
         if expect is not None:

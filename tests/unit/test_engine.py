@@ -71,13 +71,15 @@ def deliver(engine: Engine, name: str, payload: dict | None = None) -> bool:
 
 
 class Twin:
-    """One scenario on two engines that must agree after every step."""
+    """One scenario on engines that must agree after every step: restored from the stored state at each step
+    (as a run is), unpruned Spiff in memory, and pruned in memory (as runtime.engine_cache keeps one)."""
 
     def __init__(self, specs: SpecBundle, context: dict = CONTEXT):
         self.specs = specs
         self.context = context
         self.state = self._save(Engine.start(specs, context))
         self.plain = Engine.start(specs, context, prune=False)
+        self.kept = self.pruned()
         self.max_tasks = 0
         self.view = self._compare()
 
@@ -98,7 +100,10 @@ class Twin:
         result = operation(engine, *args, **kwargs)
         self.state = self._save(engine)
         assert operation(self.plain, *args, **kwargs) == result
+        assert operation(self.kept, *args, **kwargs) == result
+        self.kept.dump()  # as the runtime does with the engine it keeps
         self.view = self._compare()
+        assert view(self.kept) == self.view and self.kept.task_count() == engine.task_count()
         return result
 
     def complete(self, element_id: str, outcome: str | None = None, **data) -> dict:
