@@ -6,8 +6,10 @@ their open actions with the outcome "paid" round and round: every completion is 
 run, check, update, history entry, engine step through the gateway, a new action, timers), and every
 answer names the next open action of that run.
 
-Baseline measured in the same run: PostgreSQL's own ceiling on this machine, pgbench simple-update (-N)
-with the same client count and duration on a scratch database.
+Baselines measured in the same run: PostgreSQL's own ceiling on this machine, pgbench simple-update (-N)
+with the same client count and duration on a scratch database; and the ceiling of the web stack itself, the
+lightest authenticated request of the API (GET one action: the token checked, one row read, its JSON) on the
+same server with the same clients.
 
 Sizes: BENCH_LOAD_CLIENTS (8), BENCH_LOAD_SECONDS (20), BENCH_LOAD_RUNS (400), BENCH_LOAD_WORKERS (2).
 With BENCH_LOAD_PROFILE=1 (or below the target), the request path is profiled in-process (cProfile)."""
@@ -95,7 +97,7 @@ def _seed(url: str) -> tuple[str, list[int]]:
     return token, actions
 
 
-def _client(port: int, token: str, actions: list[int], start, stop_at: float, results) -> None:
+def _client(port: int, token: str, actions: list[int], start, stop_at: float, results, read: bool) -> None:
     from tests.e2e.servers import call
 
     latencies, errors, conflicts = [], 0, 0
@@ -107,19 +109,23 @@ def _client(port: int, token: str, actions: list[int], start, stop_at: float, re
         turn += 1
         began = time.perf_counter()
         try:
-            status, body = call(
-                port,
-                "POST",
-                f"/api/v1/actions/{current[index]}/complete",
-                token,
-                {"status": "done", "outcome": "paid"},
-            )
+            if read:
+                status, body = call(port, "GET", f"/api/v1/actions/{current[index]}", token)
+            else:
+                status, body = call(
+                    port,
+                    "POST",
+                    f"/api/v1/actions/{current[index]}/complete",
+                    token,
+                    {"status": "done", "outcome": "paid"},
+                )
         except OSError:
             errors += 1
             continue
         latencies.append(time.perf_counter() - began)
         if status == 200:
-            current[index] = body["next_actions"][0]["id"]
+            if not read:
+                current[index] = body["next_actions"][0]["id"]
         elif status == 409:
             conflicts += 1
         else:
@@ -127,17 +133,25 @@ def _client(port: int, token: str, actions: list[int], start, stop_at: float, re
     results.put((latencies, errors, conflicts))
 
 
-def _http(url: str, token: str, actions: list[int]) -> dict:
+def _http(url: str, token: str, actions: list[int]) -> tuple[dict, dict]:
+    """Completions, then reads of one action, on the same server."""
     from tests.e2e.servers import Server
 
     log = Path(tempfile.mkdtemp()) / "gunicorn.log"
     server = Server(url, workers=WORKERS, log=log).start()
+    try:
+        return _burst(server.port, token, actions, read=False), _burst(server.port, token, actions, read=True)
+    finally:
+        server.kill()
+
+
+def _burst(port: int, token: str, actions: list[int], read: bool) -> dict:
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     stop_at = time.time() + 3 + SECONDS  # the clients take about a second to start
     clients = [
         context.Process(
-            target=_client, args=(server.port, token, actions[n::CLIENTS], start, stop_at, results)
+            target=_client, args=(port, token, actions[n::CLIENTS], start, stop_at, results, read)
         )
         for n in range(CLIENTS)
     ]
@@ -155,11 +169,10 @@ def _http(url: str, token: str, actions: list[int]) -> dict:
         for client in clients:
             if client.is_alive():
                 client.kill()
-        server.kill()
     latencies = sorted(x for lat, _, _ in gathered for x in lat)
     ok = len(latencies) - sum(c for _, _, c in gathered)
     return {
-        "completions": ok,
+        "requests": ok,
         "per_second": ok / elapsed,
         "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
@@ -246,17 +259,22 @@ def main() -> None:
             f"postgresql, gunicorn -w {WORKERS}, {CLIENTS} client processes, {SECONDS:.0f} s; "
             f"{RUNS} runs of rt_loop seeded in {time.perf_counter() - began:.1f} s ({os.cpu_count()} cores)"
         )
-        http = _http(url, token, actions)
+        http, reads = _http(url, token, actions)
         tps = _pgbench()
         ratio = http["per_second"] / tps if tps else float("nan")
         print(
-            f"  {'HTTP completions':<22} {http['per_second']:8.0f}/s  ({http['completions']} in all, "
+            f"  {'HTTP completions':<22} {http['per_second']:8.0f}/s  ({http['requests']} in all, "
             f"p50 {http['p50']:.1f} ms, p99 {http['p99']:.1f} ms, errors {http['errors']}, "
             f"409 {http['conflicts']})"
         )
+        print(
+            f"  {'GET one action':<22} {reads['per_second']:8.0f}/s  (same server and clients: the web "
+            f"stack's ceiling; p50 {reads['p50']:.1f} ms, errors {reads['errors']})"
+        )
         print(f"  {'pgbench -N (ceiling)':<22} {tps or float('nan'):8.0f} TPS  (same clients and duration)")
         print(
-            f"  ratio completions/pgbench TPS: {ratio:.3f}; target >= {TARGET}/s: "
+            f"  ratio completions/pgbench TPS: {ratio:.3f}; completions/GET: "
+            f"{http['per_second'] / reads['per_second']:.2f}; target >= {TARGET}/s: "
             f"{'met' if http['per_second'] >= TARGET else 'MISSED'}"
         )
         if http["per_second"] < TARGET or os.environ.get("BENCH_LOAD_PROFILE") == "1":
