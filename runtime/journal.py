@@ -191,21 +191,24 @@ def _before_commit(session: Session) -> None:
     write_pending(session)
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_heads(session: Session) -> None:
-    # Heads and locks are valid only while the transaction holds the dossier's lock.
-    session.info.pop(_HEADS, None)
-    session.info.pop(_LOCKED, None)
-
-
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, rolled_back) -> None:
     # What was recorded within the transaction or savepoint rolled back is gone, what came before stays.
-    _forget_heads(session)
+    session.info.pop(_HEADS, None)
+    session.info.pop(_LOCKED, None)
     kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not _within(t, rolled_back)]
     if kept:
         session.info[_PENDING] = kept
         session.info[_HEADS] = {row["dossier_id"]: row["hash"] for _t, row in kept}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_all(session: Session, transaction) -> None:
+    # Committed, rolled back or closed: heads and locks are valid only while the transaction holds the
+    # dossier's lock, and what it recorded and did not write is not history.
+    if transaction.parent is None:
+        for key in (_PENDING, _HEADS, _LOCKED):
+            session.info.pop(key, None)
 
 
 def _within(transaction, outer) -> bool:

@@ -104,3 +104,22 @@ def test_entries_are_written_with_their_transaction_and_read_back_before_it_ends
     assert [e.data.get("field") for e in entries] == [None, "d", "e"]
     assert all(e.prev_hash == before.hash for before, e in zip(entries, entries[1:], strict=False))
     assert app.test_cli_runner().invoke(args=["check", "--quick"]).exit_code == 0
+
+
+def test_entries_of_a_session_closed_without_commit_are_not_history(app, session, clock):
+    from runtime import journal
+    from runtime.actors import system
+    from runtime.dossiers import create_dossier
+    from runtime.journal import Kind
+
+    dossier = create_dossier(session, system("test"), "J-2", "Journal", {}, clock.now())
+    session.commit()
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="lost")
+    session.close()
+    journal.record(session, dossier.id, "user:1", Kind.DOSSIER_UPDATED, clock.now(), field="kept")
+    session.commit()
+    entries = session.scalars(
+        select(JournalEntry).where(JournalEntry.dossier_id == dossier.id).order_by(JournalEntry.id)
+    ).all()
+    assert [e.data.get("field") for e in entries] == [None, "kept"]
+    assert entries[1].prev_hash == entries[0].hash
