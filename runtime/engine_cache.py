@@ -11,11 +11,20 @@ from collections import OrderedDict
 
 from .engine import Engine
 
-KEPT = 256  # runs per process; a run's engine weighs tens of kilobytes
+KEPT = 256  # runs per process (SEQUENCES_ENGINE_CACHE); a run's engine weighs tens of kilobytes
 
 _engines: OrderedDict[int, tuple[Engine, dict]] = OrderedDict()
 _lock = threading.Lock()
 enabled = True
+
+
+def configure(kept: int) -> None:
+    """Keeps the engines of at most `kept` runs; 0 keeps none."""
+    global KEPT, enabled
+    KEPT, enabled = max(0, kept), kept > 0
+    with _lock:
+        while len(_engines) > KEPT:
+            _engines.popitem(last=False)
 
 
 def take(run_id: int, state: dict | None, context: dict) -> Engine | None:

@@ -45,6 +45,9 @@ def create_app(config: dict | None = None) -> APIFlask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
 
     _import_models()
+    from runtime import engine_cache
+
+    engine_cache.configure(int(app.config["ENGINE_CACHE"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     babel.init_app(app, locale_selector=_select_locale)

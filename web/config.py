@@ -15,6 +15,8 @@ class Config:
     # The timer worker embedded in `sequences serve`; off in tests, which drive timers by hand.
     EMBEDDED_WORKER = True
     WORKER_INTERVAL_SECONDS = 1.0
+    # Engines of the runs a process stepped last, kept in memory for their next step; 0 turns it off.
+    ENGINE_CACHE = 256
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_TRANSLATION_DIRECTORIES = "translations"
     SESSION_COOKIE_HTTPONLY = True

@@ -113,3 +113,17 @@ def test_the_cache_keeps_a_bounded_number_of_runs(monkeypatch):
     assert engine_cache.take(9, {"n": 7}, {}) is None  # another state: not this engine, which is dropped
     assert engine_cache.take(9, {"n": 9}, {}) is None
     engine_cache.clear()
+
+
+def test_the_configuration_sets_how_many_engines_are_kept(database_url, clock):
+    from web import create_app
+
+    try:
+        create_app({"DATABASE_URL": database_url, "TESTING": True, "CLOCK": clock, "ENGINE_CACHE": 0})
+        assert not engine_cache.enabled
+        engine_cache.keep(1, _Kept(), {"n": 1})
+        assert engine_cache.take(1, {"n": 1}, {}) is None
+        create_app({"DATABASE_URL": database_url, "TESTING": True, "CLOCK": clock, "ENGINE_CACHE": 2})
+        assert engine_cache.enabled and engine_cache.KEPT == 2
+    finally:
+        engine_cache.configure(256)
