@@ -98,25 +98,12 @@ class _Looping:
     comes from the previous completion's answer."""
 
     def __init__(self, session, clock, actor, reference: str):
-        from runtime.dossiers import add_participant, create_dossier
         from runtime.models import Run
-        from runtime.runs import launch_run
         from runtime.stepper import open_actions
+        from tests.factories import looping_run
 
         self.session, self.clock, self.actor = session, clock, actor
-        dossier = create_dossier(session, actor, reference, "Bench", {}, clock.now())
-        add_participant(
-            session,
-            dossier,
-            actor,
-            clock.now(),
-            kind="internal",
-            name="G",
-            user_id=actor.user_id,
-            roles=["gestionnaire"],
-        )
-        self.run_id = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop").id
-        session.commit()
+        self.run_id = looping_run(session, actor.user_id, clock.now(), reference, publish=False).id
         [action] = open_actions(session, session.get(Run, self.run_id))
         self.action_id = action.id
         self.times: list[float] = []

@@ -52,3 +52,24 @@ def bpmn(name: str) -> bytes:
 
 def xml_headers(account: Account) -> dict:
     return {**account.headers, "Content-Type": "application/xml"}
+
+
+def looping_run(session, user_id: int, now, reference: str, publish: bool = True):
+    """A run of rt_loop (an installment checked again and again) on a new dossier whose manager, `user_id`,
+    holds the role; committed. `publish`: rt_loop is published first."""
+    from designer import services as designer
+    from runtime.actors import Actor
+    from runtime.dossiers import add_participant, create_dossier
+    from runtime.runs import launch_run
+
+    actor = Actor(user_id=user_id)
+    if publish:
+        designer.save_draft(session, bpmn("runtime/rt_loop.bpmn"), user_id, now)
+        designer.publish_version(session, "rt_loop", user_id, now)
+    dossier = create_dossier(session, actor, reference, "Échéancier", {}, now)
+    add_participant(
+        session, dossier, actor, now, kind="internal", name="G", user_id=user_id, roles=["gestionnaire"]
+    )
+    run = launch_run(session, dossier.id, actor, now, sequence="rt_loop")
+    session.commit()
+    return run

@@ -4,39 +4,21 @@ the one it dumped: a rolled-back step or another writer makes the next step rebu
 import pytest
 from sqlalchemy import func, select
 
-from designer import services as designer
 from runtime import engine_cache
 from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.dossiers import add_participant, create_dossier
 from runtime.engine import Engine
 from runtime.journal import JournalEntry
 from runtime.models import Run
-from runtime.runs import launch_run
 from runtime.stepper import open_actions
-from tests.factories import bpmn
+from tests.factories import looping_run
 
 
 @pytest.fixture
 def looping(session, users, clock, monkeypatch):
     """A running rt_loop run, and the count of engines rebuilt from a stored state since."""
     manager = users["manager"].user
-    actor = Actor(user_id=manager.id)
-    designer.save_draft(session, bpmn("runtime/rt_loop.bpmn"), manager.id, clock.now())
-    designer.publish_version(session, "rt_loop", manager.id, clock.now())
-    dossier = create_dossier(session, actor, "CACHE-1", "Échéancier", {}, clock.now())
-    add_participant(
-        session,
-        dossier,
-        actor,
-        clock.now(),
-        kind="internal",
-        name="G",
-        user_id=manager.id,
-        roles=["gestionnaire"],
-    )
-    run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
-    session.commit()
+    run = looping_run(session, manager.id, clock.now(), "CACHE-1")
     rebuilt = []
     restore = Engine.restore.__func__
 
@@ -45,7 +27,7 @@ def looping(session, users, clock, monkeypatch):
         return restore(cls, specs, state, context, prune)
 
     monkeypatch.setattr(Engine, "restore", classmethod(counted))
-    return run.id, actor, rebuilt
+    return run.id, Actor(user_id=manager.id), rebuilt
 
 
 def _step(session, run_id, actor, clock) -> int:

@@ -4,16 +4,13 @@ import json
 
 from sqlalchemy import event, func, select
 
-from designer import services as designer
 from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.dossiers import add_participant, create_dossier
 from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.models import Action, Checkpoint, Run, Timer
-from runtime.runs import launch_run
 from runtime.stepper import CHECKPOINTS_KEPT, open_actions
-from tests.factories import bpmn
+from tests.factories import looping_run
 
 LOOPS = 2000
 
@@ -21,21 +18,8 @@ LOOPS = 2000
 def test_two_thousand_loops_keep_a_bounded_state(app, session, users, clock):
     manager = users["manager"].user
     actor = Actor(user_id=manager.id)
-    designer.save_draft(session, bpmn("runtime/rt_loop.bpmn"), manager.id, clock.now())
-    designer.publish_version(session, "rt_loop", manager.id, clock.now())
-    dossier = create_dossier(session, actor, "LOOP-1", "Échéancier", {}, clock.now())
-    add_participant(
-        session,
-        dossier,
-        actor,
-        clock.now(),
-        kind="internal",
-        name="G",
-        user_id=manager.id,
-        roles=["gestionnaire"],
-    )
-    run = launch_run(session, dossier.id, actor, clock.now(), sequence="rt_loop")
-    session.commit()
+    run = looping_run(session, manager.id, clock.now(), "LOOP-1")
+    dossier = run.dossier
     sizes, statements = [], []
     counted = [0]
 
