@@ -1,6 +1,6 @@
 """How a run that loops for years behaves: pruned engine versus SpiffWorkflow's unpruned tree.
 
-    .venv/bin/python bench/engine_loops.py [--loops 2000]
+    .venv/bin/python -m bench engine_loops        (BENCH_LOOPS: 2000)
 
 The loop (tests/data/bpmn/engine/long_loop.bpmn) is a user task with an interrupting boundary timer and
 an interrupting boundary message, going back through a gateway; the steps alternate completing the task,
@@ -11,8 +11,8 @@ until they fail (Spiff 3.2 dies near 330 loops with boundary events) or get too 
 
 from __future__ import annotations
 
-import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -93,9 +93,7 @@ def show(label: str, result: dict, loops: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loops", type=int, default=2000)
-    args = parser.parse_args()
+    loops = int(os.environ.get("BENCH_LOOPS", "2000"))
     stored = build_spec((ROOT / "tests/data/bpmn/engine/long_loop.bpmn").read_bytes())
     specs = SpecBundle(load_spec(json.loads(json.dumps(stored))))
     print(f"spec stored once per version: {len(json.dumps(stored)) / 1024:.1f} KB\n")
@@ -104,7 +102,7 @@ def main() -> None:
         ("unpruned, saved and restored every step", False, True),
         ("unpruned, in memory", False, False),
     ):
-        show(label, run(specs, args.loops, prune=prune, save=save), args.loops)
+        show(label, run(specs, loops, prune=prune, save=save), loops)
 
 
 if __name__ == "__main__":
