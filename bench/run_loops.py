@@ -48,10 +48,8 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     import json
 
     from designer import services as designer
-    from designer.accounts import create_user
     from runtime import engine_cache
     from runtime import runs as runs_module
-    from runtime.actors import Actor
     from runtime.engine import Engine
     from runtime.models import Run
     from web.extensions import db
@@ -59,18 +57,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     with app.app_context():
         session = db.session
         suffix = "naive" if naive else "pruned" if kept else "rebuilt"
-        user = create_user(
-            session,
-            email=f"bench-{suffix}@example.test",
-            name="Bench",
-            kind="internal",
-            role="manager",
-            password="benchmark",
-            now=clock.now(),
-        )
-        designer.save_draft(session, DATA.read_bytes(), user.id, clock.now())
-        designer.publish_version(session, "rt_loop", user.id, clock.now())
-        actor = Actor(user_id=user.id)
+        actor = _manager_with_rt_loop(session, clock, suffix)
         runs_module.Engine = (
             _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
         )
@@ -140,29 +127,35 @@ class _Looping:
         return True
 
 
+def _manager_with_rt_loop(session, clock, suffix: str):
+    """A new manager, who publishes rt_loop again (a new version): the actor who launches and completes."""
+    from designer import services as designer
+    from designer.accounts import create_user
+    from runtime.actors import Actor
+
+    user = create_user(
+        session,
+        email=f"bench-{suffix}@example.test",
+        name="Bench",
+        kind="internal",
+        role="manager",
+        password="benchmark",
+        now=clock.now(),
+    )
+    designer.save_draft(session, DATA.read_bytes(), user.id, clock.now())
+    designer.publish_version(session, "rt_loop", user.id, clock.now())
+    return Actor(user_id=user.id)
+
+
 def _kept_against_rebuilt(app, clock, steps: int = 400) -> None:
     """What keeping the engine saves, side by side: two runs stepped in turn, one whose engine is kept
     between its steps, one whose engine is forgotten after each step (as when another process stepped it)."""
-    from designer import services as designer
-    from designer.accounts import create_user
     from runtime import engine_cache
-    from runtime.actors import Actor
     from web.extensions import db
 
     with app.app_context():
         session = db.session
-        user = create_user(
-            session,
-            email="bench-side@example.test",
-            name="Bench",
-            kind="internal",
-            role="manager",
-            password="benchmark",
-            now=clock.now(),
-        )
-        designer.save_draft(session, DATA.read_bytes(), user.id, clock.now())
-        designer.publish_version(session, "rt_loop", user.id, clock.now())
-        actor = Actor(user_id=user.id)
+        actor = _manager_with_rt_loop(session, clock, "side")
         kept = _Looping(session, clock, actor, "BENCH-side-kept")
         rebuilt = _Looping(session, clock, actor, "BENCH-side-rebuilt")
         for _ in range(steps):
