@@ -23,8 +23,7 @@ def configure(kept: int) -> None:
     global KEPT, enabled
     KEPT, enabled = max(0, kept), kept > 0
     with _lock:
-        while len(_engines) > KEPT:
-            _engines.popitem(last=False)
+        _trim()
 
 
 def take(run_id: int, state: dict | None, context: dict) -> Engine | None:
@@ -45,8 +44,13 @@ def keep(run_id: int, engine: Engine, state: dict | None) -> None:
     with _lock:
         _engines[run_id] = (engine, state)
         _engines.move_to_end(run_id)
-        while len(_engines) > KEPT:
-            _engines.popitem(last=False)
+        _trim()
+
+
+def _trim() -> None:
+    """Forgets the engines used longest ago beyond KEPT; the lock is held."""
+    while len(_engines) > KEPT:
+        _engines.popitem(last=False)
 
 
 def clear() -> None:

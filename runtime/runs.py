@@ -45,13 +45,12 @@ def _locked_run(by: str) -> Select:
     return _locked_run_query(_RUN_OF_ACTION if by == "action" else bindparam("run_id"))
 
 
-_DOSSIER_OF = {
-    "run": select(Run.dossier_id).where(Run.id == bindparam("run_id")).scalar_subquery(),
-    "action": select(Run.dossier_id).where(Run.id == _RUN_OF_ACTION).scalar_subquery(),
-}
-_LOCK_DOSSIER_OF = {
-    by: select(Dossier.id).where(Dossier.id == of).with_for_update() for by, of in _DOSSIER_OF.items()
-}
+def _dossier_lock(run_id) -> Select:
+    dossier_of_run = select(Run.dossier_id).where(Run.id == run_id).scalar_subquery()
+    return select(Dossier.id).where(Dossier.id == dossier_of_run).with_for_update()
+
+
+_LOCK_DOSSIER_OF = {"run": _dossier_lock(bindparam("run_id")), "action": _dossier_lock(_RUN_OF_ACTION)}
 
 
 def get_run(
