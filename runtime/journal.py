@@ -161,12 +161,23 @@ def _lock_by_id():
     return select(Dossier.id).where(Dossier.id == bindparam("dossier_id")).with_for_update()
 
 
-_HEAD = (
-    select(JournalEntry.hash)
-    .where(JournalEntry.dossier_id == bindparam("dossier_id"))
-    .order_by(JournalEntry.id.desc())
-    .limit(1)
-)
+def head_of(dossier_id):
+    """The hash of the last entry of the dossier `dossier_id` (a parameter, or a column to correlate with)."""
+    return (
+        select(JournalEntry.hash)
+        .where(JournalEntry.dossier_id == dossier_id)
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
+
+
+_HEAD = head_of(bindparam("dossier_id"))
+
+
+def known_head(session: Session, dossier_id: int, head: str | None) -> None:
+    """The dossier's last hash, read by the caller in a statement run after the dossier was locked (e.g. with
+    the run it locked): the first entry recorded next chains onto it without reading it again."""
+    session.info.setdefault(_HEADS, {}).setdefault(dossier_id, head)
 
 
 def _head(session: Session, dossier_id: int) -> str | None:

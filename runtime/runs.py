@@ -42,7 +42,10 @@ _RUN_OF_ACTION = select(Action.run_id).where(Action.id == bindparam("action_id")
 
 @cache  # on first use, once every model is mapped
 def _locked_run(by: str) -> Select:
-    return _locked_run_query(_RUN_OF_ACTION if by == "action" else bindparam("run_id"))
+    """The run with what it needs, and the hash of its dossier's last history entry: read once the dossier is
+    locked, it is what the step's first entry chains onto."""
+    query = _locked_run_query(_RUN_OF_ACTION if by == "action" else bindparam("run_id"))
+    return query.add_columns(journal.head_of(Run.dossier_id).scalar_subquery())
 
 
 def _dossier_lock(run_id) -> Select:
@@ -67,7 +70,9 @@ def get_run(
     params = {"action_id": action_id} if action_id is not None else {"run_id": run_id}
     if lock:
         journal.lock_with(session, _LOCK_DOSSIER_OF[by], params)
-        run = session.scalars(_locked_run(by), params).unique().first()
+        run, head = session.execute(_locked_run(by), params).unique().first() or (None, None)
+        if run is not None:
+            journal.known_head(session, run.dossier_id, head)
     elif action_id is not None:
         run = session.scalar(select(Run).where(Run.id == _RUN_OF_ACTION), params)
     else:
