@@ -64,6 +64,7 @@ def test_two_actions_of_one_run_at_once_both_applied(app, users, parallel_run, a
     assert codes == [200, 200]
     # The join saw both: the next step is open, and nothing was lost.
     assert [x["element_id"] for x in pilot.open_actions(run["id"])] == ["C"]
+    _assert_history_chained()
 
 
 def _complete_in_process(url: str, token: str, action_id: int, start, results) -> None:
@@ -113,3 +114,13 @@ def test_several_processes_on_postgresql(app, users, parallel_run, database_url,
     else:
         assert codes == [200, 200]
         assert [x["element_id"] for x in pilot.open_actions(run["id"])] == ["C"]
+    _assert_history_chained()
+
+
+def _assert_history_chained() -> None:
+    """The second writer waited for the dossier's lock, then chained onto what the first one wrote."""
+    from runtime.check import check_chains
+    from web.extensions import db
+
+    db.session.remove()  # afresh: a transaction the test left open would hold SQLite's write lock
+    assert [str(p) for p in check_chains(db.session)] == []
