@@ -154,11 +154,16 @@ def lock_with(session: Session, statement, params: dict) -> None:
         session.info.setdefault(_LOCKED, set()).add(locked)
 
 
-@cache  # on first use: the dossiers' model imports this module
-def _lock_by_id():
-    from .models import Dossier
+def lock_statement(dossier_id):
+    """Selects the dossier `dossier_id` FOR UPDATE (a parameter, or a subquery: the dossier of a run)."""
+    from .models import Dossier  # here: the dossiers' model imports this module
 
-    return select(Dossier.id).where(Dossier.id == bindparam("dossier_id")).with_for_update()
+    return select(Dossier.id).where(Dossier.id == dossier_id).with_for_update()
+
+
+@cache  # built once, on first use
+def _lock_by_id():
+    return lock_statement(bindparam("dossier_id"))
 
 
 def head_of(dossier_id):

@@ -49,8 +49,7 @@ def _locked_run(by: str) -> Select:
 
 
 def _dossier_lock(run_id) -> Select:
-    dossier_of_run = select(Run.dossier_id).where(Run.id == run_id).scalar_subquery()
-    return select(Dossier.id).where(Dossier.id == dossier_of_run).with_for_update()
+    return journal.lock_statement(select(Run.dossier_id).where(Run.id == run_id).scalar_subquery())
 
 
 _LOCK_DOSSIER_OF = {"run": _dossier_lock(bindparam("run_id")), "action": _dossier_lock(_RUN_OF_ACTION)}
