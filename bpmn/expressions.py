@@ -418,7 +418,9 @@ def evaluate(text: str, context: Mapping[str, Any], now: datetime) -> Any:
 
     Raises ExpressionError on any refusal or failure; never runs Python code from the text.
     """
-    tree = _checked(text, NAMES | frozenset(context)) if isinstance(text, str) else _parse(text)
+    if not isinstance(text, str):
+        _parse(text)  # refuses it, with the message every other refusal of a non-text gives
+    tree = _checked(text, NAMES | frozenset(context))
     wrapped = {name: _wrap(value) for name, value in context.items()}
     try:
         return _unwrap(_Evaluator(wrapped, now).run(tree))
