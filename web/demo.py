@@ -3,25 +3,42 @@
 Idempotent: users are looked up by e-mail, sequences by key (a sequence already published is left as it
 is, so an analyst's later versions survive), dossiers by reference; running it twice adds nothing.
 
+All or nothing: everything is written in one database transaction, so a worker (`sequences worker`, or the one
+inside `sequences serve`) never sees a dossier half-built and never fires a timer the demo is still arranging,
+and a failure leaves the database as it was. The services' own commits within it (letters are delivered by the
+worker's function, which commits) only mark savepoints.
+
+The library's keys must be the demo's: a sequence of one of its keys drawn by someone else is refused before
+anything is written; `--prefix` loads the library under other keys (`demo_relance_amiable`...), its switches
+(`seq:next`) and calls (`calledElement`) rewritten alike, and runs the demo's dossiers on them.
+
 Dossiers are advanced through the services, as people and the system would have done it: each story starts
 some days ago and every completion, business event and timer firing is dated in the past, so the history
 reads naturally and some actions are overdue today. Timers still pending are always due in the future.
 """
 
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from lxml import etree
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bpmn.dialect import read_model
-from bpmn.errors import DomainError
+from bpmn.dialect import local, read_model, ref, seq
+from bpmn.errors import Conflict, DomainError
 from bpmn.xml import parse_xml
 from designer import accounts, services
+from designer.models import Sequence
 from designer.services import publish_versions
 from runtime import dossiers as dossier_service
+from runtime import engine_cache
 from runtime.actions import complete_action
 from runtime.actors import Actor
 from runtime.communications import deliver_pending, templates
@@ -33,15 +50,18 @@ from .clock import now as clock_now
 from .extensions import db
 
 LIBRARY = Path(__file__).resolve().parent / "demo_library"
+# Where a file names a sequence: a switch, a call, a pool (and a diagram drawn without a pool).
+REFERENCES = (seq("next"), "calledElement", "processRef", "bpmnElement")
 PASSWORD = "demo-sequences"
 LANDLORD = "Les Toits de Loire"
 DEPARTMENTS = {"37": ("d'Indre-et-Loire", "37000 Tours"), "41": ("de Loir-et-Cher", "41000 Blois"),
                "45": ("du Loiret", "45000 Orléans")}
 
+ANALYST = "analyste@sequences.test"  # publishes the library
 # (key, e-mail, name, kind, application role)
 USERS = [
     ("admin", "admin@sequences.test", "Sophie Lefèvre", "internal", "admin"),
-    ("analyst", "analyste@sequences.test", "Nadia Haddad", "internal", "analyst"),
+    ("analyst", ANALYST, "Nadia Haddad", "internal", "analyst"),
     ("claire", "claire.martin@sequences.test", "Claire Martin", "internal", "manager"),
     ("karim", "karim.benali@sequences.test", "Karim Benali", "internal", "manager"),
     ("garnier", "elise.garnier@sequences.test", "Maître Élise Garnier", "partner", None),
@@ -269,63 +289,142 @@ CASES = [
 ]
 
 
+PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,49}")
+
+
+def _prefix(_context, _parameter, value: str) -> str:
+    if value and not PREFIX.fullmatch(value):
+        raise click.BadParameter("une lettre ou « _ » d'abord, puis lettres, chiffres, « _ » ou « - » "
+                                 "(50 caractères au plus), par exemple demo_")
+    return value
+
+
 @click.command("demo")
+@click.option("--prefix", default="", callback=_prefix,
+              help="Load the library under prefixed keys (e.g. demo_), next to sequences of the same keys.")
 @with_appcontext
-def demo_command():
+def demo_command(prefix):
     """Load the demo: users, partners, dossiers and the rent-arrears library, published (idempotent)."""
     now = clock_now()
-    session = db.session
+    library = library_files(prefix)
+    said: list[str] = []  # printed once committed
     try:
-        users = _users(session, now)
-        session.commit()
-        _library(session, users["analyst"], now)
-        session.commit()
-        created = ensure_templates(session, Actor(user_id=users["analyst"].id), now)
-        session.commit()
-        known = len(TEMPLATES) - created
-        click.echo(f"Modèles de communication : {created} créé(s), {known} déjà présent(s).")
-        created = 0
-        for case in CASES:
-            if session.scalar(select(Dossier.id).where(Dossier.reference == case.reference)):
-                continue
-            _load_case(session, case, users, now)
-            session.commit()
-            created += 1
+        with _one_transaction() as session:
+            analyst = session.scalar(select(accounts.User).where(accounts.User.email == ANALYST))
+            _refuse_foreign(session, library, analyst, prefix)
+            users = _users(session, now, said)
+            _library(session, library, users["analyst"], now, said)
+            created = ensure_templates(session, Actor(user_id=users["analyst"].id), now)
+            said.append(f"Modèles de communication : {created} créé(s), "
+                        f"{len(TEMPLATES) - created} déjà présent(s).")
+            created = 0
+            for case in CASES:
+                if session.scalar(select(Dossier.id).where(Dossier.reference == case.reference)):
+                    continue
+                _load_case(session, case, users, prefix, now)
+                created += 1
     except DomainError as error:
-        session.rollback()
         raise click.ClickException(error.message) from error
-    click.echo(f"Dossiers : {created} créé(s), {len(CASES) - created} déjà présent(s).")
+    said.append(f"Dossiers : {created} créé(s), {len(CASES) - created} déjà présent(s).")
+    click.echo("\n".join(said))
     click.echo(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD}) :")
     for key, email, name, _kind, _role in USERS:
         click.echo(f"  {email:<32} {name} — {ROLES_OF[key]}")
 
 
-def _users(session, now: datetime) -> dict:
+@contextmanager
+def _one_transaction() -> Iterator[Session]:
+    """A session in one database transaction, committed at the end or rolled back on any error. The commits
+    made within it (the letters' delivery commits its own steps, as in the worker) release savepoints."""
+    with db.engine.connect() as connection, connection.begin():
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            engine_cache.clear()  # engines of runs that will not exist once rolled back
+            raise
+        finally:
+            session.close()
+
+
+def _users(session, now: datetime, said: list[str]) -> dict:
     found = {}
     for key, email, name, kind, role in USERS:
         user = session.scalar(select(accounts.User).where(accounts.User.email == email))
         if user is None:
             user = accounts.create_user(session, email=email, name=name, kind=kind, role=role,
                                         password=PASSWORD, now=now)
-            click.echo(f"Utilisateur {email} créé.")
+            said.append(f"Utilisateur {email} créé.")
         found[key] = user
     return found
 
 
-def _library(session, analyst, now: datetime) -> None:
-    published = services.published_keys(session)
-    keys = []
+# --- Library -----------------------------------------------------------------------------------------------
+
+
+def library_files(prefix: str = "") -> dict[str, bytes]:
+    """The library's files by key. With a prefix, every key is prefixed, in the process id and wherever a
+    file names another sequence of the library; without one, the files are taken byte for byte (so that the
+    versions the demo published before are recognised by their checksum)."""
+    files = {}
     for path in sorted(LIBRARY.glob("*.bpmn")):
         data = path.read_bytes()
-        if read_model(parse_xml(data)).key in published:
-            continue  # already published: an analyst's later versions and drafts are left alone
-        sequence, _, _ = services.save_draft(session, data, analyst.id, now)
-        keys.append(sequence.key)
+        files[read_model(parse_xml(data)).key] = data
+    if not prefix:
+        return files
+    return {prefix + key: _prefixed(data, set(files), prefix) for key, data in files.items()}
+
+
+def _prefixed(data: bytes, keys: set[str], prefix: str) -> bytes:
+    root = parse_xml(data)
+    for element in root.iter():
+        if local(element) == "process" and element.get("id") in keys:
+            element.set("id", prefix + element.get("id"))
+        for name in REFERENCES:
+            if ref(element.get(name)) in keys:
+                element.set(name, prefix + ref(element.get(name)))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _refuse_foreign(session, library: dict[str, bytes], analyst, prefix: str) -> None:
+    """Refuses, before anything is written, a database whose sequences of the library's keys are not the
+    demo's. A sequence is the demo's when one of its versions is the library's file byte for byte, or when
+    the demo's analyst published its first version (the library's files may have changed since)."""
+    foreign = []
+    for key, data in library.items():
+        sequence = session.scalar(select(Sequence).where(Sequence.key == key))
+        if sequence is None:
+            continue
+        checksum = hashlib.sha256(data).hexdigest()
+        first = sequence.versions[0] if sequence.versions else None
+        if any(v.checksum == checksum for v in sequence.versions) or (
+                first is not None and analyst is not None and first.published_by == analyst.id):
+            continue
+        foreign.append(key)
+    if foreign:
+        names = ", ".join(f"« {key} »" for key in foreign)
+        which = (f"La séquence {names} de cette base n'est pas celle" if len(foreign) == 1
+                 else f"Les séquences {names} de cette base ne sont pas celles")
+        remedy = (f"avec un autre préfixe que « {prefix} »" if prefix
+                  else "sous d'autres clés avec « sequences demo --prefix demo_ »")
+        raise Conflict(f"{which} de la démonstration : rien n'a été écrit ; chargez la démonstration dans "
+                       f"une base vide, ou {remedy}.")
+
+
+def _library(session, library: dict[str, bytes], analyst, now: datetime, said: list[str]) -> None:
+    published = services.published_keys(session)
+    keys = []
+    for key, data in library.items():
+        if key in published:
+            continue  # the demo's, already published: an analyst's later versions and drafts are left alone
+        services.save_draft(session, data, analyst.id, now)
+        keys.append(key)
     if keys:
         for version in publish_versions(session, keys, analyst.id, now):
-            click.echo(f"Séquence « {version.key} » publiée en version {version.number}.")
+            said.append(f"Séquence « {version.key} » publiée en version {version.number}.")
     else:
-        click.echo("Bibliothèque : les cinq séquences sont déjà publiées.")
+        said.append("Bibliothèque : les cinq séquences sont déjà publiées.")
 
 
 def ensure_templates(session, actor: Actor, now: datetime) -> int:
@@ -342,7 +441,7 @@ def ensure_templates(session, actor: Actor, now: datetime) -> int:
 # --- Dossiers ---------------------------------------------------------------------------------------------
 
 
-def _load_case(session, case: Case, users: dict, now: datetime) -> Dossier:
+def _load_case(session, case: Case, users: dict, prefix: str, now: datetime) -> Dossier:
     start = now - timedelta(days=case.started_days_ago)
     manager = users[case.manager]
     other = users["karim" if case.manager == "claire" else "claire"]
@@ -384,7 +483,7 @@ def _load_case(session, case: Case, users: dict, now: datetime) -> Dossier:
         roux = users["roux"]
         add(session, dossier, actor, start, kind="partner", name="Cabinet Roux, avocats", email=roux.email,
             user_id=roux.id, roles=["avocat"])
-    launch_run(session, dossier.id, actor, start, sequence=case.sequence,
+    launch_run(session, dossier.id, actor, start, sequence=prefix + case.sequence,
                allow_unassigned=case.allow_unassigned)
     story = _Story(session, dossier, users, manager, other, start, now)
     story.communications()
@@ -451,12 +550,14 @@ class _Story:
 
     def _check_past(self) -> None:
         if self.when >= self.now:
-            raise RuntimeError(f"{self.dossier.reference}: step dated {self.when:%Y-%m-%d}, after today")
+            raise Conflict(f"{self.dossier.reference} : étape datée du {self.when:%d/%m/%Y}, après "
+                           "aujourd'hui ; rien n'a été écrit.")
 
     def _open_action(self, element: str) -> Action:
         found = self._open(Action.element_id == element)
         if len(found) != 1:
-            raise RuntimeError(f"{self.dossier.reference}: no single open action {element} ({len(found)})")
+            raise Conflict(f"{self.dossier.reference} : {len(found)} action(s) {element} ouverte(s) au lieu "
+                           "d'une dans la dernière version de sa séquence ; rien n'a été écrit.")
         return found[0]
 
     def _open(self, condition) -> list[Action]:
@@ -472,5 +573,6 @@ class _Story:
                                           Timer.element_id == element, Timer.fired_at.is_(None),
                                           Timer.cancelled_at.is_(None))).all()
         if len(found) != 1:
-            raise RuntimeError(f"{self.dossier.reference}: no single pending timer {element} ({len(found)})")
+            raise Conflict(f"{self.dossier.reference} : {len(found)} délai(s) {element} en attente au lieu "
+                           "d'un dans la dernière version de sa séquence ; rien n'a été écrit.")
         return found[0]

@@ -432,7 +432,7 @@ def _counts(session):
                           Communication, JournalEntry)}
 
 
-def test_demo_twice_duplicates_nothing(app, session):
+def test_demo_twice_duplicates_nothing(app, session, tmp_path, monkeypatch):
     from web.demo import CASES, USERS, demo_command
 
     first = app.test_cli_runner().invoke(demo_command)
@@ -444,6 +444,14 @@ def test_demo_twice_duplicates_nothing(app, session):
     statuses = set(session.scalars(select(Run.status)))
     assert {RunStatus.RUNNING, RunStatus.COMPLETED, RunStatus.SWITCHED} <= statuses
     assert RunStatus.FAILED not in statuses
+    session.rollback()  # SQLite: the demo's transaction waits for this one's write lock
+    # A later release changed a file of the library (a calendar, a label): the published ones stay the demo's.
+    edited = tmp_path / "library"
+    edited.mkdir()
+    for path in FILES:
+        (edited / path.name).write_bytes(path.read_bytes().replace("S4 —".encode(), b"S4 :"))
+    assert (edited / "s4_expulsion.bpmn").read_bytes() != FILES[3].read_bytes()
+    monkeypatch.setattr("web.demo.LIBRARY", edited)
     second = app.test_cli_runner().invoke(demo_command)
     assert second.exit_code == 0, second.output
     session.expire_all()
