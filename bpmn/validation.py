@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from bpmn import rules, seq_rules
+from bpmn import di, rules, seq_rules
 from bpmn.dialect import SequenceModel, read_model
 from bpmn.errors import InvalidSequence, Issue
 from bpmn.xml import parse_xml
@@ -19,6 +19,8 @@ from bpmn.xml import parse_xml
 @dataclass
 class Report:
     issues: list[Issue] = field(default_factory=list)
+    # What does not stop publication: a faulty layout (bpmn.di), repaired when the draft is saved.
+    warnings: list[Issue] = field(default_factory=list)
     model: SequenceModel | None = None
     root: etree._Element | None = None
 
@@ -41,7 +43,7 @@ def validate(data: bytes, known_sequences: Collection[str] | None = None) -> Rep
         issues.extend(rule(context))
     if not issues:
         issues.extend(_engine_issues(data))
-    return Report(issues=_unique(issues), model=model, root=root)
+    return Report(issues=_unique(issues), warnings=di.check(root), model=model, root=root)
 
 
 def _engine_issues(data: bytes) -> list[Issue]:
