@@ -6,7 +6,7 @@ conditions, communications) live in bpmn/seq_rules.py.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -88,6 +88,7 @@ class Context:
     root: etree._Element
     model: SequenceModel
     known_sequences: Collection[str] | None = None
+    templates: Mapping[str, str] | None = None  # template key -> channel, when the library is known
     process: etree._Element | None = None
     nodes: dict[str, etree._Element] = field(default_factory=dict)
     flows: dict[str, etree._Element] = field(default_factory=dict)

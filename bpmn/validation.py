@@ -5,7 +5,7 @@ model, runs every rule of bpmn/rules.py and bpmn/seq_rules.py, and only when the
 engine (bpmn.spec.build_spec) to build it, so SpiffWorkflow's own refusals reach the analyst as issues too.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -29,15 +29,21 @@ class Report:
         return not self.issues
 
 
-def validate(data: bytes, known_sequences: Collection[str] | None = None) -> Report:
+def validate(
+    data: bytes,
+    known_sequences: Collection[str] | None = None,
+    templates: Mapping[str, str] | None = None,
+) -> Report:
     """Every problem of a BPMN file as a sequence.
 
     known_sequences=None skips the "called / seq:next sequence unknown" checks (drafts); at publish time
-    the set of published keys is given.
+    the set of published keys is given. templates (template key -> channel, the library's latest versions)
+    checks each send task's seq:template; None skips that check.
     """
     root = parse_xml(data)
     model = read_model(root)
     context = rules.Context.build(root, model, known_sequences)
+    context.templates = templates
     issues: list[Issue] = []
     for rule in (*rules.RULES, *seq_rules.RULES):
         issues.extend(rule(context))

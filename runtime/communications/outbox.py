@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.errors import NotFound
+from designer.models import TemplateVersion
 
 from .. import journal
 from ..actors import Actor, system
 from ..journal import Kind
 from ..models import Action, Participant, Run
-from .models import Channel, Communication, CommunicationStatus, TemplateVersion
+from .models import Channel, Communication, CommunicationStatus
 from .rendering import RenderError, render
 from .templates import latest
 

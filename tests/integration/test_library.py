@@ -422,8 +422,8 @@ def test_s5_over_indebtedness_pauses_the_plan(lib):
 
 def _counts(session):
     from designer.accounts import User
-    from designer.models import SequenceVersion
-    from runtime.communications.models import Communication, TemplateVersion
+    from designer.models import SequenceVersion, TemplateVersion
+    from runtime.communications.models import Communication
     from runtime.journal import JournalEntry
     from runtime.models import Action, Dossier, Participant
 
