@@ -278,12 +278,13 @@ def demo_command():
     try:
         users = _users(session, now)
         session.commit()
-        _library(session, users["analyst"], now)
-        session.commit()
+        # The letters before the sequences: a sequence is published only once its templates exist.
         created = ensure_templates(session, Actor(user_id=users["analyst"].id), now)
         session.commit()
         known = len(TEMPLATES) - created
         click.echo(f"Modèles de communication : {created} créé(s), {known} déjà présent(s).")
+        _library(session, users["analyst"], now)
+        session.commit()
         created = 0
         for case in CASES:
             if session.scalar(select(Dossier.id).where(Dossier.reference == case.reference)):
