@@ -36,7 +36,8 @@ def _faults(root: etree._Element) -> tuple[list[etree._Element], list[etree._Ele
     """(drawings to drop: of elements the model does not have, or a second drawing of one element in one
     plane; drawings whose id another element already has)."""
     model_ids = {element.get("id") for element in model_elements(root)} - {None}
-    drawings, dangling = [], []
+    drawings: list[etree._Element] = []
+    dangling: list[etree._Element] = []
     for plane in root.iter(f"{{{DI_NS}}}BPMNPlane"):
         drawn: set[str] = set()
         for drawing in (plane, *(child for child in plane if isinstance(child.tag, str))):
@@ -63,7 +64,7 @@ def check(root: etree._Element) -> list[Issue]:
         parts.append(f"{len(dangling)} forme(s) en trop ou qui dessinent des éléments absents du modèle "
                      f"({_few(targets)})")
     if duplicated:
-        ids = sorted({d.get("id") for d in duplicated})
+        ids = sorted({d.get("id") or "" for d in duplicated})
         parts.append(f"{len(duplicated)} forme(s) portent un identifiant déjà pris ({_few(ids)})")
     if not parts:
         return []
@@ -87,17 +88,18 @@ def repair(root: etree._Element) -> bool:
     canvas = root.find(bpmn("collaboration"))
     canvas = canvas if canvas is not None else main_process(root)
     for drawing in dangling:
-        if etree.QName(drawing).localname != "BPMNPlane":
-            drawing.getparent().remove(drawing)
+        parent = drawing.getparent()
+        if etree.QName(drawing).localname != "BPMNPlane" and parent is not None:
+            parent.remove(drawing)
         elif canvas is not None and canvas.get("id"):
-            drawing.set("bpmnElement", canvas.get("id"))
+            drawing.set("bpmnElement", canvas.get("id") or "")
     taken = {element.get("id") for element in root.iter() if isinstance(element.tag, str)} - {None}
     seen: set[str] = set()
     model_ids = {element.get("id") for element in model_elements(root)}
     for drawing in duplicated:
         if drawing.getparent() is None and drawing is not root:
             continue  # removed above
-        current = drawing.get("id")
+        current = drawing.get("id") or ""
         if current not in seen and current not in model_ids:
             seen.add(current)  # the first of a repeated id keeps it
             continue

@@ -144,7 +144,7 @@ def main_process(root: etree._Element) -> etree._Element | None:
 
 def pool_names(root: etree._Element) -> dict[str, str]:
     """Process id -> the name of its pool (participant), as the analyst sees it in the editor."""
-    names = {}
+    names: dict[str, str] = {}
     for participant in root.iter(bpmn("participant")):
         process_id = ref(participant.get("processRef"))
         name = " ".join((participant.get("name") or "").split())

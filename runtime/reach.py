@@ -25,7 +25,7 @@ def unreachable_contacts(
         model_of(session.get(SequenceVersion, version_id))
         for version_id in pin_called_versions(session, version).values()
     ]
-    found = []
+    found: list[dict] = []
     for model in models:
         for element in model.elements.values():
             field = ADDRESS_FIELD.get(element.channel or "")
