@@ -128,11 +128,29 @@ def is_executable(process: etree._Element) -> bool:
     return (process.get("isExecutable") or "").strip().lower() == "true"
 
 
+def has_content(process: etree._Element) -> bool:
+    """Whether anything is drawn in the process: tools export an empty process behind a black-box pool."""
+    return any(local(element) in FLOW_NODES for element in process.iter())
+
+
 def main_process(root: etree._Element) -> etree._Element | None:
-    """The first executable process, else the first process: the one a sequence is made of."""
+    """The process a sequence is made of: the first executable one, else the first; in both cases the first
+    with something drawn in it, so that an empty pool drawn first (a black-box partner) is passed over."""
     found = processes(root)
-    executable = [process for process in found if is_executable(process)]
-    return (executable or found or [None])[0]
+    candidates = [process for process in found if is_executable(process)] or found
+    drawn = [process for process in candidates if has_content(process)]
+    return (drawn or candidates or [None])[0]
+
+
+def pool_names(root: etree._Element) -> dict[str, str]:
+    """Process id -> the name of its pool (participant), as the analyst sees it in the editor."""
+    names: dict[str, str] = {}
+    for participant in root.iter(bpmn("participant")):
+        process_id = ref(participant.get("processRef"))
+        name = " ".join((participant.get("name") or "").split())
+        if process_id and name:
+            names.setdefault(process_id, name)
+    return names
 
 
 def lanes(process: etree._Element) -> list[etree._Element]:

@@ -151,7 +151,7 @@ def _parse(text: str) -> ast.Expression:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"L'expression fait {len(text)} caractères ; la limite est de {MAX_LENGTH}.")
     try:
-        return ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         where = f" (colonne {error.offset})" if error.offset else ""
         raise ExpressionError(
@@ -161,6 +161,20 @@ def _parse(text: str) -> ast.Expression:
     except (ValueError, RecursionError, MemoryError):
         message = "L'expression est trop complexe ou contient des caractères interdits."
         raise ExpressionError(message) from None
+    return _BOOLEANS.visit(tree)
+
+
+class _Booleans(ast.NodeTransformer):
+    """`true` and `false`, as XPath, FEEL and JavaScript write them (diagrams from other tools), are the
+    literals True and False: never names, so no context can give them another value."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in ("true", "false"):
+            return ast.copy_location(ast.Constant(node.id == "true"), node)
+        return node
+
+
+_BOOLEANS = _Booleans()
 
 
 def _check_node(node: ast.AST, names: frozenset[str], depth: int) -> None:

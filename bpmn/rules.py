@@ -6,20 +6,23 @@ conditions, communications) live in bpmn/seq_rules.py.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from bpmn.di import model_elements
 from bpmn.dialect import (
     ACTIVITIES,
     FLOW_NODES,
     SUB_PROCESSES,
     SequenceModel,
     bpmn,
+    has_content,
     is_executable,
     local,
     main_process,
+    pool_names,
     processes,
     ref,
 )
@@ -85,6 +88,7 @@ class Context:
     root: etree._Element
     model: SequenceModel
     known_sequences: Collection[str] | None = None
+    templates: Mapping[str, str] | None = None  # template key -> channel, when the library is known
     process: etree._Element | None = None
     nodes: dict[str, etree._Element] = field(default_factory=dict)
     flows: dict[str, etree._Element] = field(default_factory=dict)
@@ -95,7 +99,7 @@ class Context:
     @classmethod
     def build(cls, root: etree._Element, model: SequenceModel, known: Collection[str] | None) -> "Context":
         context = cls(root=root, model=model, known_sequences=known, process=main_process(root))
-        context.ids = {element.get("id") for element in root.iter() if isinstance(element.tag, str)} - {None}
+        context.ids = {element.get("id") for element in model_elements(root)} - {None}
         if context.process is None:
             return context
         for element in context.process.iter():
@@ -124,6 +128,20 @@ def check_processes(ctx: Context) -> Iterator[Issue]:
         )
         return
     executable = [process for process in found if is_executable(process)]
+    drawn = [process for process in found if has_content(process)]
+    if not executable and len(drawn) > 1:
+        names = pool_names(ctx.root)
+        pools = ", ".join(
+            (f"« {names[p.get('id')]} » ({p.get('id')})" if p.get("id") in names else describe(p))
+            for p in drawn
+        )
+        yield Issue(
+            None,
+            "several_pools",
+            f"Le fichier contient {len(drawn)} bassins (pools) dessinés : {pools}. Une séquence n'en exécute "
+            "qu'un : cochez « Exécutable » sur celui qui porte la séquence ; les autres restent des dessins.",
+        )
+        return
     if not executable and ctx.process is not None:
         others = (
             f" Le fichier contient {len(found)} processus : un seul porte la séquence."
@@ -136,11 +154,14 @@ def check_processes(ctx: Context) -> Iterator[Issue]:
             f"{describe(ctx.process, True)} n'est pas marqué exécutable : cochez « Exécutable » "
             f'(isExecutable="true") dans ses propriétés.{others}',
         )
-    for process in executable[1:]:
+    chosen = ctx.process
+    for process in executable:
+        if chosen is None or process is chosen:
+            continue
         yield Issue(
             process.get("id"),
             "several_executable",
-            f"{describe(process, True)} est aussi marqué exécutable, comme {describe(executable[0])} : une "
+            f"{describe(process, True)} est aussi marqué exécutable, comme {describe(chosen)} : une "
             "séquence n'a qu'un processus exécutable. Décochez « Exécutable » sur les autres ou faites-en "
             "des séquences séparées.",
         )
@@ -151,7 +172,8 @@ RESERVED_IDS = {"Start", "End", "Root"}
 
 
 def check_ids(ctx: Context) -> Iterator[Issue]:
-    counts = Counter(element.get("id") for element in ctx.root.iter() if isinstance(element.tag, str))
+    # Only the model's ids: vendors' extensions and the layout (bpmndi) have ids of their own (di.check).
+    counts = Counter(element.get("id") for element in model_elements(ctx.root))
     for element_id in sorted(RESERVED_IDS & set(counts)):
         yield Issue(element_id, "reserved_id",
                     f"L'identifiant {element_id} est réservé par le moteur : renommez l'élément "
@@ -240,6 +262,23 @@ _REFUSED_EVENTS = {
     "cancelEventDefinition": "d'annulation",
     "linkEventDefinition": "de lien",
 }
+# What to draw instead of an error, signal, escalation... event: what the runtime supports at that place.
+_THROW_ADVICE = (
+    "pour finir, utilisez une fin simple ; pour arrêter tout de suite en annulant les actions ouvertes, une "
+    "fin de terminaison ; pour enchaîner sur une autre séquence, une fin simple avec seq:next"
+)
+_CATCH_ADVICE = (
+    "pour attendre un fait extérieur, utilisez un événement de message (un événement métier) ; pour un "
+    "délai, une minuterie ; pour réagir au résultat d'une tâche, ses résultats (seq:outcomes)"
+    " et une passerelle"
+)
+_ADVICE = {
+    "endEvent": _THROW_ADVICE,
+    "intermediateThrowEvent": _THROW_ADVICE,
+    "boundaryEvent": _CATCH_ADVICE,
+    "intermediateCatchEvent": _CATCH_ADVICE,
+    "startEvent": "une séquence démarre seulement quand on la lance, utilisez un début simple",
+}
 # Tool-specific hooks (SpiffArena, Camunda) that would run code around a task; never run, so refused.
 _SCRIPT_EXTENSIONS = frozenset({"preScript", "postScript", "script", "executionListener", "taskListener"})
 _WAITS = {"timerEventDefinition", "messageEventDefinition"}
@@ -295,10 +334,8 @@ def _check_event(node: etree._Element, tag: str) -> Iterator[Issue]:
     for definition in definitions:
         if definition in _REFUSED_EVENTS:
             kind = _REFUSED_EVENTS[definition]
-            yield _unsupported(
-                node,
-                f"utilise un événement {kind}, non pris en charge : utilisez une minuterie ou un message",
-            )
+            advice = _ADVICE.get(tag, _CATCH_ADVICE)
+            yield _unsupported(node, f"utilise un événement {kind}, non pris en charge : {advice}")
     if len(definitions) > 1:
         yield _unsupported(node, "combine plusieurs déclencheurs : gardez-en un seul par événement")
     if tag == "startEvent" and definitions:

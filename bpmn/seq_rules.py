@@ -1,7 +1,7 @@
 """Validation rules of the seq: dialect (SPEC §3 and §5): roles, seq: attributes, communications,
 durations and timers, branch conditions and the outcomes they test."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from lxml import etree
 
@@ -123,21 +123,61 @@ def _nearest_id(element: etree._Element) -> str | None:
     return None
 
 
+CHANNELS = {"email": "e-mail", "letter": "courrier", "sms": "SMS"}
+
+
 def check_send_tasks(ctx: Context) -> Iterator[Issue]:
     for node in ctx.of("sendTask"):
-        if not (node.get(seq("channel")) or "").strip():
+        channel = (node.get(seq("channel")) or "").strip()
+        template = (node.get(seq("template")) or "").strip()
+        if not channel:
             yield Issue(
                 node.get("id"),
                 "missing_channel",
                 f"{describe(node, True)} n'a pas de canal : choisissez email, letter ou sms (seq:channel).",
             )
-        if not (node.get(seq("template")) or "").strip():
+        if not template:
             yield Issue(
                 node.get("id"),
                 "missing_template",
                 f"{describe(node, True)} n'a pas de modèle de document : indiquez-le dans seq:template "
                 '(par exemple "mise_en_demeure").',
             )
+        elif ctx.templates is not None:
+            yield from _check_template(node, template, channel, ctx.templates)
+
+
+def _check_template(
+    node: etree._Element, key: str, channel: str, templates: Mapping[str, str]
+) -> Iterator[Issue]:
+    # The run would stop at this communication: the library is checked when the sequence is validated.
+    what = CHANNELS.get(channel)
+    known = _known(templates, channel)
+    if key not in templates:
+        choice = f"choisissez un modèle connu ({known}) ou créez" if known else "créez"
+        yield Issue(
+            node.get("id"),
+            "unknown_template",
+            f"{describe(node, True)} utilise le modèle « {key} », qui n'existe pas dans la bibliothèque des "
+            f"modèles : {choice} « {key} » avant de publier.",
+        )
+    elif what is not None and templates[key] != channel:
+        choice = f"choisissez un modèle {what} ({known})" if known else f"créez un modèle {what}"
+        yield Issue(
+            node.get("id"),
+            "template_channel_mismatch",
+            f"{describe(node, True)} envoie un {what} avec le modèle « {key} », qui est écrit pour le canal "
+            f"{CHANNELS.get(templates[key], templates[key])} : {choice} ou changez le canal.",
+        )
+
+
+def _known(templates: Mapping[str, str], channel: str, shown: int = 10) -> str:
+    """The templates written for the send task's channel (all of them for an unknown channel)."""
+    fitting = sorted(
+        key for key, written_for in templates.items() if channel not in CHANNELS or written_for == channel
+    )
+    more = f" et {len(fitting) - shown} autre(s)" if len(fitting) > shown else ""
+    return ", ".join(fitting[:shown]) + more
 
 
 def check_durations(ctx: Context) -> Iterator[Issue]:

@@ -5,12 +5,12 @@ model, runs every rule of bpmn/rules.py and bpmn/seq_rules.py, and only when the
 engine (bpmn.spec.build_spec) to build it, so SpiffWorkflow's own refusals reach the analyst as issues too.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from bpmn import rules, seq_rules
+from bpmn import di, rules, seq_rules
 from bpmn.dialect import SequenceModel, read_model
 from bpmn.errors import InvalidSequence, Issue
 from bpmn.xml import parse_xml
@@ -19,6 +19,8 @@ from bpmn.xml import parse_xml
 @dataclass
 class Report:
     issues: list[Issue] = field(default_factory=list)
+    # What does not stop publication: a faulty layout (bpmn.di), repaired when the draft is saved.
+    warnings: list[Issue] = field(default_factory=list)
     model: SequenceModel | None = None
     root: etree._Element | None = None
 
@@ -27,21 +29,27 @@ class Report:
         return not self.issues
 
 
-def validate(data: bytes, known_sequences: Collection[str] | None = None) -> Report:
+def validate(
+    data: bytes,
+    known_sequences: Collection[str] | None = None,
+    templates: Mapping[str, str] | None = None,
+) -> Report:
     """Every problem of a BPMN file as a sequence.
 
     known_sequences=None skips the "called / seq:next sequence unknown" checks (drafts); at publish time
-    the set of published keys is given.
+    the set of published keys is given. templates (template key -> channel, the library's latest versions)
+    checks each send task's seq:template; None skips that check.
     """
     root = parse_xml(data)
     model = read_model(root)
     context = rules.Context.build(root, model, known_sequences)
+    context.templates = templates
     issues: list[Issue] = []
     for rule in (*rules.RULES, *seq_rules.RULES):
         issues.extend(rule(context))
     if not issues:
         issues.extend(_engine_issues(data))
-    return Report(issues=_unique(issues), model=model, root=root)
+    return Report(issues=_unique(issues), warnings=di.check(root), model=model, root=root)
 
 
 def _engine_issues(data: bytes) -> list[Issue]:

@@ -60,7 +60,7 @@ def parse_xml(data: bytes) -> etree._Element:
     except etree.XMLSyntaxError as error:
         line, column = error.position
         raise Malformed(
-            f"Le fichier n'est pas un XML bien formé (ligne {line}, colonne {column}) : {error.msg}. "
+            f"Le fichier n'est pas un XML bien formé (ligne {line}, colonne {column}) : {_explain(error)}. "
             "Corrigez le fichier ou enregistrez-le de nouveau depuis votre outil BPMN.",
             line=line,
             column=column,
@@ -76,3 +76,40 @@ def parse_xml(data: bytes) -> etree._Element:
             f"« definitions » dans l'espace de noms {BPMN_NS}. Exportez le diagramme au format BPMN 2.0."
         )
     return root
+
+
+# libxml2's messages are English: the errors an analyst meets, said in French with the names they carry.
+_SAID = {
+    "ERR_TAG_NAME_MISMATCH": (r"mismatch: ([^\s,]+) line (\d+) and ([^\s,]+)",
+                              "la balise « {0} » ouverte ligne {1} est fermée par « {2} »"),
+    "ERR_TAG_NOT_FINISHED": (r"in tag ([^\s,]+)",
+                             "le fichier s'arrête avant la fermeture de la balise « {0} »"
+                             " (fichier tronqué ?)"),
+    "ERR_GT_REQUIRED": (r"Start Tag ([^\s,]+)", "la balise « {0} » n'est pas refermée par >"),
+    "ERR_DOCUMENT_END": ("", "du contenu suit la fin du document, qui n'a qu'un élément racine"),
+    "ERR_DOCUMENT_EMPTY": ("", "le document est vide"),
+    "ERR_ATTRIBUTE_NOT_STARTED": ("", "la valeur d'un attribut doit être entre guillemets"),
+    "ERR_ATTRIBUTE_WITHOUT_VALUE": (r"Specification mandates value for attribute ([^\s,]+)",
+                                    "l'attribut « {0} » n'a pas de valeur"),
+    "ERR_ATTRIBUTE_REDEFINED": (r"Attribute ([^\s,]+) redefined", "l'attribut « {0} » est écrit deux fois"),
+    "ERR_ATTRIBUTE_NOT_FINISHED": ("", "la valeur d'un attribut n'est pas refermée par un guillemet"),
+    "ERR_LT_IN_ATTRIBUTE": ("", "le caractère < est interdit dans la valeur d'un attribut (écrivez &lt;)"),
+    "ERR_UNDECLARED_ENTITY": (r"Entity '([^']+)'",
+                              "l'entité « &{0}; » n'existe pas (écrivez &amp; pour un &)"),
+    "ERR_NAME_REQUIRED": ("", "un & seul doit être écrit &amp;"),
+    "ERR_ENTITYREF_SEMICOL_MISSING": ("", "un & seul doit être écrit &amp;"),
+    "ERR_INVALID_CHAR": ("", "le fichier contient un caractère interdit en XML"),
+    "ERR_STRING_NOT_CLOSED": ("", "une valeur entre guillemets n'est pas refermée"),
+    "ERR_INVALID_ENCODING": ("", "le fichier n'est pas dans l'encodage qu'il annonce (UTF-8 attendu)"),
+    "NS_ERR_UNDEFINED_NAMESPACE": (r"prefix ([^\s,]+) on ([^\s,]+)",
+                                   "le préfixe « {0} » de la balise « {1} » n'est pas déclaré (xmlns:{0} "
+                                   "manque dans l'en-tête du fichier)"),
+}
+
+
+def _explain(error: etree.XMLSyntaxError) -> str:
+    pattern, text = _SAID.get(etree.ErrorTypes._getName(error.code, ""), ("", ""))
+    found = re.search(pattern, error.msg or "") if pattern else None
+    if not text or (pattern and found is None):
+        return f"la syntaxe XML est incorrecte à cet endroit (erreur libxml2 n° {error.code})"
+    return text.format(*(found.groups() if found else ()))

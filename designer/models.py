@@ -1,8 +1,8 @@
-"""Sequences: one draft each, and immutable numbered versions."""
+"""Sequences: one draft each, and immutable numbered versions; the communication templates they name."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -53,3 +53,25 @@ class SequenceVersion(Base):
     @property
     def key(self) -> str:
         return self.sequence.key
+
+
+class TemplateVersion(Base):
+    """One version of a communication template. Never updated: editing a template adds the next version, so
+    what a communication was rendered from can always be shown again. Analysts write templates as they draw
+    sequences, and a send task names one (seq:template): the library belongs with the sequences, so that
+    validation at publication knows it; the runtime renders and sends them (runtime/communications)."""
+
+    __tablename__ = "communication_templates"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    # Email only: the body is HTML (autoescaped), sent with a plain-text alternative.
+    html: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))

@@ -4,14 +4,15 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from bpmn import di
 from bpmn.errors import InvalidSequence, Issue, Malformed, NotFound
 from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
 
-from .models import Sequence, SequenceVersion
+from .models import Sequence, SequenceVersion, TemplateVersion
 
 
 def published_keys(session: Session) -> set[str]:
@@ -19,16 +20,29 @@ def published_keys(session: Session) -> set[str]:
     return set(session.scalars(query))
 
 
+def template_channels(session: Session) -> dict[str, str]:
+    """Template key -> channel of its latest version: what a send task may name (seq:template)."""
+    newest = select(TemplateVersion.key, func.max(TemplateVersion.version)).group_by(TemplateVersion.key)
+    query = select(TemplateVersion.key, TemplateVersion.channel).where(
+        tuple_(TemplateVersion.key, TemplateVersion.version).in_(newest)
+    )
+    return {key: channel for key, channel in session.execute(query)}
+
+
 def check(session: Session, data: bytes, for_publication: bool = False) -> Report:
-    """Validates a file; called sequences are checked against the published ones only when publishing."""
-    return validate(data, published_keys(session) if for_publication else None)
+    """Validates a file; called sequences and templates are checked against the published sequences and the
+    template library only when publishing."""
+    if not for_publication:
+        return validate(data)
+    return validate(data, published_keys(session), template_channels(session))
 
 
 def save_draft(
     session: Session, data: bytes, user_id: int | None, now: datetime
 ) -> tuple[Sequence, bool, Report]:
     """Creates or replaces the draft of the sequence whose key is the process id. An invalid draft is kept:
-    analysts save work in progress; only publication requires a valid file."""
+    analysts save work in progress; only publication requires a valid file. A faulty layout is repaired."""
+    data = di.repaired(data)
     report = check(session, data)
     if report.model is None or not report.model.key:
         raise InvalidSequence(
@@ -73,11 +87,12 @@ def publish_versions(
     can only be published so: each draft is checked as if the others of the batch were published."""
     sequences = [get_sequence(session, key) for key in dict.fromkeys(keys)]
     known = published_keys(session) | {sequence.key for sequence in sequences}
+    templates = template_channels(session)
     reports, by_sequence = [], {}
     for sequence in sequences:
         if sequence.draft_xml is None:
             raise Malformed(f"La séquence « {sequence.key} » n'a pas de brouillon à publier.")
-        report = validate(sequence.draft_xml, known)
+        report = validate(sequence.draft_xml, known, templates)
         sequence.draft_issues = [i.to_dict() for i in report.issues]
         reports.append(report)
         if report.issues:

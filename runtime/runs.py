@@ -19,6 +19,7 @@ from .dossiers import default_holders, get_dossier
 from .engine import Engine
 from .journal import Kind
 from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
+from .reach import check_reach
 from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, open_action, settle
 
@@ -139,6 +140,7 @@ def launch_run(
     allow_unassigned: bool = False,
     inherited: dict[str, list[int]] | None = None,
     previous: Run | None = None,
+    allow_unreachable: bool = False,
 ) -> Run:
     """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders)."""
     dossier = get_dossier(session, dossier_id)
@@ -152,6 +154,7 @@ def launch_run(
             code="unassigned_roles",
             roles=missing,
         )
+    check_reach(session, dossier, pinned, holders, allowed=allow_unreachable or inherited is not None)
     run = Run(
         dossier=dossier,
         version=pinned,

@@ -313,10 +313,11 @@ def demo_command(prefix):
             analyst = session.scalar(select(accounts.User).where(accounts.User.email == ANALYST))
             _refuse_foreign(session, library, analyst, prefix)
             users = _users(session, now, said)
-            _library(session, library, users["analyst"], now, said)
+            # The letters before the sequences: a sequence is published only once its templates exist.
             created = ensure_templates(session, Actor(user_id=users["analyst"].id), now)
             said.append(f"Modèles de communication : {created} créé(s), "
                         f"{len(TEMPLATES) - created} déjà présent(s).")
+            _library(session, library, users["analyst"], now, said)
             created = 0
             for case in CASES:
                 if session.scalar(select(Dossier.id).where(Dossier.reference == case.reference)):

@@ -3,7 +3,9 @@
 Importing this package registers its tables (models). The services load on first use, because queuing
 is called from the stepper, which the completion of actions itself imports."""
 
-from .models import Channel, Communication, CommunicationStatus, TemplateVersion
+from designer.models import TemplateVersion
+
+from .models import Channel, Communication, CommunicationStatus
 
 __all__ = ["Channel", "Communication", "CommunicationStatus", "TemplateVersion", "deliver_pending",
            "queue_for_action"]

@@ -1,9 +1,9 @@
-"""Communication templates (versioned) and the outbox: one row per recipient of a send task."""
+"""The outbox: one row per recipient of a send task. The templates it renders are designer.models'."""
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from designer.db import Base
@@ -28,26 +28,6 @@ class CommunicationStatus(StrEnum):
     @classmethod
     def pending(cls) -> tuple[str, ...]:
         return (cls.QUEUED, cls.SENDING)
-
-
-class TemplateVersion(Base):
-    """One version of a template. Never updated: editing a template adds the next version, so what a
-    communication was rendered from can always be shown again."""
-
-    __tablename__ = "communication_templates"
-    __table_args__ = (UniqueConstraint("key", "version"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), index=True)
-    version: Mapped[int]
-    channel: Mapped[str] = mapped_column(String(10))
-    name: Mapped[str | None] = mapped_column(String(300))
-    subject: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[str] = mapped_column(Text)
-    # Email only: the body is HTML (autoescaped), sent with a plain-text alternative.
-    html: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(100))
 
 
 class Communication(Base):

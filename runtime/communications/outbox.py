@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.errors import NotFound
+from designer.models import TemplateVersion
 
 from .. import journal
 from ..actors import Actor, system
 from ..journal import Kind
 from ..models import Action, Participant, Run
-from .models import Channel, Communication, CommunicationStatus, TemplateVersion
+from .models import Channel, Communication, CommunicationStatus
 from .rendering import RenderError, render
 from .templates import latest
 
@@ -32,8 +33,8 @@ try:
 except ZoneInfoNotFoundError:  # a machine without a time zone database: dates in UTC
     LOCAL = None
 
-_ADDRESS: dict[str, str] = {Channel.EMAIL: "email", Channel.LETTER: "address", Channel.SMS: "phone"}
-_MISSING: dict[str, str] = {Channel.EMAIL: "d'adresse e-mail", Channel.LETTER: "d'adresse postale",
+ADDRESS_FIELD: dict[str, str] = {Channel.EMAIL: "email", Channel.LETTER: "address", Channel.SMS: "phone"}
+MISSING: dict[str, str] = {Channel.EMAIL: "d'adresse e-mail", Channel.LETTER: "d'adresse postale",
                             Channel.SMS: "de téléphone"}
 
 
@@ -112,7 +113,7 @@ def queue_for_action(session: Session, run: Run, action: Action, element, now: d
 
 def _row(run: Run, action: Action, participant: Participant, channel: str, key: str,
          template: TemplateVersion | None, now: datetime) -> Communication:
-    field = _ADDRESS.get(channel)
+    field = ADDRESS_FIELD.get(channel)
     address = (getattr(participant, field) or "").strip() if field else ""
     return Communication(
         dossier_id=run.dossier_id, run_id=run.id, action_id=action.id, participant_id=participant.id,
@@ -130,7 +131,7 @@ def _fail(row: Communication, reason: str, now: datetime) -> None:
 def _render_into(row: Communication, run: Run, action: Action, participant: Participant,
                  template: TemplateVersion, now: datetime) -> None:
     if not row.to_address:
-        return _fail(row, f"{participant.name} n'a pas {_MISSING[row.channel]}", now)
+        return _fail(row, f"{participant.name} n'a pas {MISSING[row.channel]}", now)
     if row.channel == Channel.EMAIL and not valid_email(row.to_address):
         return _fail(row, f"adresse e-mail invalide pour {participant.name} : {row.to_address!r}", now)
     context = render_context(run, action, participant, now)

@@ -8,9 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from designer.models import TemplateVersion
 
 from ..actors import Actor
-from .models import Channel, TemplateVersion
+from .models import Channel
 from .rendering import RenderError, render, sample_context
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")

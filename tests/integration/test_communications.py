@@ -31,6 +31,9 @@ MISE_EN_DEMEURE = {
              "Fait le {{ today | date_fr }}.\n"),
 }
 
+SMS = {"key": "relance_sms", "channel": "sms",
+       "body": "Loyer impayé ({{ dossier.data.balance | money }}) : merci de nous appeler."}
+
 
 # --- A real SMTP server on loopback -------------------------------------------------------------------------
 
@@ -91,12 +94,23 @@ def smtp_server():
 @pytest.fixture
 def pilot(client, users):
     pilot = Pilot(client, users)
+    # A sequence is published only once the templates its send tasks name exist.
+    for template in (RELANCE, MISE_EN_DEMEURE, SMS):
+        pilot.call("POST", "/templates", who="analyst", json=template, expect=201)
     pilot.publish("comm_relance", "comm_failure_path", "comm_letter", "comm_sms", folder="communications")
     return pilot
 
 
 def add_template(pilot, template, expect=201, who="analyst"):
-    return pilot.call("POST", "/templates", who=who, json=template, expect=expect)
+    """Creates the template; one the fixture already made gets this content as its latest version."""
+    if expect != 201:
+        return pilot.call("POST", "/templates", who=who, json=template, expect=expect)
+    answer = pilot.call("POST", "/templates", who=who, json=template)
+    if answer.get("error") == "conflict":
+        content = {field: value for field, value in template.items() if field != "key"}
+        return pilot.call("PUT", f"/templates/{template['key']}", who=who, json=content, expect=200)
+    assert "error" not in answer, answer
+    return answer
 
 
 def make_dossier(pilot, reference="D-100", tenants=(("Jeanne Martin", "jeanne@locataire.test"),)):
@@ -141,7 +155,8 @@ def test_templates_are_versioned_and_checked_when_saved(pilot):
     shown = pilot.call("GET", "/templates/relance_amiable", who="manager", expect=200)
     assert shown["version"] == 2 and [v["version"] for v in shown["versions"]] == [1, 2]
     assert pilot.call("GET", "/templates/relance_amiable?version=1", expect=200)["body"] == RELANCE["body"]
-    assert [t["key"] for t in pilot.call("GET", "/templates", expect=200)] == ["relance_amiable"]
+    listed = [t["key"] for t in pilot.call("GET", "/templates", expect=200)]
+    assert listed == ["mise_en_demeure", "relance_amiable", "relance_sms"]
     # Managers read, analysts and admins write, partners see nothing.
     pilot.call("PUT", "/templates/relance_amiable", who="manager", json={"body": "x"}, expect=403)
     pilot.call("GET", "/templates", who="partner", expect=404)
@@ -403,12 +418,30 @@ def test_a_sent_email_takes_the_normal_path_of_a_diagram_with_a_failure_path(pil
 def test_a_recipient_without_address_fails_the_action_with_the_reason(pilot, session, clock):
     add_template(pilot, RELANCE)
     dossier = make_dossier(pilot, tenants=(("Sans Adresse", None),))
-    run = pilot.launch(dossier["id"], "comm_relance")
+    run = pilot.launch(dossier["id"], "comm_relance", allow_unreachable=True)  # told at launch, see below
     [row] = communications(pilot, dossier["id"])
     assert row["status"] == "failed" and "Sans Adresse n'a pas d'adresse e-mail" in row["error"]
     assert deliver(session, clock).resolved == 1
     send = pilot.only_action(run["id"], "Send_relance")
     assert "n'a pas d'adresse e-mail" in send["cause"]
+
+
+def test_launching_warns_about_whom_a_communication_will_not_reach(pilot):
+    dossier = make_dossier(pilot, tenants=(("Jeanne Martin", "jeanne@locataire.test"), ("Paul Sans", None)))
+    pilot.call("POST", f"/dossiers/{dossier['id']}/participants", expect=201, json={
+        "kind": "contact", "name": "Édouard Caution", "roles": ["caution"], "email": "edouard@caution.test"})
+    refused = pilot.launch(dossier["id"], "comm_relance", expect=422)
+    assert refused["error"] == "unreachable_contacts"
+    assert [(c["element_id"], c["participant"], c["missing"]) for c in refused["contacts"]] == [
+        ("Send_relance", "Paul Sans", "email")]
+    said = "« Envoyer la relance amiable » (e-mail) : Paul Sans n'a pas d'adresse e-mail"
+    assert said in refused["message"]
+    assert pilot.call("GET", f"/dossiers/{dossier['id']}", expect=200)["runs"] == []  # nothing launched
+    # A letter needs a postal address: the guarantor has only an email.
+    refused = pilot.launch(dossier["id"], "comm_letter", expect=422)
+    assert [c["message"] for c in refused["contacts"]] == [
+        "« Envoyer la mise en demeure » (lettre) : Édouard Caution n'a pas d'adresse postale"]
+    pilot.launch(dossier["id"], "comm_relance", allow_unreachable=True)
 
 
 def test_a_template_that_does_not_fit_the_dossier_fails_at_queue_time_with_the_line(pilot, session, clock):
@@ -423,8 +456,7 @@ def test_a_template_that_does_not_fit_the_dossier_fails_at_queue_time_with_the_l
 def test_sms_go_through_a_gateway_or_are_kept_in_the_outbox(pilot, session, clock):
     from runtime.communications import deliver_pending
 
-    body = "Loyer impayé ({{ dossier.data.balance | money }}) : merci de nous appeler."
-    add_template(pilot, {"key": "relance_sms", "channel": "sms", "body": body})
+    add_template(pilot, SMS)
     dossier = pilot.dossier("D-300", {"balance": 80})
     pilot.participant(dossier["id"], "internal", "Gestionnaire", ["gestionnaire"], user="manager")
     pilot.call("POST", f"/dossiers/{dossier['id']}/participants", expect=201,
@@ -485,3 +517,23 @@ def test_a_letter_is_produced_as_a_pdf_attached_to_the_dossier(pilot, session, c
     assert pilot.run(run["id"])["status"] == "completed"
     assert caution["id"] == row["participant_id"]
     pilot.call("GET", f"/dossiers/{dossier['id']}/communications", who="partner", expect=404)
+
+
+def test_the_launch_form_shows_whom_a_communication_will_not_reach_and_asks(app, pilot, session):
+    from tests.integration.test_workspace_pages import FreshClient, login
+
+    dossier = make_dossier(pilot, tenants=(("Paul Sans", None),))
+    app.test_client_class = FreshClient
+    browser = app.test_client()
+    login(browser, pilot.users["manager"])
+    url = f"/dossiers/{dossier['id']}"
+    form = browser.get(f"{url}?launch=comm_relance").get_data(as_text=True)
+    assert "« Envoyer la relance amiable » (e-mail) : Paul Sans n&#39;a pas d&#39;adresse e-mail" in form
+    assert 'name="allow_unreachable"' in form
+    refused = browser.post(f"{url}/runs", data={"sequence": "comm_relance"})
+    assert refused.status_code == 303 and "launch=comm_relance" in refused.location
+    assert "n&#39;atteindront pas leur destinataire" in browser.get(refused.location).get_data(as_text=True)
+    assert pilot.call("GET", url, expect=200)["runs"] == []
+    launched = browser.post(f"{url}/runs", data={"sequence": "comm_relance", "allow_unreachable": "1"})
+    assert launched.status_code == 303 and "launch=" not in launched.location
+    assert [r["sequence"] for r in pilot.call("GET", url, expect=200)["runs"]] == ["comm_relance"]

@@ -74,7 +74,7 @@ def test_validate_reports_every_problem_without_storing(client, users, session):
     ] == "Task_1"
     assert counts(session) == (0, 0)
     ok = post_xml(client, users["analyst"], "/sequences/validate", bpmn("runtime/rt_sub.bpmn"))
-    assert ok.json == {"valid": True, "issues": []}
+    assert ok.json == {"valid": True, "issues": [], "warnings": []}
 
 
 def test_called_sequence_must_be_published_at_publication(client, users):
@@ -162,3 +162,60 @@ def test_sequences_that_switch_into_each_other_publish_together(client, users, s
     )
     assert together.status_code == 201
     assert [(p["key"], p["version"]) for p in together.json["published"]] == [("rt_sub", 1), ("rt_pong", 1)]
+
+
+LETTER = {"key": "mise_en_demeure", "channel": "email", "subject": "Mise en demeure", "body": "Payez.\n"}
+
+
+def test_a_send_task_names_a_template_of_the_library_for_its_channel(client, users):
+    analyst = users["analyst"]
+    data = bpmn("communications/comm_letter.bpmn")  # a letter, template mise_en_demeure
+    assert post_xml(client, analyst, "/sequences", data).json["issues"] == []  # a draft may wait for it
+
+    def problems(answer):
+        return [(i["element_id"], i["code"]) for i in answer.json["issues"]]
+
+    checked = post_xml(client, analyst, "/sequences/validate", data)
+    assert problems(checked) == [("Send_mise_en_demeure", "unknown_template")]
+    assert "« mise_en_demeure »" in checked.json["issues"][0]["message"]
+    refused = client.post("/api/v1/sequences/comm_letter/publish", headers=analyst.headers)
+    assert refused.status_code == 422 and problems(refused) == [("Send_mise_en_demeure", "unknown_template")]
+
+    def add(template):
+        answer = client.post("/api/v1/templates", json=template, headers=analyst.headers)
+        assert answer.status_code == 201, answer.json
+
+    add(LETTER)  # written for email, the task sends a letter
+    add({"key": "courrier_caution", "channel": "letter", "subject": "Caution", "body": "Payez.\n"})
+    checked = post_xml(client, analyst, "/sequences/validate", data)
+    assert problems(checked) == [("Send_mise_en_demeure", "template_channel_mismatch")]
+    assert "courrier_caution" in checked.json["issues"][0]["message"]  # the letters it may choose
+    refused = client.post("/api/v1/sequences/comm_letter/publish", headers=analyst.headers)
+    assert refused.status_code == 422
+    assert problems(refused) == [("Send_mise_en_demeure", "template_channel_mismatch")]
+
+    changed = client.put(
+        "/api/v1/templates/mise_en_demeure", json={"channel": "letter"}, headers=analyst.headers
+    )
+    assert changed.status_code == 200
+    assert post_xml(client, analyst, "/sequences/validate", data).json["valid"] is True
+    assert client.post("/api/v1/sequences/comm_letter/publish", headers=analyst.headers).status_code == 201
+
+
+def test_a_faulty_layout_is_a_warning_at_validation_and_repaired_when_saved(client, users):
+    analyst = users["analyst"]
+    client.post("/api/v1/templates", json={**LETTER, "channel": "letter"}, headers=analyst.headers)
+    data = bpmn("valid/relance.bpmn").replace(
+        b"</bpmndi:BPMNPlane>",
+        b'<bpmndi:BPMNShape id="Shape_gone" bpmnElement="Task_deleted"/></bpmndi:BPMNPlane>',
+    )
+    checked = post_xml(client, analyst, "/sequences/validate", data)
+    # The layout is no problem of the sequence (whose seq:next is not published in this test).
+    assert [i["code"] for i in checked.json["issues"]] == ["next_sequence_unknown"]
+    assert [w["code"] for w in checked.json["warnings"]] == ["layout"]
+    assert "Task_deleted" in checked.json["warnings"][0]["message"]
+    saved = post_xml(client, analyst, "/sequences", data)
+    assert saved.status_code == 201 and saved.json["issues"] == []  # drafts wait for their seq:next
+    draft = client.get("/api/v1/sequences/relance_amiable/draft", headers=analyst.headers).data
+    assert b"Task_deleted" not in draft and b"Shape_gone" not in draft
+    assert post_xml(client, analyst, "/sequences/validate", draft).json["warnings"] == []

@@ -192,6 +192,18 @@ def test_check_takes_the_allowed_names():
     assert NAMES == {"status", "outcome", "actions", "dossier", "event"}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("true", True), ("false", False), ("True", True), ("False", False), ("not true", False),
+     ('true and outcome == "paid"', True), ("dossier.amount > 1000 == false", False)],
+)
+def test_boolean_literals_of_other_tools_are_accepted(text, expected):
+    # Diagrams drawn in XPath or FEEL tools write conditions `true` / `false`: literals, never names.
+    check(text)
+    assert evaluate(text, CONTEXT, NOW) == expected
+    assert evaluate(text, {**CONTEXT, "true": False, "false": True}, NOW) == expected
+
+
 def test_unknown_names_suggest_quotes_in_french():
     with pytest.raises(ExpressionError) as raised:
         check("outcome == paid")

@@ -240,3 +240,24 @@ def test_unreadable_files_propagate():
 def test_report_validity():
     assert Report().valid
     assert not Report(issues=[Issue(None, "x", "y")]).valid
+
+
+LETTER = DATA / "communications" / "comm_letter.bpmn"  # sends a letter with the template mise_en_demeure
+
+
+def test_a_send_task_template_is_checked_against_the_library_when_it_is_given():
+    data = LETTER.read_bytes()
+    assert validate(data).valid  # drafts: the library is not asked
+    assert validate(data, templates={"mise_en_demeure": "letter"}).valid
+
+    [issue] = validate(data, templates={"relance_amiable": "email", "courrier_caution": "letter"}).issues
+    assert (issue.element_id, issue.code) == ("Send_mise_en_demeure", "unknown_template")
+    assert "« mise_en_demeure »" in issue.message and "courrier_caution" in issue.message
+    assert "relance_amiable" not in issue.message  # an email template is no choice for a letter
+
+    [issue] = validate(data, templates={"mise_en_demeure": "email"}).issues
+    assert (issue.element_id, issue.code) == ("Send_mise_en_demeure", "template_channel_mismatch")
+    assert "e-mail" in issue.message and "courrier" in issue.message and "changez le canal" in issue.message
+
+    [issue] = validate(data, templates={}).issues
+    assert issue.code == "unknown_template" and "créez « mise_en_demeure »" in issue.message

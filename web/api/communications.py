@@ -6,9 +6,10 @@ from apiflask.validators import Length, OneOf
 from flask import Response, g
 
 from bpmn.errors import NotFound
+from designer.models import TemplateVersion
 from runtime.actors import Actor
 from runtime.communications import outbox, templates
-from runtime.communications.models import Communication, TemplateVersion
+from runtime.communications.models import Communication
 from runtime.documents import get_document
 from runtime.dossiers import get_dossier
 

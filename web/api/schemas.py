@@ -41,6 +41,7 @@ class RunIn(Schema):
     version = Integer(load_default=None, validate=IN_RANGE)
     roles = Dict(keys=String(), values=List(Integer(validate=IN_RANGE)), load_default=None)
     allow_unassigned = Boolean(load_default=False)
+    allow_unreachable = Boolean(load_default=False)
 
 
 class RolesIn(Schema):

@@ -72,9 +72,14 @@ def save_sequence():
 @api.post("/sequences/validate")
 @allowed(Perm.SEQUENCES_WRITE)
 def validate_sequence():
-    """Validate a BPMN file without storing anything; called sequences are checked against published ones."""
+    """Validate a BPMN file without storing anything; called sequences are checked against published ones and
+    send tasks against the template library. `warnings` (a faulty layout) do not stop publication."""
     report = services.check(db.session, _xml_body(), for_publication=True)
-    return {"valid": report.valid, "issues": [i.to_dict() for i in report.issues]}
+    return {
+        "valid": report.valid,
+        "issues": [i.to_dict() for i in report.issues],
+        "warnings": [w.to_dict() for w in report.warnings],
+    }
 
 
 @api.post("/sequences/<key>/publish")

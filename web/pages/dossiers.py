@@ -25,6 +25,7 @@ from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.layout import with_diagram
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
+from runtime.reach import unreachable_contacts
 from runtime.runs import current_holders, interrupt_run, launch_run, roles_used, set_role_holders, switch_run
 from runtime.specs import model_of
 
@@ -300,6 +301,7 @@ def _launch_form(dossier: Dossier) -> dict | None:
         "role_names": {k: r.name for k, r in model_of(version).roles.items()},
         "defaults": defaults,
         "missing": sorted(r for r in roles if not defaults.get(r)),
+        "unreachable": unreachable_contacts(db.session, dossier, version, defaults),
     }
 
 
@@ -459,6 +461,7 @@ def dossier_launch(dossier_id: int):
             sequence=key,
             roles=roles,
             allow_unassigned=request.form.get("allow_unassigned") == "1",
+            allow_unreachable=request.form.get("allow_unreachable") == "1",
         )
     except DomainError as error:
         db.session.rollback()

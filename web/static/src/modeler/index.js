@@ -94,6 +94,9 @@ async function boot() {
     delete root.dataset.validating;
     if (answer.ok) {
       problems.show(answer.body.issues);
+      // A faulty layout (BPMN DI) does not stop publication: one line, and saving the draft repairs it.
+      const warnings = answer.body.warnings || [];
+      if (warnings.length) say(warnings.map(w => w.message).join(' '), 'warning');
     } else {
       problems.show((answer.body && answer.body.issues) || []);
       say(L.validationFailed.replace('{message}', (answer.body && answer.body.message) || answer.status), 'error');
