@@ -3,7 +3,6 @@ actions, its participants and roles, and its history (filterable, exportable as 
 
 Every change goes through the runtime services, as the API does; the page only reads forms and redirects."""
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -29,6 +28,7 @@ from runtime.runs import current_holders, interrupt_run, launch_run, roles_used,
 from runtime.specs import model_of
 
 from ..clock import now
+from ..exports import csv_response
 from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
@@ -378,29 +378,21 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    out = io.StringIO()
-    out.write("\ufeff")  # spreadsheets then read the file as UTF-8
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")]
-    )
-    for e in entries:
-        writer.writerow(
+    return csv_response(
+        f"historique-{dossier.reference}.csv",
+        [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
+        (
             [
-                e.at.isoformat(),
+                e.at,
                 names.get(e.actor, e.actor),
                 str(KIND_LABELS.get(e.kind, e.kind)),
-                e.run_id or "",
-                e.action_id or "",
+                e.run_id,
+                e.action_id,
                 summarize(e, people),
                 json.dumps(e.data, ensure_ascii=False, sort_keys=True),
             ]
-        )
-    filename = f"historique-{dossier.reference}.csv".replace('"', "")
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            for e in entries
+        ),
     )
 
 
