@@ -1,0 +1,52 @@
+"""Small slips a user meets: what a partner's 404 tells, where a login lands, long values refused or shown."""
+
+from runtime.actions import complete_action
+from runtime.actors import Actor
+from runtime.documents import attach
+from tests.integration.test_workspace_pages import PDF, client, login, open_action, text, world  # noqa: F401
+
+
+def test_a_partner_gets_the_plain_not_found_whatever_the_id(client, session, world, users):  # noqa: F811
+    dossier, run = world["dossier"], world["run"]
+    at = client.application.config["CLOCK"].now()
+    manager = Actor(user_id=users["manager"].id)
+    call = open_action(session, run.id, "Call")
+    complete_action(session, call.id, manager, "done", "no_answer", None, at)
+    serve = open_action(session, run.id, "Serve")
+    document = attach(
+        session, serve, Actor(user_id=users["partner"].id, is_partner=True), "acte.pdf", PDF, at
+    )
+    session.commit()
+    login(client, users["partner2"])
+    unknown = client.get("/no-such-page")
+    assert unknown.status_code == 404
+    for url in (
+        f"/portal/documents/{document.id}",
+        "/portal/documents/999999",
+        f"/portal/actions/{serve.id}",
+        "/portal/actions/999999",
+        f"/dossiers/{dossier.id}",
+    ):
+        answer = client.get(url)
+        assert answer.status_code == 404 and text(answer) == text(unknown), url
+    refused = client.post(f"/portal/actions/{serve.id}/complete", data={"choice": "done"})
+    assert refused.status_code == 404 and text(refused) == text(unknown)
+
+    headers = users["partner2"].headers
+    nothing = client.get("/api/v1/actions/999999", headers=headers)
+    assert nothing.status_code == 404 and str(999999) not in text(nothing)
+    for method, url in (
+        ("get", f"/api/v1/actions/{serve.id}"),
+        ("get", f"/api/v1/runs/{run.id}"),
+        ("get", f"/api/v1/dossiers/{dossier.id}"),
+        ("get", f"/api/v1/dossiers/{dossier.id}/history"),
+        ("get", "/api/v1/dossiers/999999"),
+        ("post", f"/api/v1/actions/{serve.id}/complete"),
+    ):
+        answer = getattr(client, method)(
+            url, headers=headers, json={"status": "done"} if method == "post" else None
+        )
+        assert answer.status_code == 404 and answer.get_json() == nothing.get_json(), url
+    # Internal users keep the precise message.
+    login(client, users["manager"])
+    assert "999999" in text(client.get("/api/v1/actions/999999", headers=users["manager"].headers))
