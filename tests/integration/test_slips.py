@@ -1,5 +1,7 @@
 """Small slips a user meets: what a partner's 404 tells, where a login lands, long values refused or shown."""
 
+from urllib.parse import quote
+
 from runtime.actions import complete_action
 from runtime.actors import Actor
 from runtime.documents import attach
@@ -50,3 +52,27 @@ def test_a_partner_gets_the_plain_not_found_whatever_the_id(client, session, wor
     # Internal users keep the precise message.
     login(client, users["manager"])
     assert "999999" in text(client.get("/api/v1/actions/999999", headers=users["manager"].headers))
+
+
+def sign_in(http, name: str, next_: str | None = None, entry: str = "/login") -> str:
+    url = entry + (f"?next={quote(next_)}" if next_ is not None else "")
+    answer = http.post(url, data={"email": f"{name}@example.test", "password": "correct horse"})
+    assert answer.status_code == 302, text(answer)
+    return answer.headers["Location"]
+
+
+def test_each_profile_lands_on_its_start_page_and_a_safe_next_is_honoured(client, users):  # noqa: F811
+    starts = {"manager": "/inbox/", "analyst": "/designer/", "admin": "/overview/", "partner": "/portal/"}
+    for name, start in starts.items():
+        client.post("/logout")
+        assert sign_in(client, name) == start
+        assert client.get("/").headers["Location"] == start
+        assert sign_in(client, name, entry="/portal/login") == start
+        for unsafe in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example"):
+            assert sign_in(client, name, unsafe) == start, unsafe
+    client.post("/logout")
+    assert sign_in(client, "manager", "/dossiers/?q=0111") == "/dossiers/?q=0111"
+    client.post("/logout")
+    assert sign_in(client, "partner", "/portal/actions/1") == "/portal/actions/1"
+    client.post("/logout")
+    assert sign_in(client, "partner", "/dossiers/") == "/portal/"  # never a page that answers them 404

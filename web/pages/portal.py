@@ -17,7 +17,7 @@ from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import pages
-from .auth import LoginForm, LoginUser, page_allowed
+from .auth import LoginForm, LoginUser, landing, page_allowed
 from .dossiers import send_document
 from .workspace import STATUS_LABELS, current_actor
 
@@ -51,7 +51,7 @@ def portal_login():
         account = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if account is not None and account.active and account.check_password(form.password.data):
             login_user(LoginUser(account))
-            return redirect(url_for("pages.portal_home" if account.is_partner else "pages.home"))
+            return redirect(landing(account))
         error = _("E-mail ou mot de passe incorrect.")
     return render_template("portal/login.html", form=form, error=error), 401 if error else 200
 

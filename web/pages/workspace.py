@@ -105,6 +105,9 @@ def local_target(default: str) -> str:
     """A form's `next` field when it is a path of this site, else `default`."""
     target = request.form.get("next") or request.args.get("next") or ""
     parts = urlsplit(target)
+    # Browsers read "/\host" as "//host": a backslash or a control character is never a local path.
+    if any(c == "\\" or c < " " for c in target):
+        return default
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return default
