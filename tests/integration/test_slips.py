@@ -76,3 +76,55 @@ def test_each_profile_lands_on_its_start_page_and_a_safe_next_is_honoured(client
     assert sign_in(client, "partner", "/portal/actions/1") == "/portal/actions/1"
     client.post("/logout")
     assert sign_in(client, "partner", "/dossiers/") == "/portal/"  # never a page that answers them 404
+
+
+LONG = ("Relance amiable du locataire " * 80)[:2160]
+
+
+def test_a_value_longer_than_its_field_is_refused_whole_naming_the_field(client, session, world, users):  # noqa: F811
+    from runtime.models import Dossier, Participant
+
+    manager = users["manager"]
+    dossiers = session.query(Dossier).count()
+    created = client.post(
+        "/api/v1/dossiers", json={"reference": "R-LONG", "title": LONG}, headers=manager.headers
+    )
+    assert created.status_code == 422, created.get_json()
+    body = created.get_json()
+    assert body["error"] == "too_long" and body["field"] == "title" and body["limit"] == 300
+    assert "Titre" in body["message"] and "2160" in body["message"] and "300" in body["message"]
+    dossier = world["dossier"]
+    patched = client.patch(f"/api/v1/dossiers/{dossier.id}", json={"title": LONG}, headers=manager.headers)
+    assert patched.status_code == 422 and patched.get_json()["field"] == "title"
+    person = client.post(
+        f"/api/v1/dossiers/{dossier.id}/participants",
+        json={"kind": "contact", "name": LONG, "roles": []},
+        headers=manager.headers,
+    )
+    assert person.status_code == 422 and person.get_json()["field"] == "name"
+    reference = client.post("/api/v1/dossiers", json={"reference": "R" * 101}, headers=manager.headers)
+    assert reference.status_code == 422 and reference.get_json()["limit"] == 100
+
+    login(client, manager)
+    page = client.post("/dossiers/", data={"reference": "R-LONG", "title": LONG})
+    assert page.status_code == 422
+    assert "« Titre » : 2160 caractères, 300 au plus" in text(page)
+    assert f'value="{LONG}"' in text(page) and 'value="R-LONG"' in text(page)  # what was typed is kept
+    assert 'maxlength="300"' not in text(page)  # the browser no longer cuts a paste silently
+    session.expire_all()
+    assert session.query(Dossier).count() == dossiers
+    assert session.get(Dossier, dossier.id).title != LONG
+    assert not session.query(Participant).filter(Participant.name == LONG).count()
+
+
+def test_a_sequence_with_a_name_longer_than_its_column_is_invalid_on_the_element(client, users):  # noqa: F811
+    from tests.factories import bpmn, xml_headers
+
+    xml = bpmn("runtime/rt_relance.bpmn").replace(b'name="Appeler le locataire"', f'name="{LONG}"'.encode())
+    xml = xml.replace(b'name="Relance (test)"', f'name="{LONG}"'.encode())
+    answer = client.post("/api/v1/sequences/validate", data=xml, headers=xml_headers(users["analyst"]))
+    issues = {(i["element_id"], i["code"]): i["message"] for i in answer.get_json()["issues"]}
+    assert not answer.get_json()["valid"]
+    assert "2160 caractères, 300 au plus" in issues[("Call", "name_too_long")]
+    assert ("rt_relance", "name_too_long") in issues
+    assert len(issues[("Call", "name_too_long")]) < 200

@@ -60,6 +60,10 @@ def _int_arg(name: str) -> int | None:
 @pages.route("/dossiers/")
 @page_allowed(Perm.DOSSIERS_READ)
 def dossier_list():
+    return _list_page()
+
+
+def _list_page(typed: dict | None = None, error: str | None = None, status: int = 200):
     filters = {
         "q": request.args.get("q", "").strip(),
         "status": request.args.get("status", ""),
@@ -89,7 +93,9 @@ def dossier_list():
         statuses=STATUS_LABELS,
         run_statuses=list(RunStatus),
         can_write=allows(current_user.account, Perm.DOSSIERS_WRITE),
-    )
+        typed=typed or {},
+        create_error=error,
+    ), status
 
 
 @pages.route("/dossiers/", methods=["POST"])
@@ -106,8 +112,8 @@ def dossier_create():
         )
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("pages.dossier_list"), code=303)
+        # The list again with the form open and what was typed, not a blank form to fill again.
+        return _list_page(typed=request.form, error=error.message, status=error.status)
     db.session.commit()
     flash(_("Dossier créé."), "success")
     return redirect(url_for("pages.dossier_page", dossier_id=dossier.id), code=303)
