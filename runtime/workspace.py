@@ -14,7 +14,17 @@ from designer.models import Sequence, SequenceVersion
 
 from .assignments import Assignment
 from .journal import JournalEntry
-from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
+from .models import (
+    Action,
+    ActionStatus,
+    Dossier,
+    Participant,
+    ParticipantKind,
+    Run,
+    RunRole,
+    RunStatus,
+    Timer,
+)
 
 PAGE = 50
 
@@ -49,17 +59,7 @@ def search_dossiers(
     query = select(Dossier)
     q = (q or "").strip()
     if q:
-        # A reference typed from its start is found through the reference's index; anything else is looked
-        # for in titles and participants' names (a scan, as any "contains" search without a trigram index).
-        prefix = or_(
-            Dossier.reference.startswith(q, autoescape=True),
-            Dossier.reference.startswith(q.upper(), autoescape=True),
-        )
-        if session.scalar(select(Dossier.id).where(prefix).limit(1)) is not None:
-            query = query.where(prefix)
-        else:
-            named = select(Participant.dossier_id).where(Participant.name.icontains(q, autoescape=True))
-            query = query.where(Dossier.title.icontains(q, autoescape=True) | Dossier.id.in_(named))
+        query = query.where(_found_by(session, q))
     if run_status or sequence:
         run = exists().where(Run.dossier_id == Dossier.id)
         if run_status:
@@ -93,6 +93,34 @@ def search_dossiers(
         found,
         next_after=found[-1].id if found and more else None,
         prev_before=found[0].id if found and after is not None else None,
+    )
+
+
+# Dossier data fields a search looks in: the address of the rented home, which is how people outside name a
+# dossier. Not every field: amounts and dates would match any number typed.
+SEARCHED_FIELDS = ("address",)
+
+
+def _found_by(session: Session, q: str):
+    """What a search term finds. A reference typed from its start goes through the reference's index;
+    anything else is looked for inside the reference ("0111" finds IMP-2026-0111), the title, the searched
+    data fields and the names of the dossier's partners and contacts (a scan, as any "contains" search
+    without a trigram index). Internal users' names are left out: a case manager takes part in every
+    dossier of their portfolio, so their surname would find hundreds of dossiers, not the tenant's."""
+    prefix = or_(
+        Dossier.reference.startswith(q, autoescape=True),
+        Dossier.reference.startswith(q.upper(), autoescape=True),
+    )
+    if session.scalar(select(Dossier.id).where(prefix).limit(1)) is not None:
+        return prefix
+    outside = select(Participant.dossier_id).where(
+        Participant.kind != ParticipantKind.INTERNAL, Participant.name.icontains(q, autoescape=True)
+    )
+    return or_(
+        Dossier.reference.icontains(q, autoescape=True),
+        Dossier.title.icontains(q, autoescape=True),
+        *(Dossier.data[name].as_string().icontains(q, autoescape=True) for name in SEARCHED_FIELDS),
+        Dossier.id.in_(outside),
     )
 
 
