@@ -2,9 +2,12 @@
 
 from urllib.parse import quote
 
+from flask_babel import refresh
+
 from runtime.actions import complete_action
 from runtime.actors import Actor
 from runtime.documents import attach
+from tests.conftest import START
 from tests.integration.test_workspace_pages import PDF, client, login, open_action, text, world  # noqa: F401
 
 
@@ -128,3 +131,62 @@ def test_a_sequence_with_a_name_longer_than_its_column_is_invalid_on_the_element
     assert "2160 caractères, 300 au plus" in issues[("Call", "name_too_long")]
     assert ("rt_relance", "name_too_long") in issues
     assert len(issues[("Call", "name_too_long")]) < 200
+
+
+def test_search_finds_part_of_a_reference_the_address_and_outside_people_not_staff(client, session, users):  # noqa: F811
+    from runtime.dossiers import add_participant, create_dossier
+
+    manager = users["manager"]
+    actor = Actor(user_id=manager.id)
+    at = client.application.config["CLOCK"].now()
+    tenant = create_dossier(
+        session, actor, "IMP-2026-0111", "Loyers impayés", {"address": "12 rue des Lilas, Tours"}, at
+    )
+    add_participant(session, tenant, actor, at, kind="contact", name="Sofia Benali", roles=["locataire"])
+    for number in range(112, 115):
+        other = create_dossier(session, actor, f"IMP-2026-0{number}", "Loyers impayés", {"montant": 111}, at)
+        add_participant(
+            session,
+            other,
+            actor,
+            at,
+            kind="internal",
+            name="Karim Benali",
+            user_id=manager.id,
+            roles=["gestionnaire"],
+        )
+        add_participant(
+            session, other, actor, at, kind="contact", name=f"Locataire {number}", roles=["locataire"]
+        )
+    session.commit()
+    login(client, manager)
+
+    def found(q: str) -> set[str]:
+        body = text(client.get(f"/dossiers/?q={quote(q)}"))
+        return {r for r in ("IMP-2026-0111", "IMP-2026-0112", "IMP-2026-0113", "IMP-2026-0114") if r in body}
+
+    assert found("0111") == {"IMP-2026-0111"}
+    assert found("imp-2026-011") == {"IMP-2026-0111", "IMP-2026-0112", "IMP-2026-0113", "IMP-2026-0114"}
+    assert found("rue des lilas") == {"IMP-2026-0111"}
+    assert found("Benali") == {"IMP-2026-0111"}  # the tenant, not every dossier of the case manager
+    assert found("Locataire 113") == {"IMP-2026-0113"}
+    assert found("111") == {"IMP-2026-0111"}  # an amount in the data is not searched
+
+
+def test_a_long_value_folds_and_an_inbox_row_points_at_its_action(client, session, world, users):  # noqa: F811
+    from runtime.dossiers import update_dossier
+
+    dossier, run = world["dossier"], world["run"]
+    manager = users["manager"]
+    huge = "x" * 50_000
+    update_dossier(session, dossier, Actor(user_id=manager.id), START, data={"observations": huge})
+    session.commit()
+    login(client, manager)
+    data = text(client.get(f"/dossiers/{dossier.id}?tab=data"))
+    assert "afficher tout (50000 caractères)" in data and data.count(huge) == 1
+    refresh()  # the test holds one app context: the locale the first request chose would stay
+    assert "show all (50000 characters)" in text(client.get(f"/dossiers/{dossier.id}?tab=data&lang=en"))
+    refresh()
+    call = open_action(session, run.id, "Call")
+    assert f'href="/dossiers/{dossier.id}#action-{call.id}"' in text(client.get("/inbox/"))
+    assert f'<article id="action-{call.id}"' in text(client.get(f"/dossiers/{dossier.id}"))
