@@ -190,3 +190,29 @@ def test_a_long_value_folds_and_an_inbox_row_points_at_its_action(client, sessio
     call = open_action(session, run.id, "Call")
     assert f'href="/dossiers/{dossier.id}#action-{call.id}"' in text(client.get("/inbox/"))
     assert f'<article id="action-{call.id}"' in text(client.get(f"/dossiers/{dossier.id}"))
+
+
+def test_a_comment_longer_than_its_field_is_refused_keeping_what_was_typed(client, session, world, users):  # noqa: F811
+    run = world["run"]
+    manager = users["manager"]
+    call = open_action(session, run.id, "Call")
+    long_comment = ("Signifié à personne. " * 500).strip()  # 10,499 characters
+    api = client.post(
+        f"/api/v1/actions/{call.id}/complete",
+        json={"status": "done", "outcome": "no_answer", "comment": long_comment},
+        headers=manager.headers,
+    )
+    assert api.status_code == 422, api.get_json()
+    assert api.get_json()["field"] == "comment" and api.get_json()["limit"] == 10_000
+    complete_action(session, call.id, Actor(user_id=manager.id), "done", "no_answer", None, START)
+    session.commit()
+    serve = open_action(session, run.id, "Serve")
+    login(client, users["partner"])
+    portal = client.post(
+        f"/portal/actions/{serve.id}/complete", data={"choice": "done:served", "comment": long_comment}
+    )
+    assert portal.status_code == 422
+    assert "« Commentaire » : 10499 caractères, 10000 au plus" in text(portal)
+    assert f">{long_comment}</textarea>" in text(portal) and 'maxlength="10000"' not in text(portal)
+    session.expire_all()
+    assert open_action(session, run.id, "Serve") is not None

@@ -73,7 +73,7 @@ class MoveBackIn(Schema):
 class CompleteIn(Schema):
     status = String(required=True, validate=Length(1, 20))
     outcome = String(load_default=None, validate=Length(0, 100))
-    comment = String(load_default=None, validate=Length(0, 10000))
+    comment = String(load_default=None, metadata={"maxLength": 10000})  # longer: 422 from the service
 
 
 class EventIn(Schema):
