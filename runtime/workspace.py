@@ -7,7 +7,7 @@ dossiers and a million actions."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, and_, exists, func, literal_column, or_, select, union
+from sqlalchemy import Select, String, and_, exists, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from designer.models import Sequence, SequenceVersion
@@ -119,29 +119,18 @@ def _field(session: Session, name: str):
 
 
 def _found_by(session: Session, q: str):
-    """What a search term finds. A reference typed from its start goes through the reference's index;
-    anything else is looked for inside the reference ("0111" finds IMP-2026-0111), the title, the searched
-    data fields and the names of the dossier's partners and contacts. Internal users' names are left out:
-    a case manager takes part in every dossier of their portfolio, so their surname would find hundreds of
-    dossiers, not the tenant's. The two tables are searched apart and their ids joined, so that each part
-    can use its trigram indexes (an OR across tables would read every dossier)."""
-    prefix = or_(
-        Dossier.reference.startswith(q, autoescape=True),
-        Dossier.reference.startswith(q.upper(), autoescape=True),
-    )
-    if session.scalar(select(Dossier.id).where(prefix).limit(1)) is not None:
-        return prefix
-    inside = select(Dossier.id).where(
-        or_(
-            Dossier.reference.icontains(q, autoescape=True),
-            Dossier.title.icontains(q, autoescape=True),
-            *(_field(session, name).icontains(q, autoescape=True) for name in SEARCHED_FIELDS),
-        )
-    )
+    """What a search term finds: dossiers whose reference ("0111" finds IMP-2026-0111), title or searched
+    data fields hold it, or where a partner or contact has it in their name. Internal users' names are left
+    out: a case manager takes part in every dossier of their portfolio, so their surname would find hundreds
+    of dossiers, not the tenant's. Each column is searched apart and the ids joined, so that each part uses
+    its own trigram index on PostgreSQL (given an OR, the planner reads every dossier); without them (SQLite,
+    or no pg_trgm) each part reads its table."""
+    columns = [Dossier.reference, Dossier.title, *(_field(session, name) for name in SEARCHED_FIELDS)]
     outside = select(Participant.dossier_id).where(
         Participant.kind != ParticipantKind.INTERNAL, Participant.name.icontains(q, autoescape=True)
     )
-    return Dossier.id.in_(union(inside, outside))
+    inside = [select(Dossier.id).where(column.icontains(q, autoescape=True)) for column in columns]
+    return Dossier.id.in_(union(*inside, outside))
 
 
 def summaries(session: Session, dossier_ids: list[int], now: datetime) -> dict[int, Summary]:
