@@ -195,8 +195,14 @@ def main() -> None:
             }
         )
         with app.app_context():
-            # The tables as the models declare them (indexes included), whatever migration is current.
+            # The tables as the models declare them (indexes included), whatever migration is current, and the
+            # search's trigram indexes, which a migration adds outside the models.
             db.create_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+                for index, (table, expression) in workspace.TRIGRAM_INDEXES.items():
+                    using = f"USING gin ({expression} gin_trgm_ops)"
+                    conn.execute(text(f"CREATE INDEX {index} ON {table} {using}"))
         seeded = _seed(app)
         print(f"seeded {seeded['counts']} in {seeded['seconds']:.1f} s")
         client = app.test_client()

@@ -100,15 +100,14 @@ def search_dossiers(
 # dossier. Not every field: amounts and dates would match any number typed.
 SEARCHED_FIELDS = ("address",)
 # On PostgreSQL with pg_trgm, GIN trigram indexes answer the "contains" search (migration
-# 20261206_604daa25eb85); they live outside the models, as SQLite cannot hold them.
-TRIGRAM_INDEXES = frozenset(
-    {
-        "ix_dossiers_reference_trgm",
-        "ix_dossiers_title_trgm",
-        "ix_dossiers_address_trgm",
-        "ix_participants_name_trgm",
-    }
-)
+# 20261206_604daa25eb85): name -> (table, indexed expression). They live outside the models, as SQLite cannot
+# hold them.
+TRIGRAM_INDEXES = {
+    "ix_dossiers_reference_trgm": ("dossiers", "reference"),
+    "ix_dossiers_title_trgm": ("dossiers", "title"),
+    "ix_dossiers_address_trgm": ("dossiers", "(data ->> 'address')"),
+    "ix_participants_name_trgm": ("participants", "name"),
+}
 
 
 def _field(session: Session, name: str):

@@ -49,7 +49,7 @@ def test_the_revision_adds_trigram_indexes_the_search_uses(fresh_postgres):
         upgrade()
         with db.engine.connect() as conn:
             found = set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm'")))
-        assert found == workspace.TRIGRAM_INDEXES
+        assert found == set(workspace.TRIGRAM_INDEXES)
         session = db.session
         dossier = create_dossier(session, Actor(user_id=None), "IMP-2026-0112", "Loyers", {}, START)
         add_participant(session, dossier, Actor(user_id=None), START, kind="contact", name="Sofia Benali")
