@@ -63,6 +63,18 @@ class RuleBroken(DomainError):
             self.code = code
 
 
+class TooLong(RuleBroken):
+    """A value longer than its field holds: refused whole, with the field and the limit, never cut."""
+
+    def __init__(self, field: str, label: str, limit: int, length: int):
+        super().__init__(
+            f"« {label} » : {length} caractères, {limit} au plus. Raccourcissez-le.",
+            code="too_long",
+            field=field,
+            limit=limit,
+        )
+
+
 class InvalidSequence(DomainError):
     code = "invalid_sequence"
     status = 422

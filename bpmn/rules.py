@@ -439,9 +439,34 @@ def check_called(ctx: Context) -> Iterator[Issue]:
             )
 
 
+# What the columns that receive them hold (designer/models.py, runtime/models.py): the process's name is
+# the sequence's, an activity's is its actions'; longer, the database would refuse it at run time.
+LIMITS = {"id": 200, "name": 300, "{urn:sequences:bpmn:1}role": 100}
+_WHAT = {"id": "L'identifiant", "name": "Le nom", "{urn:sequences:bpmn:1}role": "Le rôle (seq:role)"}
+
+
+def check_lengths(ctx: Context) -> Iterator[Issue]:
+    for element in ctx.root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attribute, limit in LIMITS.items():
+            value = element.get(attribute) or ""
+            if len(value) > limit:
+                # Named by its kind and id only: the long value itself would drown the message.
+                element_id = element.get("id") or ""
+                shown = element_id if len(element_id) <= 60 else element_id[:60] + "…"
+                yield Issue(
+                    element_id or None,
+                    f"{attribute.rpartition('}')[2]}_too_long",
+                    f"{_WHAT[attribute]} de {_NOUNS.get(local(element), 'l’élément')} {shown} fait "
+                    f"{len(value)} caractères, {limit} au plus : raccourcissez-le.",
+                )
+
+
 RULES = (
     check_processes,
     check_ids,
+    check_lengths,
     check_references,
     check_unsupported,
     check_starts,

@@ -10,6 +10,13 @@ config = context.config
 db = current_app.extensions["migrate"].db
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """What autogenerate compares: not the trigram indexes, which only PostgreSQL with pg_trgm holds."""
+    from runtime.workspace import TRIGRAM_INDEXES
+
+    return not (type_ == "index" and name in TRIGRAM_INDEXES)
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=str(db.engine.url), target_metadata=db.metadata, literal_binds=True, render_as_batch=True
@@ -30,6 +37,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=db.metadata,
             process_revision_directives=skip_empty,
+            include_object=include_object,
             **current_app.extensions["migrate"].configure_args,
         )
         with context.begin_transaction():

@@ -6,7 +6,7 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
@@ -25,6 +25,7 @@ ENDING_STATUSES = {
     ActionType.COMMUNICATION: {ActionStatus.DONE, ActionStatus.FAILED},
 }
 ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}
+MAX_COMMENT = 10_000
 ENDING_COLUMNS = ["status", "outcome", "comment", "completed_at", "completed_by", "completed_by_user_id"]
 
 
@@ -175,5 +176,7 @@ def _check(action: Action, status: str, outcome: str | None, comment: str | None
                 code="invalid_outcome",
                 allowed=action.outcomes or [],
             )
-    if comment is not None and (not isinstance(comment, str) or len(comment) > 10_000):
-        raise Malformed("Le commentaire doit être un texte de 10 000 caractères au plus.")
+    if comment is not None and not isinstance(comment, str):
+        raise Malformed("Le commentaire doit être un texte.")
+    if comment is not None and len(comment) > MAX_COMMENT:
+        raise TooLong("comment", "Commentaire", MAX_COMMENT, len(comment))

@@ -5,12 +5,28 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
 from .journal import Kind
 from .models import Dossier, Participant, ParticipantKind, ParticipantRole, Run, RunRole
+
+# What the columns hold (runtime/models.py): a longer value is refused, naming the field and the limit.
+LIMITS = {
+    "reference": ("Référence", 100),
+    "title": ("Titre", 300),
+    "name": ("Nom", 300),
+    "email": ("E-mail", 254),
+    "phone": ("Téléphone", 50),
+}
+
+
+def check_lengths(**values: str | None) -> None:
+    for field, value in values.items():
+        label, limit = LIMITS[field]
+        if value is not None and len(value) > limit:
+            raise TooLong(field, label, limit, len(value))
 
 
 def create_dossier(
@@ -19,6 +35,7 @@ def create_dossier(
     reference = (reference or "").strip()
     if not reference:
         raise Malformed("La référence du dossier est obligatoire.")
+    check_lengths(reference=reference, title=title)
     if data is not None and not isinstance(data, dict):
         raise Malformed("« data » doit être un objet JSON.")
     if session.scalar(select(Dossier.id).where(Dossier.reference == reference)):
@@ -43,6 +60,7 @@ def update_dossier(
     title: str | None = None,
     data: dict | None = None,
 ) -> Dossier:
+    check_lengths(title=title)
     changes = {}
     if title is not None and title != dossier.title:
         changes["title"] = {"from": dossier.title, "to": title}
@@ -103,6 +121,7 @@ def add_participant(
         raise Malformed(f"Type d'intervenant inconnu : {kind!r} (internal, partner ou contact).")
     if not (name or "").strip():
         raise Malformed("Le nom de l'intervenant est obligatoire.")
+    check_lengths(name=name.strip(), email=email, phone=phone)
     if kind == ParticipantKind.CONTACT and user_id is not None:
         raise RuleBroken(
             "Un contact ne se connecte pas : il ne peut pas être lié à un compte.",

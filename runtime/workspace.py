@@ -7,14 +7,24 @@ dossiers and a million actions."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, String, and_, exists, func, literal_column, select, union
 from sqlalchemy.orm import Session
 
 from designer.models import Sequence, SequenceVersion
 
 from .assignments import Assignment
 from .journal import JournalEntry
-from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
+from .models import (
+    Action,
+    ActionStatus,
+    Dossier,
+    Participant,
+    ParticipantKind,
+    Run,
+    RunRole,
+    RunStatus,
+    Timer,
+)
 
 PAGE = 50
 
@@ -49,17 +59,7 @@ def search_dossiers(
     query = select(Dossier)
     q = (q or "").strip()
     if q:
-        # A reference typed from its start is found through the reference's index; anything else is looked
-        # for in titles and participants' names (a scan, as any "contains" search without a trigram index).
-        prefix = or_(
-            Dossier.reference.startswith(q, autoescape=True),
-            Dossier.reference.startswith(q.upper(), autoescape=True),
-        )
-        if session.scalar(select(Dossier.id).where(prefix).limit(1)) is not None:
-            query = query.where(prefix)
-        else:
-            named = select(Participant.dossier_id).where(Participant.name.icontains(q, autoescape=True))
-            query = query.where(Dossier.title.icontains(q, autoescape=True) | Dossier.id.in_(named))
+        query = query.where(_found_by(session, q))
     if run_status or sequence:
         run = exists().where(Run.dossier_id == Dossier.id)
         if run_status:
@@ -94,6 +94,42 @@ def search_dossiers(
         next_after=found[-1].id if found and more else None,
         prev_before=found[0].id if found and after is not None else None,
     )
+
+
+# Dossier data fields a search looks in: the address of the rented home, which is how people outside name a
+# dossier. Not every field: amounts and dates would match any number typed.
+SEARCHED_FIELDS = ("address",)
+# On PostgreSQL with pg_trgm, GIN trigram indexes answer the "contains" search (migration
+# 20261206_604daa25eb85): name -> (table, indexed expression). They live outside the models, as SQLite cannot
+# hold them.
+TRIGRAM_INDEXES = {
+    "ix_dossiers_reference_trgm": ("dossiers", "reference"),
+    "ix_dossiers_title_trgm": ("dossiers", "title"),
+    "ix_dossiers_address_trgm": ("dossiers", "(data ->> 'address')"),
+    "ix_participants_name_trgm": ("participants", "name"),
+}
+
+
+def _field(session: Session, name: str):
+    if session.get_bind().dialect.name == "postgresql":
+        # The trigram index's own expression, key written out: a bound key would not match the index.
+        return Dossier.data.op("->>", return_type=String)(literal_column(f"'{name}'"))
+    return Dossier.data[name].as_string()
+
+
+def _found_by(session: Session, q: str):
+    """What a search term finds: dossiers whose reference ("0111" finds IMP-2026-0111), title or searched
+    data fields hold it, or where a partner or contact has it in their name. Internal users' names are left
+    out: a case manager takes part in every dossier of their portfolio, so their surname would find hundreds
+    of dossiers, not the tenant's. Each column is searched apart and the ids joined, so that each part uses
+    its own trigram index on PostgreSQL (given an OR, the planner reads every dossier); without them (SQLite,
+    or no pg_trgm) each part reads its table."""
+    columns = [Dossier.reference, Dossier.title, *(_field(session, name) for name in SEARCHED_FIELDS)]
+    outside = select(Participant.dossier_id).where(
+        Participant.kind != ParticipantKind.INTERNAL, Participant.name.icontains(q, autoescape=True)
+    )
+    inside = [select(Dossier.id).where(column.icontains(q, autoescape=True)) for column in columns]
+    return Dossier.id.in_(union(*inside, outside))
 
 
 def summaries(session: Session, dossier_ids: list[int], now: datetime) -> dict[int, Summary]:

@@ -1,7 +1,8 @@
 """The one place where errors become JSON answers (under /api) or HTML pages."""
 
 from apiflask import HTTPError
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from bpmn.errors import DomainError
@@ -39,6 +40,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _partner_asks() -> bool:
+    user = g.get("user") or (current_user.account if current_user.is_authenticated else None)
+    return user is not None and user.is_partner
+
+
 def _answer(status: int, code: str, message: str, **details):
     if _wants_json():
         response = jsonify({"error": code, "message": message, **details})
@@ -51,6 +57,10 @@ def init_app(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
+        if error.status == 404 and _partner_asks():
+            # What a partner may not see does not exist for them: the answer any unknown address gets, with
+            # no id and nothing that tells "someone else's" from "none".
+            return _answer(404, _CODES[404], _MESSAGES[404])
         return _answer(error.status, error.code, error.message, **error.details)
 
     @app.error_processor

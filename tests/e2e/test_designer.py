@@ -64,7 +64,7 @@ def page(browser, server):
     page.fill("#email", "analyst@example.test")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/designer/$"))  # where an analyst starts
     page.base = server["url"]
     yield page
     context.close()

@@ -217,8 +217,7 @@ def test_five_minutes_with_the_demo(server, browser):
 
     # --- Analyst ---------------------------------------------------------------------------------------
     analyst_context, page = sign_in(browser, url, "analyste@sequences.test", errors)
-    page.wait_for_url(re.compile(r".*/$"))
-    assert "Bonjour Nadia Haddad" in page.inner_text("body")
+    page.wait_for_url(re.compile(r".*/designer/$"))  # an analyst starts at the sequence library
     page.click("nav >> text=Séquences")
     page.wait_for_url(re.compile(r".*/designer/$"))
     rows = page.locator("table.library tbody tr")
@@ -311,8 +310,7 @@ def test_five_minutes_with_the_demo(server, browser):
 
     # --- Case manager ----------------------------------------------------------------------------------
     context, page = sign_in(browser, url, "claire.martin@sequences.test", errors)
-    page.wait_for_url(re.compile(r".*/$"))
-    assert "Bonjour Claire Martin" in page.inner_text("body")
+    page.wait_for_url(re.compile(r".*/inbox/$"))  # a case manager starts at « Mes actions »
     page.click("nav >> text=Mes actions")
     page.wait_for_url(re.compile(r".*/inbox/$"))
     rows = inbox_rows(page)

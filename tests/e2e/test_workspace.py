@@ -112,7 +112,7 @@ def test_a_case_managers_day_and_a_partners_visit(server, browser):
     errors: list[str] = []
     context, page = new_page(browser, errors)
     login(page, url, "manager@example.test")
-    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_url(re.compile(r".*/inbox/$"))  # where a case manager starts
 
     # Find the dossier.
     page.click("nav >> text=Dossiers")

@@ -122,6 +122,8 @@ def test_internal_users(app, users, ids, name):
         elif is_portal(rule) and method == "GET" and rule.endpoint != "pages.portal_document":
             # Internal users work from the dossier pages: the portal sends them to their inbox.
             assert answer.status_code == 302 and "/portal" not in answer.headers["Location"], where
+        elif rule.endpoint in SIGNED_IN:
+            assert answer.status_code == 302 and "/portal" not in answer.headers["Location"], where
         elif method == "GET":
             assert answer.status_code == 200, where
         else:

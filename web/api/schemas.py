@@ -11,22 +11,24 @@ MAX_INT = 2**31 - 1
 IN_RANGE = Range(-MAX_INT, MAX_INT)
 
 
+# The services refuse a value longer than its field (422 naming the field and the limit, runtime/dossiers.py):
+# the schemas only document the limits, so the API and the pages answer alike.
 class DossierIn(Schema):
-    reference = String(required=True, validate=Length(1, 100))
-    title = String(load_default=None, validate=Length(0, 300))
+    reference = String(required=True, validate=Length(min=1), metadata={"maxLength": 100})
+    title = String(load_default=None, metadata={"maxLength": 300})
     data = Dict(load_default=dict)
 
 
 class DossierPatch(Schema):
-    title = String(validate=Length(1, 300))
+    title = String(validate=Length(min=1), metadata={"maxLength": 300})
     data = Dict()
 
 
 class ParticipantIn(Schema):
     kind = String(required=True, validate=OneOf(PARTICIPANT_KINDS))
-    name = String(required=True, validate=Length(1, 300))
-    email = String(load_default=None, validate=Length(0, 254))
-    phone = String(load_default=None, validate=Length(0, 50))
+    name = String(required=True, validate=Length(min=1), metadata={"maxLength": 300})
+    email = String(load_default=None, metadata={"maxLength": 254})
+    phone = String(load_default=None, metadata={"maxLength": 50})
     address = String(load_default=None, validate=Length(0, 2000))
     user_email = String(load_default=None, validate=Length(0, 254))
     roles = List(String(validate=Length(1, 100)), load_default=list)
@@ -72,7 +74,7 @@ class MoveBackIn(Schema):
 class CompleteIn(Schema):
     status = String(required=True, validate=Length(1, 20))
     outcome = String(load_default=None, validate=Length(0, 100))
-    comment = String(load_default=None, validate=Length(0, 10000))
+    comment = String(load_default=None, metadata={"maxLength": 10000})  # longer: 422 from the service
 
 
 class EventIn(Schema):

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from designer.accounts import User
+from designer.accounts import User, UserRole
 
 from ..extensions import db, login_manager
 from ..permissions import Perm, allows
 from . import pages
+from .workspace import local_target
 
 
 class LoginUser(UserMixin):
@@ -72,11 +73,7 @@ def login():
         if account is not None and account.active and account.check_password(form.password.data):
             limiter.succeeded(*keys)
             login_user(LoginUser(account))
-            target = request.args.get("next") or ""
-            # Only local paths: never bounce a fresh session to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("pages.home")
-            return redirect(target)
+            return redirect(landing(account))
         limiter.failed(*keys)
         error = "E-mail ou mot de passe incorrect."
     return render_template("auth/login.html", form=form, error=error), 401 if error else 200
@@ -88,20 +85,31 @@ def logout():
     return redirect(url_for("pages.login"))
 
 
+# Where each profile starts its day: a manager's actions; an analyst's sequences; an admin, who seldom
+# holds a role, the overview of every sequence's dossiers; a partner, the portal.
+LANDING = {
+    UserRole.MANAGER: "pages.inbox",
+    UserRole.ANALYST: "pages.designer_library",
+    UserRole.ADMIN: "pages.overview",
+}
+
+
+def start_page(account: User) -> str:
+    if account.is_partner:
+        return url_for("pages.portal_home")
+    return url_for(LANDING.get(account.role, "pages.dossier_list"))
+
+
+def landing(account: User) -> str:
+    """Where a fresh session goes: a safe `next` (a path of this site; for a partner, of the portal), else
+    the profile's start page."""
+    target = local_target(start_page(account))
+    if account.is_partner and not target.startswith("/portal/"):
+        return start_page(account)
+    return target
+
+
 @pages.route("/")
 @login_required
 def home():
-    account = current_user.account
-    if account.is_partner:
-        return (
-            redirect(url_for("pages.portal_home"))
-            if "pages.portal_home" in _endpoints()
-            else render_template("home.html")
-        )
-    return render_template("home.html")
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return {rule.endpoint for rule in current_app.url_map.iter_rules()}
+    return redirect(start_page(current_user.account))

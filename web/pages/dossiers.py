@@ -3,7 +3,6 @@ actions, its participants and roles, and its history (filterable, exportable as 
 
 Every change goes through the runtime services, as the API does; the page only reads forms and redirects."""
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -30,6 +29,7 @@ from runtime.runs import current_holders, interrupt_run, launch_run, roles_used,
 from runtime.specs import model_of
 
 from ..clock import now
+from ..exports import csv_response
 from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
@@ -61,6 +61,10 @@ def _int_arg(name: str) -> int | None:
 @pages.route("/dossiers/")
 @page_allowed(Perm.DOSSIERS_READ)
 def dossier_list():
+    return _list_page()
+
+
+def _list_page(typed: dict | None = None, error: str | None = None, status: int = 200):
     filters = {
         "q": request.args.get("q", "").strip(),
         "status": request.args.get("status", ""),
@@ -90,7 +94,9 @@ def dossier_list():
         statuses=STATUS_LABELS,
         run_statuses=list(RunStatus),
         can_write=allows(current_user.account, Perm.DOSSIERS_WRITE),
-    )
+        typed=typed or {},
+        create_error=error,
+    ), status
 
 
 @pages.route("/dossiers/", methods=["POST"])
@@ -107,8 +113,8 @@ def dossier_create():
         )
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("pages.dossier_list"), code=303)
+        # The list again with the form open and what was typed, not a blank form to fill again.
+        return _list_page(typed=request.form, error=error.message, status=error.status)
     db.session.commit()
     flash(_("Dossier créé."), "success")
     return redirect(url_for("pages.dossier_page", dossier_id=dossier.id), code=303)
@@ -380,29 +386,21 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    out = io.StringIO()
-    out.write("\ufeff")  # spreadsheets then read the file as UTF-8
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")]
-    )
-    for e in entries:
-        writer.writerow(
+    return csv_response(
+        f"historique-{dossier.reference}.csv",
+        [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
+        (
             [
-                e.at.isoformat(),
+                e.at,
                 names.get(e.actor, e.actor),
                 str(KIND_LABELS.get(e.kind, e.kind)),
-                e.run_id or "",
-                e.action_id or "",
+                e.run_id,
+                e.action_id,
                 summarize(e, people),
                 json.dumps(e.data, ensure_ascii=False, sort_keys=True),
             ]
-        )
-    filename = f"historique-{dossier.reference}.csv".replace('"', "")
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            for e in entries
+        ),
     )
 
 

@@ -17,7 +17,7 @@ from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import pages
-from .auth import LoginForm, LoginUser, page_allowed
+from .auth import LoginForm, LoginUser, landing, page_allowed
 from .dossiers import send_document
 from .workspace import STATUS_LABELS, current_actor
 
@@ -51,7 +51,7 @@ def portal_login():
         account = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if account is not None and account.active and account.check_password(form.password.data):
             login_user(LoginUser(account))
-            return redirect(url_for("pages.portal_home" if account.is_partner else "pages.home"))
+            return redirect(landing(account))
         error = _("E-mail ou mot de passe incorrect.")
     return render_template("portal/login.html", form=form, error=error), 401 if error else 200
 
@@ -96,7 +96,7 @@ def portal_action(action_id: int):
     return _action_page(_visible_action(action_id))
 
 
-def _action_page(action: Action, error: str | None = None, status: int = 200):
+def _action_page(action: Action, error: str | None = None, status: int = 200, comment: str = ""):
     dossier = db.session.get(Dossier, action.dossier_id)
     return render_template(
         "portal/action.html",
@@ -104,6 +104,7 @@ def _action_page(action: Action, error: str | None = None, status: int = 200):
         dossier=dossier,
         now=now(),
         error=error,
+        comment=comment,
         endings=sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE})),
         documents=documents.documents_of(db.session, dossier.id, [action.id]),
         statuses=STATUS_LABELS,
@@ -148,7 +149,9 @@ def portal_complete(action_id: int):
         if error.status == 404:
             raise
         # The page again, with the reason and the form: the action is still open.
-        return _action_page(_visible_action(action_id), error.message, error.status)
+        return _action_page(
+            _visible_action(action_id), error.message, error.status, request.form.get("comment", "")
+        )
     db.session.commit()
     flash(_("Action « %(name)s » terminée, merci.", name=action.name), "success")
     return redirect(url_for("pages.portal_home"), code=303)

@@ -4,8 +4,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from bpmn.errors import DomainError, NotFound
@@ -66,6 +68,27 @@ CAUSES = {
 }
 
 
+SHORT = 300  # characters of a long value shown before « afficher tout »
+
+
+def long_text(value, limit: int = SHORT) -> Markup:
+    """A value of any length, shown so that it never overflows its page: past `limit` characters, its start
+    with « afficher tout », which unfolds the whole (no script needed)."""
+    text = "" if value is None else str(value)
+    if len(text) <= limit:
+        return Markup('<span class="value">{text}</span>').format(text=text)
+    return Markup(
+        '<details class="long value"><summary><span class="start">{start}…</span> '
+        '<span class="more">{more}</span><span class="less">{less}</span></summary>'
+        '<div class="whole">{whole}</div></details>'
+    ).format(
+        start=text[:limit],
+        more=_("afficher tout (%(n)d caractères)", n=len(text)),
+        less=_("réduire"),
+        whole=text,
+    )
+
+
 def current_actor() -> Actor:
     account = current_user.account
     return Actor(user_id=account.id, is_partner=account.is_partner)
@@ -105,6 +128,9 @@ def local_target(default: str) -> str:
     """A form's `next` field when it is a path of this site, else `default`."""
     target = request.form.get("next") or request.args.get("next") or ""
     parts = urlsplit(target)
+    # Browsers read "/\host" as "//host": a backslash or a control character is never a local path.
+    if any(c == "\\" or c < " " for c in target):
+        return default
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return default
