@@ -41,6 +41,12 @@ class NotAllowed(DomainError):
     status = 403
 
 
+class ForbiddenStatus(NotAllowed):
+    """A user ends an action with a status their profile may not use (a partner skipping its action)."""
+
+    code = "forbidden_status"
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409
