@@ -52,6 +52,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class AlreadyRunning(Conflict):
+    """A user launches a sequence that already runs on the dossier without confirming a second run."""
+
+    code = "already_running"
+
+
 class TooLarge(DomainError):
     code = "too_large"
     status = 413

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
-from designer.models import SequenceVersion
+from bpmn.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
+from designer.models import Sequence, SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
 
 from . import engine_cache, journal
@@ -139,10 +139,25 @@ def launch_run(
     allow_unassigned: bool = False,
     inherited: dict[str, list[int]] | None = None,
     previous: Run | None = None,
+    confirm: bool = False,
 ) -> Run:
-    """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders)."""
+    """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders).
+    A sequence that already runs on the dossier runs a second time only with `confirm` (`already_running`)."""
     dossier = get_dossier(session, dossier_id)
     pinned = _resolve_version(session, sequence, version)
+    if not confirm:
+        # Locked first: two launches at once (a double click) cannot both find the sequence not running.
+        journal.lock_dossier(session, dossier.id)
+        running = running_run(session, dossier.id, pinned.key)
+        if running is not None:
+            raise AlreadyRunning(
+                f"« {running.version.name} » est déjà en cours sur ce dossier depuis le "
+                f"{running.started_at:%d/%m/%Y} : confirmez pour la lancer une seconde fois.",
+                run_id=running.id,
+                sequence=pinned.key,
+                name=running.version.name,
+                started_at=running.started_at.isoformat(),
+            )
     used = roles_used(session, pinned)
     holders = _holders(session, dossier, used, roles, inherited)
     missing = sorted(r for r in used if not holders.get(r))
@@ -182,6 +197,23 @@ def launch_run(
     )
     guarded(session, run, actor, now, {"op": "start"})
     return run
+
+
+def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
+    """The earliest run of the sequence `key` on the dossier that has not ended (running, or failed and
+    waiting to be repaired), if any."""
+    return session.scalar(
+        select(Run)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(SequenceVersion.sequence)
+        .where(
+            Run.dossier_id == dossier_id,
+            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED]),
+            Sequence.key == key,
+        )
+        .order_by(Run.started_at, Run.id)
+        .limit(1)
+    )
 
 
 def guarded(
@@ -372,6 +404,7 @@ def _switch(
         inherited=current_holders(run),
         previous=run,
         allow_unassigned=True,
+        confirm=True,  # the run it replaces is named: a switch never asks, by a user or by a sequence
     )
     run.next_run_id = new.id
     journal.record(

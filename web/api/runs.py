@@ -25,7 +25,8 @@ def _run_answer(run, status: int = 200):
 @allowed(Perm.RUNS_PILOT)
 @api.input(RunIn, arg_name="body")
 def launch_run(dossier_id: int, body):
-    """Launch a published sequence on the dossier (422 unassigned_roles when a role has no holder)."""
+    """Launch a published sequence on the dossier (422 unassigned_roles when a role has no holder; 409
+    already_running, with the running run's id, when it already runs there, unless `confirm`)."""
     run = service.launch_run(
         db.session,
         dossier_id,
@@ -35,6 +36,7 @@ def launch_run(dossier_id: int, body):
         version=body["version"],
         roles=body["roles"],
         allow_unassigned=body["allow_unassigned"],
+        confirm=body["confirm"],
     )
     return _run_answer(run, 201)
 

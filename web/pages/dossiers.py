@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from bpmn.errors import DomainError, Malformed
+from bpmn.errors import AlreadyRunning, DomainError, Malformed
 from designer.accounts import User, UserKind
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
@@ -25,7 +25,15 @@ from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.layout import with_diagram
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
-from runtime.runs import current_holders, interrupt_run, launch_run, roles_used, set_role_holders, switch_run
+from runtime.runs import (
+    current_holders,
+    interrupt_run,
+    launch_run,
+    roles_used,
+    running_run,
+    set_role_holders,
+    switch_run,
+)
 from runtime.specs import model_of
 
 from ..clock import now
@@ -300,6 +308,7 @@ def _launch_form(dossier: Dossier) -> dict | None:
         "role_names": {k: r.name for k, r in model_of(version).roles.items()},
         "defaults": defaults,
         "missing": sorted(r for r in roles if not defaults.get(r)),
+        "running": running_run(db.session, dossier.id, key),
     }
 
 
@@ -459,7 +468,11 @@ def dossier_launch(dossier_id: int):
             sequence=key,
             roles=roles,
             allow_unassigned=request.form.get("allow_unassigned") == "1",
+            confirm=request.form.get("confirm") == "1",
         )
+    except AlreadyRunning as error:
+        db.session.rollback()
+        return _confirm_launch(dossier, error), 409
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -468,6 +481,18 @@ def dossier_launch(dossier_id: int):
     db.session.commit()
     flash(_("Séquence « %(key)s » lancée.", key=key), "success")
     return redirect(_back(dossier_id), code=303)
+
+
+def _confirm_launch(dossier: Dossier, refusal: AlreadyRunning) -> str:
+    """Asks before a second run of a sequence already running, with the form as it was sent."""
+    started_at = datetime.fromisoformat(refusal.details["started_at"])
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirm")]
+    return render_template(
+        "dossiers/confirm_launch.html",
+        dossier=dossier,
+        running={"name": refusal.details["name"], "started_at": started_at.strftime("%d/%m/%Y")},
+        kept=kept,
+    )
 
 
 @pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/roles", methods=["POST"])
