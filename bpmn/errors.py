@@ -51,6 +51,11 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
 
+    def __init__(self, message: str, code: str | None = None, **details):
+        super().__init__(message, **details)
+        if code:
+            self.code = code
+
 
 class AlreadyRunning(Conflict):
     """A user launches a sequence that already runs on the dossier without confirming a second run."""

@@ -19,6 +19,7 @@ from .dossiers import default_holders, get_dossier
 from .engine import Engine
 from .journal import Kind
 from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
+from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, open_action, settle
 
@@ -109,7 +110,8 @@ def _holders(
 ) -> dict[str, list[int]]:
     if given is not None and not isinstance(given, dict):
         raise Malformed("« roles » doit associer chaque rôle à une liste d'intervenants.")
-    ids = {p.id for p in dossier.participants}
+    people = {p.id: p for p in dossier.participants}
+    ids = set(people)
     holders: dict[str, list[int]] = {}
     for role, participant_ids in (given or {}).items():
         if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
@@ -120,6 +122,7 @@ def _holders(
                 f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
             )
         holders[role] = list(dict.fromkeys(participant_ids))
+        check_holders(roles, role, [people[i] for i in holders[role]], field=f"roles.{role}")
     defaults = default_holders(dossier)
     for role in roles:
         if role not in holders:
@@ -429,20 +432,26 @@ def set_role_holders(
     keep who completed them."""
     run = get_run(session, run_id, lock=True)
     _require_running(run)
-    if role not in roles_used(session, run.version) and role not in current_holders(run):
+    used = roles_used(session, run.version)
+    if role not in used and role not in current_holders(run):
         raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
     if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
         raise Malformed("« participant_ids » doit être une liste d'identifiants.")
-    dossier_ids = {p.id for p in run.dossier.participants}
-    strangers = [i for i in participant_ids if i not in dossier_ids]
+    people = {p.id: p for p in run.dossier.participants}
+    strangers = [i for i in participant_ids if i not in people]
     if strangers:
         raise RuleBroken(
             f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
         )
+    if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
+        check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
     before = current_holders(run).get(role, [])
-    run.holders[:] = [h for h in run.holders if h.role != role]
-    for participant_id in dict.fromkeys(participant_ids):
-        run.holders.append(RunRole(role=role, participant_id=participant_id))
+    wanted = list(dict.fromkeys(participant_ids))
+    # Holders who stay are kept, not removed and added again: the flush inserts before it deletes.
+    run.holders[:] = [h for h in run.holders if h.role != role or h.participant_id in wanted]
+    for participant_id in wanted:
+        if participant_id not in before:
+            run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     reassign_role(session, run, role)
     journal.record(

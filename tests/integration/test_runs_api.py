@@ -19,7 +19,7 @@ def dossier(pilot):
         dossier["id"], "internal", "Gestionnaire", ["gestionnaire", "comptable"], user="manager"
     )
     pilot.participant(dossier["id"], "partner", "Maître Huissier", ["commissaire_justice"], user="partner")
-    pilot.participant(dossier["id"], "contact", "Locataire", ["locataire"], email="t@example.test")
+    pilot.participant(dossier["id"], "contact", "Locataire", [], email="t@example.test")
     return dossier
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from bpmn.errors import AlreadyRunning, DomainError, Malformed
-from designer.accounts import User, UserKind
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
 from runtime import paths, workspace
@@ -173,6 +172,10 @@ def _runs(dossier_id: int) -> list[Run]:
 @page_allowed(Perm.DOSSIERS_READ)
 def dossier_page(dossier_id: int):
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "run"
+    return _dossier_page(dossier_id, tab)
+
+
+def _dossier_page(dossier_id: int, tab: str, **extra):
     dossier = _load(dossier_id)
     runs = _runs(dossier_id)
     at = now()
@@ -203,7 +206,7 @@ def dossier_page(dossier_id: int):
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
-    return render_template("dossiers/page.html", **context)
+    return render_template("dossiers/page.html", **context, **extra)
 
 
 def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
@@ -590,32 +593,30 @@ def dossier_set_data(dossier_id: int):
 def dossier_add_participant(dossier_id: int):
     dossier = _load(dossier_id)
     form = request.form
-
-    def work():
-        kind = form.get("kind", "")
-        user_id = None
-        email = form.get("user_email", "").strip().lower()
-        if email:
-            user = db.session.scalar(select(User).where(User.email == email))
-            expected = UserKind.PARTNER if kind == "partner" else UserKind.INTERNAL
-            if user is None or kind == "contact" or user.kind != expected:
-                raise Malformed(_("Aucun compte « %(kind)s » %(email)s.", kind=kind, email=email))
-            user_id = user.id
+    try:
         dossier_service.add_participant(
             db.session,
             dossier,
             current_actor(),
             now(),
-            kind=kind,
+            kind=form.get("kind", ""),
             name=form.get("name", ""),
-            email=form.get("email") or None,
-            phone=form.get("phone") or None,
-            address=form.get("address") or None,
-            user_id=user_id,
+            email=form.get("email"),
+            phone=form.get("phone"),
+            address=form.get("address"),
+            user_email=form.get("user_email"),
             roles=_role_list(form.get("roles", "")),
         )
-
-    return attempt(work, _("Intervenant ajouté."), _back(dossier_id, "people"))
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        # The form again, as it was typed, with the reason next to the field it is about.
+        typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
+        return _dossier_page(dossier_id, "people", participant_form=typed), error.status
+    db.session.commit()
+    flash(_("Intervenant ajouté."), "success")
+    return redirect(_back(dossier_id, "people"), code=303)
 
 
 def _role_list(text: str) -> list[str]:
