@@ -41,9 +41,26 @@ class NotAllowed(DomainError):
     status = 403
 
 
+class ForbiddenStatus(NotAllowed):
+    """A user ends an action with a status their profile may not use (a partner skipping its action)."""
+
+    code = "forbidden_status"
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+    def __init__(self, message: str, code: str | None = None, **details):
+        super().__init__(message, **details)
+        if code:
+            self.code = code
+
+
+class AlreadyRunning(Conflict):
+    """A user launches a sequence that already runs on the dossier without confirming a second run."""
+
+    code = "already_running"
 
 
 class TooLarge(DomainError):

@@ -6,7 +6,7 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
+from bpmn.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
@@ -29,7 +29,15 @@ MAX_COMMENT = 10_000
 ENDING_COLUMNS = ["status", "outcome", "comment", "completed_at", "completed_by", "completed_by_user_id"]
 
 
-def allowed_statuses(action: Action) -> list[str]:
+# How the holder of an action completes it: the only ending a partner may choose (SPEC §2).
+COMPLETIONS = {ActionType.VALIDATION: ActionStatus.VALIDATED}
+
+
+def allowed_statuses(action: Action, actor: Actor | None = None) -> list[str]:
+    """The statuses `actor` may end this action with: a partner only completes it; without an actor, every
+    status its type allows. Pages and the API offer what this answers; completion checks it."""
+    if actor is not None and actor.is_partner:
+        return [COMPLETIONS.get(action.type, ActionStatus.DONE)]
     return sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE}) | ANY_TYPE)
 
 
@@ -113,7 +121,7 @@ def complete_action(
     if action is None:  # no longer open (409), or another run's id (404 below)
         action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
-    _check(action, status, outcome, comment)
+    _check(action, actor, status, outcome, comment)
     ending = {
         "status": status,
         "outcome": outcome,
@@ -156,7 +164,7 @@ def complete_action(
     return action, settled
 
 
-def _check(action: Action, status: str, outcome: str | None, comment: str | None) -> None:
+def _check(action: Action, actor: Actor, status: str, outcome: str | None, comment: str | None) -> None:
     if action.status != ActionStatus.OPEN:
         raise Conflict(
             f"L'action {action.id} n'est plus ouverte ({action.status}).", action_status=action.status
@@ -167,6 +175,11 @@ def _check(action: Action, status: str, outcome: str | None, comment: str | None
             f"choisissez parmi {', '.join(allowed_statuses(action))}.",
             code="invalid_status",
             allowed=allowed_statuses(action),
+        )
+    if status not in allowed_statuses(action, actor):
+        raise ForbiddenStatus(
+            "Seul le gestionnaire du dossier peut passer ou annuler cette action : vous pouvez la terminer.",
+            allowed=allowed_statuses(action, actor),
         )
     if outcome is not None:
         if not isinstance(outcome, str) or outcome not in (action.outcomes or []):

@@ -1,16 +1,23 @@
 """Dossiers and their participants (intervenants), with the roles they hold by default."""
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
+from designer.accounts import User, UserKind
 
 from . import journal
 from .actors import Actor
 from .journal import Kind
 from .models import Dossier, Participant, ParticipantKind, ParticipantRole, Run, RunRole
+from .roles import check_roles, known_roles
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# French (06 12 34 56 78, 06.12.34.56.78) or international (+33 6 12 34 56 78, 0033 6 12 34 56 78).
+PHONE = re.compile(r"\+?[0-9][0-9 .-]*")
 
 # What the columns hold (runtime/models.py): a longer value is refused, naming the field and the limit.
 LIMITS = {
@@ -115,18 +122,24 @@ def add_participant(
     phone: str | None = None,
     address: str | None = None,
     user_id: int | None = None,
+    user_email: str | None = None,
     roles: list[str] | None = None,
 ) -> Participant:
+    """Adds a participant, checked: its kind, contact details, account (`user_id`, or the account's
+    `user_email`) and roles, and that it is not on the dossier already; 422 (409 for a duplicate) naming the
+    field, nothing written."""
     if kind not in set(ParticipantKind):
-        raise Malformed(f"Type d'intervenant inconnu : {kind!r} (internal, partner ou contact).")
+        raise Malformed(f"Type d'intervenant inconnu : {kind!r} (internal, partner, contact).", field="kind")
     if not (name or "").strip():
-        raise Malformed("Le nom de l'intervenant est obligatoire.")
+        raise Malformed("Le nom de l'intervenant est obligatoire.", field="name")
     check_lengths(name=name.strip(), email=email, phone=phone)
-    if kind == ParticipantKind.CONTACT and user_id is not None:
-        raise RuleBroken(
-            "Un contact ne se connecte pas : il ne peut pas être lié à un compte.",
-            code="contact_without_account",
-        )
+    email = _checked_email(email)
+    phone = _checked_phone(phone)
+    account = _account(session, kind, user_id, user_email)
+    user_id = account.id if account is not None else None
+    keys = [_role_key(r) for r in dict.fromkeys(roles or [])]
+    check_roles(known_roles(session), keys, kind)
+    _refuse_duplicate(session, dossier, user_id, email)
     participant = Participant(
         dossier=dossier,
         kind=kind,
@@ -138,8 +151,8 @@ def add_participant(
         created_at=now,
     )
     session.add(participant)
-    for role in dict.fromkeys(roles or []):
-        participant.roles.append(ParticipantRole(role=_role_key(role)))
+    for role in keys:
+        participant.roles.append(ParticipantRole(role=role))
     session.flush()
     journal.record(
         session,
@@ -160,6 +173,7 @@ def set_participant_roles(
 ) -> Participant:
     before = participant.role_keys
     wanted = [_role_key(r) for r in dict.fromkeys(roles)]
+    check_roles(known_roles(session), wanted, participant.kind)
     participant.roles[:] = [r for r in participant.roles if r.role in wanted]
     for role in wanted:
         if role not in participant.role_keys:
@@ -195,5 +209,88 @@ def default_holders(dossier: Dossier) -> dict[str, list[int]]:
 def _role_key(role: str) -> str:
     role = (role or "").strip()
     if not role:
-        raise Malformed("Un rôle vide n'est pas un rôle.")
+        raise Malformed("Un rôle vide n'est pas un rôle.", field="roles")
     return role
+
+
+def _field_error(field: str, message: str, code: str = "invalid_field", **details) -> RuleBroken:
+    return RuleBroken(message, code=code, field=field, **details)
+
+
+def _checked_email(email: str | None) -> str | None:
+    email = (email or "").strip() or None
+    if email is not None and not EMAIL.fullmatch(email):
+        raise _field_error("email", f"Adresse e-mail invalide : « {email} » (attendu : nom@domaine.fr).")
+    return email
+
+
+def _checked_phone(phone: str | None) -> str | None:
+    phone = (phone or "").strip() or None
+    if phone is None:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    if phone.startswith("+") or digits.startswith("00"):
+        valid = 8 <= len(digits.removeprefix("00")) <= 15  # E.164: at most 15 digits
+    else:
+        valid = len(digits) == 10 and digits.startswith("0")
+    if not PHONE.fullmatch(phone) or not valid:
+        raise _field_error(
+            "phone",
+            f"Numéro de téléphone invalide : « {phone} » "
+            "(attendu : 06 12 34 56 78, ou +33 6 12 34 56 78 pour un numéro international).",
+        )
+    return phone
+
+
+def _account(session: Session, kind: str, user_id: int | None, user_email: str | None) -> User | None:
+    """The user account of an internal or partner participant (both log in to see their actions); a contact
+    never has one."""
+    user_email = (user_email or "").strip().lower() or None
+    if kind == ParticipantKind.CONTACT:
+        if user_id is not None or user_email is not None:
+            raise _field_error(
+                "user_email",
+                "Un contact ne se connecte pas : il ne peut pas être lié à un compte.",
+                code="contact_without_account",
+            )
+        return None
+    if user_id is not None:
+        account = session.get(User, user_id)
+    elif user_email is not None:
+        account = session.scalar(select(User).where(User.email == user_email))
+    else:
+        raise _field_error(
+            "user_email",
+            "Un intervenant interne ou partenaire a besoin d'un compte utilisateur : indiquez son e-mail de "
+            "connexion.",
+            code="account_required",
+        )
+    if account is None:
+        raise _field_error("user_email", f"Aucun compte {user_email or user_id}.", code="unknown_account")
+    if account.kind != (UserKind.PARTNER if kind == ParticipantKind.PARTNER else UserKind.INTERNAL):
+        raise _field_error(
+            "user_email",
+            f"Le compte {account.email} ne correspond pas à un intervenant « {kind} ».",
+            code="account_kind_mismatch",
+        )
+    return account
+
+
+def _refuse_duplicate(session: Session, dossier: Dossier, user_id: int | None, email: str | None) -> None:
+    # Read once the dossier is locked: two people adding the same person at once cannot both find it absent.
+    journal.lock_dossier(session, dossier.id)
+    for other in session.scalars(select(Participant).where(Participant.dossier_id == dossier.id)):
+        if user_id is not None and other.user_id == user_id:
+            raise Conflict(
+                f"Ce compte est déjà intervenant sur ce dossier : {other.name}.",
+                code="duplicate_participant",
+                field="user_email",
+                participant_id=other.id,
+            )
+        if email is not None and (other.email or "").lower() == email.lower():
+            raise Conflict(
+                f"L'adresse {email} est déjà celle d'un intervenant de ce dossier : {other.name}.",
+                code="duplicate_participant",
+                field="email",
+                participant_id=other.id,
+            )

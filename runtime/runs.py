@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
-from designer.models import SequenceVersion
+from bpmn.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
+from designer.models import Sequence, SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
 
 from . import engine_cache, journal
@@ -20,6 +20,7 @@ from .engine import Engine
 from .journal import Kind
 from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
 from .reach import check_reach
+from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions
 from .stepper import Settled, cancel_all, engine_context, open_action, settle
 
@@ -110,7 +111,8 @@ def _holders(
 ) -> dict[str, list[int]]:
     if given is not None and not isinstance(given, dict):
         raise Malformed("« roles » doit associer chaque rôle à une liste d'intervenants.")
-    ids = {p.id for p in dossier.participants}
+    people = {p.id: p for p in dossier.participants}
+    ids = set(people)
     holders: dict[str, list[int]] = {}
     for role, participant_ids in (given or {}).items():
         if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
@@ -121,6 +123,7 @@ def _holders(
                 f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
             )
         holders[role] = list(dict.fromkeys(participant_ids))
+        check_holders(roles, role, [people[i] for i in holders[role]], field=f"roles.{role}")
     defaults = default_holders(dossier)
     for role in roles:
         if role not in holders:
@@ -141,10 +144,25 @@ def launch_run(
     inherited: dict[str, list[int]] | None = None,
     previous: Run | None = None,
     allow_unreachable: bool = False,
+    confirm: bool = False,
 ) -> Run:
-    """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders)."""
+    """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders).
+    A sequence that already runs on the dossier runs a second time only with `confirm` (`already_running`)."""
     dossier = get_dossier(session, dossier_id)
     pinned = _resolve_version(session, sequence, version)
+    if not confirm:
+        # Locked first: two launches at once (a double click) cannot both find the sequence not running.
+        journal.lock_dossier(session, dossier.id)
+        running = running_run(session, dossier.id, pinned.key)
+        if running is not None:
+            raise AlreadyRunning(
+                f"« {running.version.name} » est déjà en cours sur ce dossier depuis le "
+                f"{running.started_at:%d/%m/%Y} : confirmez pour la lancer une seconde fois.",
+                run_id=running.id,
+                sequence=pinned.key,
+                name=running.version.name,
+                started_at=running.started_at.isoformat(),
+            )
     used = roles_used(session, pinned)
     holders = _holders(session, dossier, used, roles, inherited)
     missing = sorted(r for r in used if not holders.get(r))
@@ -185,6 +203,23 @@ def launch_run(
     )
     guarded(session, run, actor, now, {"op": "start"})
     return run
+
+
+def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
+    """The earliest run of the sequence `key` on the dossier that has not ended (running, or failed and
+    waiting to be repaired), if any."""
+    return session.scalar(
+        select(Run)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(SequenceVersion.sequence)
+        .where(
+            Run.dossier_id == dossier_id,
+            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED]),
+            Sequence.key == key,
+        )
+        .order_by(Run.started_at, Run.id)
+        .limit(1)
+    )
 
 
 def guarded(
@@ -375,6 +410,7 @@ def _switch(
         inherited=current_holders(run),
         previous=run,
         allow_unassigned=True,
+        confirm=True,  # the run it replaces is named: a switch never asks, by a user or by a sequence
     )
     run.next_run_id = new.id
     journal.record(
@@ -399,20 +435,26 @@ def set_role_holders(
     keep who completed them."""
     run = get_run(session, run_id, lock=True)
     _require_running(run)
-    if role not in roles_used(session, run.version) and role not in current_holders(run):
+    used = roles_used(session, run.version)
+    if role not in used and role not in current_holders(run):
         raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
     if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
         raise Malformed("« participant_ids » doit être une liste d'identifiants.")
-    dossier_ids = {p.id for p in run.dossier.participants}
-    strangers = [i for i in participant_ids if i not in dossier_ids]
+    people = {p.id: p for p in run.dossier.participants}
+    strangers = [i for i in participant_ids if i not in people]
     if strangers:
         raise RuleBroken(
             f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
         )
+    if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
+        check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
     before = current_holders(run).get(role, [])
-    run.holders[:] = [h for h in run.holders if h.role != role]
-    for participant_id in dict.fromkeys(participant_ids):
-        run.holders.append(RunRole(role=role, participant_id=participant_id))
+    wanted = list(dict.fromkeys(participant_ids))
+    # Holders who stay are kept, not removed and added again: the flush inserts before it deletes.
+    run.holders[:] = [h for h in run.holders if h.role != role or h.participant_id in wanted]
+    for participant_id in wanted:
+        if participant_id not in before:
+            run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     reassign_role(session, run, role)
     journal.record(

@@ -49,7 +49,8 @@ def relance_dossier(
         user_id=manager.id,
         roles=["gestionnaire"],
     )
-    add_participant(session, dossier, actor, now, kind="contact", name="Jean Dupont", roles=["locataire"])
+    # rt_relance has no tenant's role: the tenant is on the dossier without one.
+    add_participant(session, dossier, actor, now, kind="contact", name="Jean Dupont")
     if with_partner and partner is not None:
         add_participant(
             session,

@@ -42,15 +42,16 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def seeded(app, client, users):
     """What the ids of the generated requests can point at: two dossiers, runs, open and done actions."""
     pilot = Pilot(client, users)
-    pilot.publish("rt_parallel", "rt_loop")
+    pilot.publish("rt_parallel", "rt_loop", "rt_partner")
     dossier = pilot.dossier("FUZZ-1")
     internal = pilot.participant(dossier["id"], "internal", "G", ["gestionnaire"], user="manager")
-    pilot.participant(dossier["id"], "partner", "Me P", ["commissaire"], user="partner")
+    pilot.participant(dossier["id"], "partner", "Me P", ["commissaire_justice"], user="partner")
     run = pilot.launch(dossier["id"], "rt_parallel")
     done = pilot.only_action(run["id"], "A")
     pilot.complete(done["id"])
     other = pilot.dossier("FUZZ-2")
-    pilot.participant(other["id"], "partner", "Me Q", ["gestionnaire"], user="partner2")
+    pilot.participant(other["id"], "internal", "G", ["gestionnaire"], user="manager")
+    pilot.participant(other["id"], "partner", "Me Q", ["commissaire_justice"], user="partner2")
     loop = pilot.launch(other["id"], "rt_loop")
     return {
         "dossier_id": [dossier["id"], other["id"]],

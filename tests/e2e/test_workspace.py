@@ -61,7 +61,7 @@ def server(tmp_path_factory):
             roles=["gestionnaire"],
         )
         add_participant(
-            session, dossier, actor, START, kind="contact", name="Paul Martin", roles=["locataire"]
+            session, dossier, actor, START, kind="contact", name="Paul Martin"
         )
         # Someone else's dossier, where another bailiff has an open action.
         elsewhere, run = relance_dossier(session, manager, other, reference="D-200", title="Durand")

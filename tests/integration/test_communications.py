@@ -476,7 +476,7 @@ def test_sms_go_through_a_gateway_or_are_kept_in_the_outbox(pilot, session, cloc
     assert gateway.sent == [("+33600000000", "Loyer impayé (80,00\u00a0€) : merci de nous appeler.")]
     assert pilot.only_action(run["id"], "Follow")
 
-    second = pilot.launch(dossier["id"], "comm_sms")
+    second = pilot.launch(dossier["id"], "comm_sms", confirm=True)  # a second run, on purpose
     assert deliver(session, clock).kept == 1  # no gateway: kept in the outbox, the run goes on
     assert [c["status"] for c in communications(pilot, dossier["id"])] == ["sent", "kept"]
     assert pilot.only_action(second["id"], "Follow")

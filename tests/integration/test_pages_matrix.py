@@ -30,21 +30,22 @@ def is_portal(rule) -> bool:
 
 @pytest.fixture
 def ids(app, client, users, session):
-    """partner holds `gestionnaire` in dossier D1 (with the manager); partner2 only in D2."""
+    """partner holds `commissaire_justice` in dossier D1 (the manager is its `gestionnaire`); partner2
+    holds it only in D2."""
     from runtime.actors import Actor
     from runtime.documents import attach
     from runtime.models import Action
 
     pilot = Pilot(client, users)
-    pilot.publish("rt_parallel")
+    pilot.publish("rt_parallel", "rt_partner")
     mine = pilot.dossier("PAGES-1")
     pilot.participant(mine["id"], "internal", "G", ["gestionnaire"], user="manager")
-    partner = pilot.participant(mine["id"], "partner", "Me P", ["gestionnaire"], user="partner")
-    run = pilot.launch(mine["id"], "rt_parallel")
-    action = pilot.only_action(run["id"], "A")
+    partner = pilot.participant(mine["id"], "partner", "Me P", ["commissaire_justice"], user="partner")
+    run = pilot.launch(mine["id"], "rt_partner")
+    action = pilot.only_action(run["id"], "Signifier")
     theirs = pilot.dossier("PAGES-2")
-    pilot.participant(theirs["id"], "partner", "Me Q", ["gestionnaire"], user="partner2")
-    other_run = pilot.launch(theirs["id"], "rt_parallel")
+    pilot.participant(theirs["id"], "partner", "Me Q", ["commissaire_justice"], user="partner2")
+    other_run = pilot.launch(theirs["id"], "rt_partner")
     document = attach(
         session,
         session.get(Action, action["id"]),
@@ -63,7 +64,7 @@ def ids(app, client, users, session):
         "key": "rt_parallel",
         "number": 1,
         "other_dossier_id": theirs["id"],
-        "other_action_id": pilot.only_action(other_run["id"], "A")["id"],
+        "other_action_id": pilot.only_action(other_run["id"], "Signifier")["id"],
     }
 
 
@@ -150,7 +151,7 @@ def test_partner_sees_only_the_portal(app, users, ids):
         else:
             assert answer.status_code not in (401, 403, 404), where
     page = client.get(f"/portal/actions/{ids['action_id']}")
-    assert page.status_code == 200 and "Déclarer à la CAF" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Signifier le commandement" in page.get_data(as_text=True)
 
 
 def test_another_partner_gets_404_on_what_is_not_theirs(app, users, ids):

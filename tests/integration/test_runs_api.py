@@ -19,7 +19,7 @@ def dossier(pilot):
         dossier["id"], "internal", "Gestionnaire", ["gestionnaire", "comptable"], user="manager"
     )
     pilot.participant(dossier["id"], "partner", "Maître Huissier", ["commissaire_justice"], user="partner")
-    pilot.participant(dossier["id"], "contact", "Locataire", ["locataire"], email="t@example.test")
+    pilot.participant(dossier["id"], "contact", "Locataire", [], email="t@example.test")
     return dossier
 
 
@@ -261,3 +261,26 @@ def test_a_terminate_end_cancels_the_other_open_actions(client, users):
     cancelled = pilot.call("GET", f"/actions/{b['id']}")
     assert cancelled["status"] == "cancelled" and cancelled["completed_by"].startswith("system:")
     assert cancelled["cause"]
+
+
+def test_a_sequence_already_running_is_launched_again_only_when_confirmed(pilot, dossier):
+    first = pilot.launch(dossier["id"], "rt_relance")
+    entries = len(pilot.history(dossier["id"]))
+    refused = pilot.launch(dossier["id"], "rt_relance", expect=409)
+    assert refused["error"] == "already_running" and refused["run_id"] == first["id"]
+    assert refused["started_at"] == first["started_at"] and "Relance (test)" in refused["message"]
+    assert [r["id"] for r in pilot.call("GET", f"/dossiers/{dossier['id']}")["runs"]] == [first["id"]]
+    assert len(pilot.history(dossier["id"])) == entries  # nothing written
+    second = pilot.launch(dossier["id"], "rt_relance", confirm=True)
+    assert second["id"] != first["id"] and second["status"] == "running"
+    # A launch by a sequence keeps its behaviour: rt_relance ends towards rt_plan (seq:next), running already.
+    plan = pilot.launch(dossier["id"], "rt_plan")
+    answer = pilot.complete(pilot.only_action(first["id"], "Call")["id"], "done", "promise")
+    assert answer["run"]["status"] == "switched"
+    assert pilot.run(pilot.run(first["id"])["next_run_id"])["sequence"] == "rt_plan"
+    # A user's switch names the run it replaces: no confirmation either.
+    switched = pilot.call(
+        "POST", f"/runs/{second['id']}/switch", json={"sequence": "rt_plan", "reason": "Accord"}, expect=201
+    )
+    running = [r for r in pilot.call("GET", f"/dossiers/{dossier['id']}")["runs"] if r["status"] == "running"]
+    assert {r["id"] for r in running} >= {plan["id"], switched["id"]}

@@ -124,3 +124,16 @@ def _assert_history_chained() -> None:
 
     db.session.remove()  # afresh: a transaction the test left open would hold SQLite's write lock
     assert [str(p) for p in check_chains(db.session)] == []
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_same_launch_twice_at_once_makes_one_run(app, client, users, attempt):
+    """A double submit of the launch form: one run, the other launch asks for confirmation."""
+    pilot = Pilot(client, users)
+    pilot.publish("rt_parallel")
+    dossier = pilot.dossier("D-L")
+    pilot.participant(dossier["id"], "internal", "G", ["gestionnaire"], user="manager")
+    path = f"/dossiers/{dossier['id']}/runs"
+    codes = _race(app, users, [(path, {"sequence": "rt_parallel"})] * 2)
+    assert sorted(codes) == [201, 409]
+    assert len(pilot.call("GET", f"/dossiers/{dossier['id']}")["runs"]) == 1

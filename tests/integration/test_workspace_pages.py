@@ -113,7 +113,7 @@ def test_search_filters_and_keyset_pagination(client, session, world):
     for i in range(120):
         dossier = create_dossier(session, actor, f"R-{i:03d}", f"Dossier {i}", {}, START)
         add_participant(
-            session, dossier, actor, START, kind="contact", name=f"Locataire{i:03d}", roles=["locataire"]
+            session, dossier, actor, START, kind="contact", name=f"Locataire{i:03d}"
         )
     session.commit()
     login(client, manager)
@@ -418,3 +418,32 @@ def test_analyst_reads_without_forms(client, world, users):
     page = text(client.get(f"/dossiers/{world['dossier'].id}"))
     assert "Appeler le locataire" in page and 'name="choice"' not in page and "Lancer la séquence" not in page
     assert client.post(f"/dossiers/{world['dossier'].id}/events", data={"name": "x"}).status_code == 403
+
+
+def test_launching_a_sequence_already_running_asks_first(client, session, world, users):
+    """A second click on « Lancer » never makes a second run silently: the page asks, keeping the chosen
+    holders, and launches again only when confirmed."""
+    login(client, users["manager"])
+    dossier, first = world["dossier"], world["run"]
+    url = f"/dossiers/{dossier.id}"
+    holders = {p.role_keys[0]: p.id for p in dossier.participants if p.role_keys}
+    form = {
+        "sequence": "rt_relance",
+        "roles_given": "1",
+        "role:gestionnaire": str(holders["gestionnaire"]),
+        "role:commissaire_justice": str(holders["commissaire_justice"]),
+    }
+    asked = client.post(f"{url}/runs", data=form)
+    page = text(asked)
+    assert asked.status_code == 409
+    assert "« Relance (test) » est déjà en cours sur ce dossier depuis le 02/03/2026" in page
+    assert "Lancer une seconde fois ?" in page
+    assert 'name="confirm" value="1"' in page and f'value="{holders["commissaire_justice"]}"' in page
+    assert f'href="{url}' in page  # cancel: back to the dossier
+    session.expire_all()
+    assert [r.id for r in session.scalars(select(Run).where(Run.dossier_id == dossier.id))] == [first.id]
+    confirmed = client.post(f"{url}/runs", data={**form, "confirm": "1"})
+    assert confirmed.status_code == 303
+    session.expire_all()
+    runs = list(session.scalars(select(Run).where(Run.dossier_id == dossier.id)))
+    assert len(runs) == 2 and all(r.status == RunStatus.RUNNING for r in runs)

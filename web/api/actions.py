@@ -18,9 +18,10 @@ from .views import action_dict, run_dict
 @api.input(ActionsQuery, location="query", arg_name="query")
 def list_actions(query):
     """Actions, filtered; partners only ever see the actions of the roles they hold."""
+    actor = current_actor()
     found = service.list_actions(
         db.session,
-        current_actor(),
+        actor,
         dossier_id=query["dossier_id"],
         run_id=query["run_id"],
         status=query["status"],
@@ -30,14 +31,15 @@ def list_actions(query):
         offset=max(0, query["offset"]),
     )
     at = now()
-    return [action_dict(a, at) for a in found]
+    return [action_dict(a, at, actor) for a in found]
 
 
 @api.get("/actions/<int:action_id>")
 @allowed(Perm.ACTIONS_OWN)
 def get_action(action_id: int):
     """One action."""
-    return action_dict(service.get_action(db.session, action_id, current_actor()), now())
+    actor = current_actor()
+    return action_dict(service.get_action(db.session, action_id, actor), now(), actor)
 
 
 @api.post("/actions/<int:action_id>/complete")
@@ -58,8 +60,8 @@ def complete(action_id: int, body):
         visible = {a.id for a in service.list_actions(db.session, actor, run_id=run.id, status="open")}
         created = [a for a in created if a.id in visible]
         answer = {
-            "action": action_dict(action, at),
-            "next_actions": [action_dict(a, at) for a in created],
+            "action": action_dict(action, at, actor),
+            "next_actions": [action_dict(a, at, actor) for a in created],
             "run": {"id": run.id, "status": run.status},
         }
     else:

@@ -3,8 +3,6 @@
 from flask import g
 from sqlalchemy import select
 
-from bpmn.errors import NotFound, RuleBroken
-from designer.accounts import User, UserKind
 from runtime import dossiers as service
 from runtime.actors import Actor
 from runtime.events import post_event
@@ -71,20 +69,10 @@ def update_dossier(dossier_id: int, body):
 @allowed(Perm.DOSSIERS_WRITE)
 @api.input(ParticipantIn, arg_name="body")
 def add_participant(dossier_id: int, body):
-    """Add a participant (internal, partner or contact) with the roles it holds by default."""
+    """Add a participant (internal, partner or contact) with the roles it holds by default; internal and
+    partner participants are linked to their user account (`user_email`). 422 naming the field, 409 when
+    the account or e-mail is already on the dossier."""
     dossier = service.get_dossier(db.session, dossier_id)
-    user_id = None
-    if body["user_email"]:
-        user = db.session.scalar(select(User).where(User.email == body["user_email"].strip().lower()))
-        if user is None:
-            raise NotFound(f"Aucun compte {body['user_email']}.")
-        expected = UserKind.PARTNER if body["kind"] == "partner" else UserKind.INTERNAL
-        if body["kind"] == "contact" or user.kind != expected:
-            raise RuleBroken(
-                f"Le compte {user.email} ne correspond pas à un intervenant « {body['kind']} ».",
-                code="account_kind_mismatch",
-            )
-        user_id = user.id
     participant = service.add_participant(
         db.session,
         dossier,
@@ -95,7 +83,7 @@ def add_participant(dossier_id: int, body):
         email=body["email"],
         phone=body["phone"],
         address=body["address"],
-        user_id=user_id,
+        user_email=body["user_email"],
         roles=body["roles"],
     )
     db.session.commit()

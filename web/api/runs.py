@@ -26,7 +26,8 @@ def _run_answer(run, status: int = 200):
 @api.input(RunIn, arg_name="body")
 def launch_run(dossier_id: int, body):
     """Launch a published sequence on the dossier (422 unassigned_roles when a role has no holder, 422
-    unreachable_contacts when a communication's recipient lacks the address its channel needs)."""
+    unreachable_contacts when a communication's recipient lacks the address its channel needs; 409
+    already_running, with the running run's id, when it already runs there, unless `confirm`)."""
     run = service.launch_run(
         db.session,
         dossier_id,
@@ -37,6 +38,7 @@ def launch_run(dossier_id: int, body):
         roles=body["roles"],
         allow_unassigned=body["allow_unassigned"],
         allow_unreachable=body["allow_unreachable"],
+        confirm=body["confirm"],
     )
     return _run_answer(run, 201)
 

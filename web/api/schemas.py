@@ -44,6 +44,7 @@ class RunIn(Schema):
     roles = Dict(keys=String(), values=List(Integer(validate=IN_RANGE)), load_default=None)
     allow_unassigned = Boolean(load_default=False)
     allow_unreachable = Boolean(load_default=False)
+    confirm = Boolean(load_default=False)  # launch even if the sequence already runs on the dossier
 
 
 class RolesIn(Schema):

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from runtime.actions import allowed_statuses
+from runtime.actors import Actor
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
 from runtime.runs import current_holders
 from runtime.specs import model_of
@@ -26,7 +27,8 @@ def participant_dict(p: Participant) -> dict:
     }
 
 
-def action_dict(action: Action, now: datetime) -> dict:
+def action_dict(action: Action, now: datetime, actor: Actor | None = None) -> dict:
+    """`actor`: who reads it, for the statuses they may end it with."""
     holders = [h.participant for h in action.run.holders if h.role == action.role]
     return {
         "id": action.id,
@@ -44,7 +46,7 @@ def action_dict(action: Action, now: datetime) -> dict:
         "status": action.status,
         "outcome": action.outcome,
         "outcomes": action.outcomes or [],
-        "allowed_statuses": allowed_statuses(action),
+        "allowed_statuses": allowed_statuses(action, actor),
         "comment": action.comment,
         "due_at": _iso(action.due_at),
         "overdue": bool(action.status == ActionStatus.OPEN and action.due_at and action.due_at < now),

@@ -13,8 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from bpmn.errors import DomainError, Malformed
-from designer.accounts import User, UserKind
+from bpmn.errors import AlreadyRunning, DomainError, Malformed
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
 from runtime import paths, workspace
@@ -25,7 +24,15 @@ from runtime.journal import JournalEntry
 from runtime.layout import with_diagram
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
 from runtime.reach import unreachable_contacts
-from runtime.runs import current_holders, interrupt_run, launch_run, roles_used, set_role_holders, switch_run
+from runtime.runs import (
+    current_holders,
+    interrupt_run,
+    launch_run,
+    roles_used,
+    running_run,
+    set_role_holders,
+    switch_run,
+)
 from runtime.specs import model_of
 
 from ..clock import now
@@ -172,6 +179,10 @@ def _runs(dossier_id: int) -> list[Run]:
 @page_allowed(Perm.DOSSIERS_READ)
 def dossier_page(dossier_id: int):
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "run"
+    return _dossier_page(dossier_id, tab)
+
+
+def _dossier_page(dossier_id: int, tab: str, **extra):
     dossier = _load(dossier_id)
     runs = _runs(dossier_id)
     at = now()
@@ -202,7 +213,7 @@ def dossier_page(dossier_id: int):
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
-    return render_template("dossiers/page.html", **context)
+    return render_template("dossiers/page.html", **context, **extra)
 
 
 def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
@@ -308,6 +319,7 @@ def _launch_form(dossier: Dossier) -> dict | None:
         "defaults": defaults,
         "missing": sorted(r for r in roles if not defaults.get(r)),
         "unreachable": unreachable_contacts(db.session, dossier, version, defaults),
+        "running": running_run(db.session, dossier.id, key),
     }
 
 
@@ -460,7 +472,11 @@ def dossier_launch(dossier_id: int):
             roles=roles,
             allow_unassigned=request.form.get("allow_unassigned") == "1",
             allow_unreachable=request.form.get("allow_unreachable") == "1",
+            confirm=request.form.get("confirm") == "1",
         )
+    except AlreadyRunning as error:
+        db.session.rollback()
+        return _confirm_launch(dossier, error), 409
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -469,6 +485,18 @@ def dossier_launch(dossier_id: int):
     db.session.commit()
     flash(_("Séquence « %(key)s » lancée.", key=key), "success")
     return redirect(_back(dossier_id), code=303)
+
+
+def _confirm_launch(dossier: Dossier, refusal: AlreadyRunning) -> str:
+    """Asks before a second run of a sequence already running, with the form as it was sent."""
+    started_at = datetime.fromisoformat(refusal.details["started_at"])
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirm")]
+    return render_template(
+        "dossiers/confirm_launch.html",
+        dossier=dossier,
+        running={"name": refusal.details["name"], "started_at": started_at.strftime("%d/%m/%Y")},
+        kept=kept,
+    )
 
 
 @pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/roles", methods=["POST"])
@@ -566,32 +594,30 @@ def dossier_set_data(dossier_id: int):
 def dossier_add_participant(dossier_id: int):
     dossier = _load(dossier_id)
     form = request.form
-
-    def work():
-        kind = form.get("kind", "")
-        user_id = None
-        email = form.get("user_email", "").strip().lower()
-        if email:
-            user = db.session.scalar(select(User).where(User.email == email))
-            expected = UserKind.PARTNER if kind == "partner" else UserKind.INTERNAL
-            if user is None or kind == "contact" or user.kind != expected:
-                raise Malformed(_("Aucun compte « %(kind)s » %(email)s.", kind=kind, email=email))
-            user_id = user.id
+    try:
         dossier_service.add_participant(
             db.session,
             dossier,
             current_actor(),
             now(),
-            kind=kind,
+            kind=form.get("kind", ""),
             name=form.get("name", ""),
-            email=form.get("email") or None,
-            phone=form.get("phone") or None,
-            address=form.get("address") or None,
-            user_id=user_id,
+            email=form.get("email"),
+            phone=form.get("phone"),
+            address=form.get("address"),
+            user_email=form.get("user_email"),
             roles=_role_list(form.get("roles", "")),
         )
-
-    return attempt(work, _("Intervenant ajouté."), _back(dossier_id, "people"))
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        # The form again, as it was typed, with the reason next to the field it is about.
+        typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
+        return _dossier_page(dossier_id, "people", participant_form=typed), error.status
+    db.session.commit()
+    flash(_("Intervenant ajouté."), "success")
+    return redirect(_back(dossier_id, "people"), code=303)
 
 
 def _role_list(text: str) -> list[str]:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bpmn.errors import DomainError, Malformed
 from designer.accounts import User
 from runtime import documents, workspace
-from runtime.actions import ENDING_STATUSES, complete_action, get_action
-from runtime.models import Action, ActionStatus, Dossier
+from runtime.actions import allowed_statuses, complete_action, get_action
+from runtime.models import Action, Dossier
 
 from ..clock import now
 from ..extensions import db
@@ -105,7 +105,7 @@ def _action_page(action: Action, error: str | None = None, status: int = 200, co
         now=now(),
         error=error,
         comment=comment,
-        endings=sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE})),
+        endings=allowed_statuses(action, current_actor()),
         documents=documents.documents_of(db.session, dossier.id, [action.id]),
         statuses=STATUS_LABELS,
         max_mb=documents.MAX_BYTES // (1024 * 1024),
@@ -124,7 +124,7 @@ def portal_complete(action_id: int):
     files = [f for f in request.files.getlist("files") if f and f.filename]
     actor = current_actor()
     try:
-        if status not in ENDING_STATUSES.get(action.type, {ActionStatus.DONE}):
+        if not status:  # which statuses this partner may use is the service's to say
             raise Malformed(_("Choisissez comment l'action s'est terminée."))
         if len(files) > documents.MAX_FILES:
             raise Malformed(_("%(n)d fichiers au plus.", n=documents.MAX_FILES))

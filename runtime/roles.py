@@ -1,0 +1,91 @@
+"""Roles: which role keys exist and which kind of participant may hold each.
+
+Until the library has a dictionary of roles, the roles it knows are the lanes of its published versions
+(`seq:role`, `seq:roleKind`): `known_roles` is the one place that says so, for the dictionary to replace."""
+
+import difflib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bpmn.errors import RuleBroken
+from designer.models import SequenceVersion
+
+from .specs import model_of
+
+KIND_LABELS = {"internal": "interne", "partner": "partenaire", "contact": "contact"}
+
+# Published versions never change: the roles each one declares are read once per process.
+_ROLES_OF_VERSION: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def known_roles(session: Session) -> dict[str, str]:
+    """Role key → kind of participant who holds it, for every role of the library. A key drawn with several
+    kinds takes the kind of its most recent version."""
+    roles: dict[str, str] = {}
+    versions = select(SequenceVersion.id, SequenceVersion.checksum).order_by(
+        SequenceVersion.published_at, SequenceVersion.id
+    )
+    for version_id, checksum in session.execute(versions):
+        key = (version_id, checksum)
+        if key not in _ROLES_OF_VERSION:
+            model = model_of(session.get(SequenceVersion, version_id))
+            _ROLES_OF_VERSION[key] = {k: r.kind for k, r in model.roles.items()}
+        roles.update(_ROLES_OF_VERSION[key])
+    return roles
+
+
+def check_roles(roles: dict[str, str], keys: list[str], kind: str, field: str = "roles") -> None:
+    """Each key must be a role of `roles` (key → kind) held by a participant of `kind`; 422 naming the field
+    and the key, with the closest known keys."""
+    for key in keys:
+        _known(roles, key, field)
+        if roles[key] != kind:
+            raise RuleBroken(
+                f"Le rôle « {key} » est tenu par un intervenant {_kind(roles[key])}, "
+                f"pas par un intervenant {_kind(kind)}.",
+                code="role_kind_mismatch",
+                field=field,
+                role=key,
+                role_kind=roles[key],
+            )
+
+
+def check_holders(roles: dict[str, str], role: str, holders: list, field: str = "roles") -> None:
+    """The participants `holders` may hold `role` of a run whose roles are `roles` (key → kind): each of the
+    role's kind, and linked to a user account when it is an internal or partner role."""
+    _known(roles, role, field)
+    for participant in holders:
+        if participant.kind != roles[role]:
+            raise RuleBroken(
+                f"{participant.name} est un intervenant {_kind(participant.kind)} : le rôle « {role} » "
+                f"revient à un intervenant {_kind(roles[role])}.",
+                code="role_kind_mismatch",
+                field=field,
+                role=role,
+                role_kind=roles[role],
+                participant_id=participant.id,
+            )
+        if participant.kind != "contact" and participant.user_id is None:
+            raise RuleBroken(
+                f"{participant.name} n'a pas de compte utilisateur : il ne verrait pas les actions du rôle "
+                f"« {role} ».",
+                code="account_required",
+                field=field,
+                role=role,
+                participant_id=participant.id,
+            )
+
+
+def _known(roles: dict[str, str], key: str, field: str) -> None:
+    if key in roles:
+        return
+    close = difflib.get_close_matches(key, list(roles), n=3, cutoff=0.5)
+    hint = f" Rôles proches : {', '.join(close)}." if close else ""
+    raise RuleBroken(
+        f"Rôle « {key} » inconnu.{hint}", code="unknown_role", field=field, role=key, suggestions=close
+    )
+
+
+def _kind(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
