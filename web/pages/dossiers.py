@@ -18,7 +18,7 @@ from bpmn.errors import DomainError, Malformed
 from designer.accounts import User, UserKind
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
-from runtime import paths, workspace
+from runtime import incidents, paths, workspace
 from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action
 from runtime.documents import documents_of, get_document
 from runtime.events import post_event
@@ -40,7 +40,10 @@ from .workspace import (
     actor_names,
     attempt,
     bundle_built,
+    cause_advice,
+    cause_sentence,
     current_actor,
+    failure_message,
     local_target,
 )
 
@@ -192,6 +195,7 @@ def dossier_page(dossier_id: int):
     }
     if tab == "run":
         context.update(_run_tab(dossier, live, at))
+        context.update(_repairs(dossier, live))
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
@@ -274,6 +278,25 @@ def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
         },
         "launch": _launch_form(dossier),
         "bundle_built": bundle_built(),
+    }
+
+
+def _repairs(dossier: Dossier, live: list[Run]) -> dict:
+    """For each live run: the steps it can go back to, its roles by label; for a failed one, the cause."""
+    causes = {}
+    for run in live:
+        if run.status == RunStatus.FAILED:
+            cause = incidents.cause_of(run.error, dossier.data)
+            causes[run.id] = {
+                "sentence": cause_sentence(cause),
+                "advice": cause_advice(cause),
+                "detail": cause.detail,
+                "fields": [key for key, _value in cause.fields],
+            }
+    return {
+        "causes": causes,
+        "steps": {r.id: incidents.recent_steps(db.session, r) for r in live},
+        "role_names": {r.id: {k: v.name or k for k, v in model_of(r.version).roles.items()} for r in live},
     }
 
 
@@ -429,6 +452,7 @@ def dossier_complete_action(dossier_id: int, action_id: int):
         ),
         _("Action « %(name)s » terminée.", name=action.name),
         _back(dossier_id),
+        watch=dossier_id,
     )
 
 
@@ -438,6 +462,7 @@ def dossier_launch(dossier_id: int):
     dossier = _load(dossier_id)
     key = request.form.get("sequence", "")
     given = request.form.get("roles_given") == "1"
+    mark = incidents.journal_mark(db.session, dossier.id)
     try:
         version = db.session.scalar(
             select(SequenceVersion)
@@ -465,8 +490,12 @@ def dossier_launch(dossier_id: int):
         flash(error.message, "error")
         # Back to the launch form, where the roles without holder are shown.
         return redirect(url_for("pages.dossier_page", dossier_id=dossier_id, launch=key), code=303)
+    failed = [failure_message(run) for run in incidents.failed_since(db.session, dossier.id, mark)]
     db.session.commit()
-    flash(_("Séquence « %(key)s » lancée.", key=key), "success")
+    for message in failed:
+        flash(message, "error")
+    if not failed:
+        flash(_("Séquence « %(key)s » lancée.", key=key), "success")
     return redirect(_back(dossier_id), code=303)
 
 
@@ -506,6 +535,7 @@ def dossier_switch(dossier_id: int, run_id: int):
         ),
         _("Séquence remplacée par « %(key)s ».", key=key),
         _back(dossier_id),
+        watch=dossier_id,
     )
 
 
@@ -529,9 +559,12 @@ def dossier_event(dossier_id: int):
             ) from error
         delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
         if not delivered:
-            flash(_("Aucune séquence n'attendait cet événement : il est noté dans l'historique."), "info")
+            return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
+        return None
 
-    return attempt(work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id))
+    return attempt(
+        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+    )
 
 
 @pages.route("/dossiers/<int:dossier_id>/data", methods=["POST"])
