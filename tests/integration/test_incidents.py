@@ -320,3 +320,18 @@ def test_repairs_need_a_csrf_token(app, client, session, fragile):
         app.config["WTF_CSRF_ENABLED"] = False
     session.expire_all()
     assert session.get(Run, run.id).status == RunStatus.FAILED
+
+
+def test_incidents_in_english(client, session, fragile):
+    dossier, run = fragile_dossier(session, fragile)
+    fail(session, fragile, run)
+    login(client, fragile["manager"])
+    page = text(client.get("/incidents/?lang=en"))
+    assert "Since" in page and "Case manager" in page and "1 failed run" in page
+    assert "cannot use the value of the case field « balance » = « beaucoup »" in page
+    panel = text(client.get(f"/dossiers/{dossier.id}?lang=en"))
+    assert (
+        "Retry the run" in panel
+        and "Go back to this step" in panel
+        and "Fix the field in the Data tab" in panel
+    )
