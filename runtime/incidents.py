@@ -50,6 +50,8 @@ class Cause:
     expression: str | None = None
     fields: list[tuple[str, object]] = field(default_factory=list)  # (key, value) of the fields read
     reason: str | None = None  # the expression's own refusal, already in French
+    # `number` when a text field was compared or computed with a number, `date` when date() refused it
+    expected: str | None = None
 
 
 @dataclass
@@ -201,8 +203,25 @@ def cause_of(error: str | None, dossier_data: dict | None) -> Cause:
         fields = [(key, data.get(key)) for key in keys if key not in data or data[key] in (None, "")]
         return Cause("field_missing", detail, text, fields, reason)
     if fields:
-        return Cause("field_value", detail, text, fields, reason)
+        return Cause("field_value", detail, text, fields, reason, _expected(fields, reason))
     return Cause("expression", detail, text, [], reason)
+
+
+# « Comparaison impossible entre 'beaucoup' et 100 », « Calcul impossible entre 'x' et 10 »
+_BETWEEN = re.compile(r"impossible entre (?P<left>.+?) et (?P<right>[^:]+?)(?: :|$)")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _expected(fields: list[tuple[str, object]], reason: str | None) -> str | None:
+    """A text field met a number: the rule expects a number (the usual slip: « 1 200 € » typed as words);
+    or date() could not read it."""
+    if (reason or "").startswith("date() attend une date"):
+        return "date"
+    found = _BETWEEN.search(reason or "")
+    if found is None or not any(isinstance(value, str) for _key, value in fields):
+        return None
+    operands = (found.group("left").strip(), found.group("right").strip())
+    return "number" if any(_NUMBER.fullmatch(o) for o in operands) else None
 
 
 def recent_steps(session: Session, run: Run, limit: int = STEPS_SHOWN) -> list[Step]:

@@ -87,8 +87,10 @@ def test_the_failed_run_panel_says_the_cause_in_words_and_offers_the_repairs(cli
     page = text(client.get(f"/dossiers/{dossier.id}"))
     panel = page.split('class="incident-panel"')[1].split("</section>\n</div>")[0]
     # The sentence names the field and its value; the engine's words wait behind « Détails ».
-    assert "La règle « dossier.balance &gt; 100 » ne peut pas utiliser la valeur" in panel
-    assert "« balance » = « beaucoup »" in panel
+    assert (
+        "La donnée du dossier « balance » = « beaucoup » n’est pas un nombre : "
+        "la règle « dossier.balance &gt; 100 » attend un nombre." in panel
+    )
     assert '<details class="technical"><summary>Détails</summary><pre>EngineError' in panel
     assert "EngineError" not in panel.split("<details")[0]
     assert f'href="/dossiers/{dossier.id}?tab=data&amp;field=balance"' in panel
@@ -103,10 +105,19 @@ def test_the_failed_run_panel_says_the_cause_in_words_and_offers_the_repairs(cli
     # An analyst reads the cause, without the repair forms.
     login(client, fragile["analyst"])
     read_only = text(client.get(f"/dossiers/{dossier.id}"))
-    assert "ne peut pas utiliser la valeur" in read_only and "/retry" not in read_only
+    assert "n’est pas un nombre" in read_only and "/retry" not in read_only
 
 
-def test_a_missing_field_is_named(client, session, fragile):
+def test_the_cause_names_the_field(app):
+    """The stored error read back: a missing field, a text where a number or a date is expected, another
+    refusal, an unexpected error; each said in a sentence that names the field."""
+    from web.pages.workspace import cause_sentence
+
+    with app.test_request_context("/"):
+        _said_in_words(cause_sentence)
+
+
+def _said_in_words(cause_sentence):
     cause = incidents.cause_of(
         "EngineError: Expression refusée : 'dossier.balance + 10 > 100' "
         "(Calcul impossible entre None et 10).",
@@ -117,9 +128,26 @@ def test_a_missing_field_is_named(client, session, fragile):
         cause.expression == "dossier.balance + 10 > 100"
         and cause.reason == "Calcul impossible entre None et 10"
     )
+    assert cause_sentence(cause) == (
+        "La donnée « balance » manque au dossier : la règle « dossier.balance + 10 > 100 » en a besoin."
+    )
     other = incidents.cause_of("EngineError: Expression refusée : 'dossier[\"date début\"] < now()' (x)", {})
     assert other.fields == [("date début", None)]
-    assert incidents.cause_of("KeyError: 'x'", {}).kind == "unexpected"
+    dated = incidents.cause_of(
+        "EngineError: Expression refusée : 'date(dossier.audience) < now()' "
+        "(date() attend une date ISO comme \"2026-01-31\", pas 'mardi'.)",
+        {"audience": "mardi"},
+    )
+    assert cause_sentence(dated) == (
+        "La donnée du dossier « audience » = « mardi » n’est pas une date : "
+        "la règle « date(dossier.audience) < now() » attend une date."
+    )
+    odd = incidents.cause_of(
+        "EngineError: Expression refusée : 'dossier.n in 3' (Comparaison impossible)", {"n": 1}
+    )
+    assert odd.kind == "field_value" and "ne peut pas utiliser la valeur" in cause_sentence(odd)
+    unexpected = incidents.cause_of("KeyError: 'x'", {})
+    assert unexpected.kind == "unexpected" and "inattendue" in cause_sentence(unexpected)
 
 
 def test_retry_after_fixing_the_data_brings_the_run_back(client, session, fragile):
@@ -217,7 +245,14 @@ def test_an_ad_hoc_action_on_a_failed_run(client, session, fragile):
         data={"name": "Demander le solde au bailleur", "role": "gestionnaire", "due": "2026-03-09"},
         follow_redirects=True,
     )
-    assert flashes(added) == [("success", "Action « Demander le solde au bailleur » ajoutée.")]
+    # Added, but the run still waits for its repair: not a green message.
+    assert flashes(added) == [
+        (
+            "warning",
+            "Action « Demander le solde au bailleur » ajoutée. "
+            "Le déroulement reste en échec : corrigez la cause puis relancez-le.",
+        )
+    ]
     action = session.scalar(select(Action).where(Action.run_id == run.id, Action.adhoc.is_(True)))
     assert action.status == ActionStatus.OPEN and action.role == "gestionnaire"
     assert action.due_at.date().isoformat() == "2026-03-09"
@@ -328,10 +363,34 @@ def test_incidents_in_english(client, session, fragile):
     login(client, fragile["manager"])
     page = text(client.get("/incidents/?lang=en"))
     assert "Since" in page and "Case manager" in page and "1 failed run" in page
-    assert "cannot use the value of the case field « balance » = « beaucoup »" in page
+    assert "The case field « balance » = « beaucoup » is not a number" in page
     panel = text(client.get(f"/dossiers/{dossier.id}?lang=en"))
     assert (
         "Retry the run" in panel
         and "Go back to this step" in panel
         and "Fix the field in the Data tab" in panel
     )
+
+
+def test_holders_of_a_failed_run_change_without_a_green_message(client, session, fragile, users):
+    dossier, run = fragile_dossier(session, users)
+    fail(session, users, run)
+    colleague = add_participant(
+        session,
+        session.get(type(dossier), dossier.id),
+        Actor(user_id=users["manager"].id),
+        START,
+        kind="internal",
+        name="Alex Relève",
+        user_id=users["admin"].id,
+        roles=[],
+    )
+    session.commit()
+    login(client, users["manager"])
+    changed = client.post(
+        f"/dossiers/{dossier.id}/runs/{run.id}/roles",
+        data={"role": "gestionnaire", "participant_ids": str(colleague.id)},
+        follow_redirects=True,
+    )
+    assert [c for c, _m in flashes(changed)] == ["warning"], flashes(changed)
+    assert "Alex Relève" in text(client.get("/incidents/"))

@@ -510,6 +510,7 @@ def dossier_set_role(dossier_id: int, run_id: int):
         ),
         _("Titulaires du rôle « %(role)s » enregistrés.", role=role),
         _back(dossier_id, "people"),
+        run_id=run_id,
     )
 
 

@@ -110,4 +110,5 @@ def run_add_action(dossier_id: int, run_id: int):
         ),
         _("Action « %(name)s » ajoutée.", name=name),
         _back(dossier_id, run_id),
+        run_id=run_id,
     )

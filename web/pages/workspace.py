@@ -14,6 +14,8 @@ from bpmn.errors import DomainError, NotFound
 from designer.accounts import User
 from runtime import incidents
 from runtime.actors import Actor
+from runtime.models import RunStatus
+from runtime.runs import get_run
 
 from ..extensions import db
 
@@ -113,12 +115,13 @@ def local_target(default: str) -> str:
     return default
 
 
-def attempt(work, success: str | None, back: str, watch: int | None = None):
+def attempt(work, success: str | None, back: str, watch: int | None = None, run_id: int | None = None):
     """Runs one change; commits and says so, or rolls back and shows why. Always redirects (303).
 
     A text `work` returns is a note, said after the success (any other result is ignored). With `watch` (a
     dossier id), a change that left one of the dossier's runs failed is kept (nothing is lost) but said as
-    an error, with its cause: never as a success."""
+    an error, with its cause: never as a success. With `run_id`, a change that left that run failed as it
+    was (an action added, holders changed) is said as a warning that the run still waits for its repair."""
     mark = incidents.journal_mark(db.session, watch) if watch is not None else None
     try:
         note = work()
@@ -131,10 +134,14 @@ def attempt(work, success: str | None, back: str, watch: int | None = None):
         return redirect(back, code=303)
     failed = incidents.failed_since(db.session, watch, mark) if watch is not None else []
     messages = [failure_message(run) for run in failed]
+    still = run_id is not None and not failed and get_run(db.session, run_id).status == RunStatus.FAILED
     db.session.commit()
     for message in messages:
         flash(message, "error")
-    if not failed:
+    if still:
+        waiting = _("Le déroulement reste en échec : corrigez la cause puis relancez-le.")
+        flash(f"{success} {waiting}", "warning")
+    elif not failed:
         if success:
             flash(success, "success")
         if isinstance(note, str):
@@ -171,6 +178,20 @@ def cause_sentence(cause: incidents.Cause) -> str:
         )
     if cause.kind == "field_value":
         values = ", ".join(f"« {key} » = « {_shown(value)} »" for key, value in cause.fields)
+        if cause.expected == "number":
+            return _(
+                "La donnée du dossier %(values)s n’est pas un nombre : la règle « %(expression)s » attend un "
+                "nombre.",
+                expression=cause.expression,
+                values=values,
+            )
+        if cause.expected == "date":
+            return _(
+                "La donnée du dossier %(values)s n’est pas une date : la règle « %(expression)s » attend une "
+                "date.",
+                expression=cause.expression,
+                values=values,
+            )
         return _(
             "La règle « %(expression)s » ne peut pas utiliser la valeur de la donnée du dossier %(values)s.",
             expression=cause.expression,
