@@ -111,7 +111,7 @@ def counts_by_sequence(session: Session) -> dict[str, int]:
     return {key: count for key, count in session.execute(query)}
 
 
-def list_incidents(session: Session, *, user_id: int | None = None, limit: int = 200) -> list[Incident]:
+def list_incidents(session: Session, *, user_id: int | None = None, limit: int = 100) -> list[Incident]:
     """Every failed run, newest failure first; with `user_id`, those on the user's dossiers only.
 
     The page of runs is chosen first from the failed runs alone (a subquery with a limit), then joined to

@@ -259,7 +259,7 @@ def test_an_ad_hoc_action_on_a_failed_run(client, session, fragile):
     assert "Demander le solde au bailleur" in text(client.get("/inbox/"))
 
 
-def test_incidents_page_count_and_flags(client, session, fragile, clock):
+def test_incidents_page_count_and_flags(client, session, fragile, clock, monkeypatch):
     users = fragile
     first, first_run = fragile_dossier(session, users, reference="D-1")
     second, second_run = fragile_dossier(session, users, reference="D-2", holder="admin")
@@ -277,6 +277,10 @@ def test_incidents_page_count_and_flags(client, session, fragile, clock):
     assert "02/03/2026 11:00" in rows[0] and "après une action terminée" in rows[0]
     assert "« balance » = « beaucoup »" in rows[0] and "Camille (admin)" in rows[0]
     assert "D-3" not in page
+    monkeypatch.setattr("web.pages.incidents.SHOWN", 1)
+    capped = text(client.get("/incidents/"))
+    assert "Les 1 plus récents sur 2." in capped and capped.count('<tr class="incident"') == 1
+    monkeypatch.undo()
     # The count in the navigation, on every page.
     for url in ("/incidents/", "/dossiers/", "/inbox/"):
         nav = text(client.get(url)).split("</nav>")[0]

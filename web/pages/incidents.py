@@ -18,6 +18,8 @@ from . import pages
 from .auth import page_allowed
 from .workspace import OPERATIONS, attempt, cause_sentence, current_actor, local_target
 
+SHOWN = 100
+
 
 @pages.app_context_processor
 def _incident_count():
@@ -36,10 +38,19 @@ def _incident_count():
 @page_allowed(Perm.RUNS_PILOT)
 def incident_list():
     mine = request.args.get("mine") == "1"
-    found = incidents.list_incidents(db.session, user_id=current_user.account.id if mine else None)
+    user_id = current_user.account.id if mine else None
+    found = incidents.list_incidents(db.session, user_id=user_id, limit=SHOWN)
+    total = len(found)
+    if total == SHOWN:  # more may wait: say how many
+        total = incidents.count_for_user(db.session, user_id) if mine else incidents.count_open(db.session)
     causes = {i.run_id: cause_sentence(i.cause) for i in found}
     return render_template(
-        "incidents/list.html", incidents=found, causes=causes, operations=OPERATIONS, mine=mine
+        "incidents/list.html",
+        incidents=found,
+        total=total,
+        causes=causes,
+        operations=OPERATIONS,
+        mine=mine,
     )
 
 
