@@ -1,8 +1,9 @@
 """The case managers' pages at scale: 100,000 dossiers and 1,000,000 actions on PostgreSQL.
 
 Seeds a fresh database with bulk INSERT ... SELECT generate_series (a few seconds), then times the server
-side of the inbox (« Mes actions »), the dossier page and the dossier search through the Flask test client,
-in process: p50 and p95 over BENCH_REQUESTS requests each. Target: p95 < 50 ms.
+side of the inbox (« Mes actions »), the dossier page, the dossier search and the incidents (one run in a
+hundred failed) through the Flask test client, in process: p50 and p95 over BENCH_REQUESTS requests each.
+Target: p95 < 50 ms.
 
 Env: BENCH_PG_URL (admin URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test), BENCH_DOSSIERS,
 BENCH_REQUESTS, BENCH_KEEP=1 to keep the database."""
@@ -90,12 +91,17 @@ def _seed(app) -> dict:
             """INSERT INTO participant_roles (participant_id, role)
                SELECT 2 * g - 1, 'gestionnaire' FROM generate_series(1, :n) g
                UNION ALL SELECT 2 * g, 'locataire' FROM generate_series(1, :n) g""",
-            # One run per dossier; nine in ten still running, waiting at « Appeler le locataire ».
+            # One run per dossier; nine in ten still running, waiting at « Appeler le locataire »; one in a
+            # hundred failed on a condition.
             """INSERT INTO runs (id, dossier_id, version_id, status, called_versions, state, active_elements,
-                                waiting_messages, results, revision, started_at, started_by, step)
-               SELECT g, g, :v, CASE WHEN g % 10 = 0 THEN 'completed' ELSE 'running' END, '{}'::json, NULL,
+                                waiting_messages, results, revision, started_at, started_by, step, error)
+               SELECT g, g, :v, CASE WHEN g % 10 = 0 THEN 'completed' WHEN g % 100 = 5 THEN 'failed'
+                                     ELSE 'running' END, '{}'::json, NULL,
                     CASE WHEN g % 10 = 0 THEN '[]'::json ELSE '["Call"]'::json END, '[]'::json, '{}'::json, 1,
-                      :now - (g % 700) * interval '1 day', 'user:' || :u0, 1
+                      :now - (g % 700) * interval '1 day', 'user:' || :u0, 1,
+                      CASE WHEN g % 100 = 5
+                           THEN 'EngineError: Expression refusée : ''dossier.montant > 100'' '
+                                || '(Comparaison impossible entre ''beaucoup'' et 100).' END
                FROM generate_series(1, :n) g""",
             """INSERT INTO run_roles (run_id, role, participant_id)
                SELECT g, 'gestionnaire', 2 * g - 1 FROM generate_series(1, :n) g""",
@@ -123,6 +129,10 @@ def _seed(app) -> dict:
                       'action_completed', json_build_object('name', 'Appeler le locataire', 'status', 'done'),
                       md5(a::text) || md5(a::text)
                FROM generate_series(1, :n * :k, 2) a""",
+            """INSERT INTO journal (dossier_id, run_id, at, actor, kind, data, hash)
+               SELECT g, g, :now - (g % 300) * interval '1 hour', 'user:' || :u0, 'run_failed',
+                      json_build_object('operation', 'complete'), md5(g::text) || md5(g::text)
+               FROM generate_series(5, :n, 100) g""",
         ]
         with db.engine.begin() as conn:
             for statement in statements:
@@ -177,7 +187,7 @@ def _time_call(function, count: int) -> tuple[float, float]:
 def main() -> None:
     from sqlalchemy import text
 
-    from runtime import workspace
+    from runtime import incidents, workspace
     from runtime.clock import FixedClock
     from web import create_app
     from web.extensions import db
@@ -222,6 +232,9 @@ def main() -> None:
                 {"u": seeded["manager_id"]},
             ).scalar()
             query = _time_call(lambda: workspace.inbox(db.session, seeded["manager_id"], NOW), REQUESTS)
+            failed_count = _time_call(lambda: incidents.count_open(db.session), REQUESTS)
+            mine = seeded["manager_id"]
+            failed_mine = _time_call(lambda: incidents.count_for_user(db.session, mine), REQUESTS)
             db.session.remove()
         print(f"inbox of one manager: {held} open actions among {seeded['counts']['actions']:,}")
         results = {
@@ -247,6 +260,10 @@ def main() -> None:
             ),
             "dossier list, overdue": _time(client, ["/dossiers/?overdue=1" for _ in range(REQUESTS // 2)]),
             "overview (all sequences)": _time(client, ["/overview/?period=30" for _ in range(10)]),
+            "incident count (navigation)": failed_count,
+            "failed runs on my dossiers": failed_mine,
+            "incidents page (all)": _time(client, ["/incidents/" for _ in range(REQUESTS // 4)]),
+            "incidents page (mine)": _time(client, ["/incidents/?mine=1" for _ in range(REQUESTS // 4)]),
         }
         print(f"{'request':32} {'p50 ms':>8} {'p95 ms':>8}")
         for label, (p50, p95) in results.items():

@@ -356,6 +356,11 @@ def _require_running(run: Run) -> None:
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
 
 
+def _require_live(run: Run) -> None:
+    if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
+        raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
+
+
 def interrupt_run(session: Session, run_id: int, actor: Actor, reason: str, now: datetime) -> Run:
     if not (reason or "").strip():
         raise Malformed("Indiquez la raison de l'interruption.")
@@ -432,9 +437,9 @@ def set_role_holders(
     session: Session, run_id: int, actor: Actor, role: str, participant_ids: list, now: datetime
 ) -> Run:
     """Moves the role's open actions at once (who must act is read from the holders); completed actions
-    keep who completed them."""
+    keep who completed them. A failed run's holders can change too: who repairs it may be someone else."""
     run = get_run(session, run_id, lock=True)
-    _require_running(run)
+    _require_live(run)
     used = roles_used(session, run.version)
     if role not in used and role not in current_holders(run):
         raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
@@ -484,7 +489,7 @@ def add_adhoc_action(
     if not (name or "").strip() or not (role or "").strip():
         raise Malformed("Une action ajoutée a besoin d'un intitulé et d'un rôle.")
     run = get_run(session, run_id, lock=True)
-    _require_running(run)
+    _require_live(run)  # a failed run too: the action may be what repairs it
     return open_action(
         session,
         run,
@@ -507,16 +512,20 @@ def checkpoints(session: Session, run: Run) -> list[Checkpoint]:
 
 
 def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, step: int, reason: str) -> Run:
-    """Returns the run to an earlier step; what happened since stays in the history."""
+    """Returns the run to an earlier step; what happened since stays in the history. A failed run may also
+    return to its current step: the operation that failed was not applied, the step's actions reopen."""
     if not (reason or "").strip():
         raise Malformed("Indiquez la raison du retour en arrière.")
     run = get_run(session, run_id, lock=True)
-    _require_running(run)
+    _require_live(run)
     target = session.scalar(select(Checkpoint).where(Checkpoint.run_id == run.id, Checkpoint.step == step))
-    if target is None or step >= run.step:
+    failed = run.status == RunStatus.FAILED
+    if target is None or step > run.step or (step == run.step and not failed):
         raise RuleBroken(f"L'étape {step} n'est pas une étape antérieure disponible.", code="unknown_step")
     from_step = run.step
     run.state = target.state
+    if failed:  # what failed is left behind; should the step fail again, guarded says so
+        run.status, run.error, run.failed_operation = RunStatus.RUNNING, None, None
     journal.record(
         session,
         run.dossier_id,

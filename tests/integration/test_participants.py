@@ -5,6 +5,7 @@ twice, internal and partner participants have an account, e-mail and phone numbe
 import pytest
 
 from tests.integration.pilot import Pilot
+from tests.integration.test_communications import RELANCE
 from tests.integration.test_pages_matrix import login
 
 
@@ -13,6 +14,8 @@ def pilot(client, users):
     pilot = Pilot(client, users)
     # gestionnaire (internal), commissaire_justice (partner), locataire (contact).
     pilot.publish("rt_sub", "rt_plan", "rt_relance")
+    # A sequence is published only once the templates its send tasks name exist.
+    pilot.call("POST", "/templates", who="analyst", json=RELANCE, expect=201)
     pilot.publish("comm_relance", folder="communications")
     return pilot
 

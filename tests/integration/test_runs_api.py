@@ -202,7 +202,7 @@ def test_adhoc_action_skip_and_move_back(pilot, dossier):
     assert "run_moved_back" in history and history.count("action_completed") == 2
 
 
-def test_engine_failure_marks_the_run_failed_and_admin_retries(pilot, client, users):
+def test_engine_failure_marks_the_run_failed_and_a_manager_retries(pilot, client, users):
     pilot.publish("rt_fragile")
     dossier = pilot.dossier("D-9", {"balance": "beaucoup"})
     pilot.participant(dossier["id"], "internal", "G", ["gestionnaire"], user="manager")
@@ -211,9 +211,9 @@ def test_engine_failure_marks_the_run_failed_and_admin_retries(pilot, client, us
     answer = pilot.complete(check["id"], "done")
     assert answer["run"]["status"] == "failed" and answer["run"]["error"]
     assert pilot.call("GET", f"/actions/{check['id']}")["status"] == "done"
-    pilot.call("POST", f"/runs/{run['id']}/retry", who="manager", expect=403)
+    pilot.call("POST", f"/runs/{run['id']}/retry", who="analyst", expect=403)
     pilot.call("PATCH", f"/dossiers/{dossier['id']}", json={"data": {"balance": 10}}, expect=200)
-    retried = pilot.call("POST", f"/runs/{run['id']}/retry", who="admin", expect=200)
+    retried = pilot.call("POST", f"/runs/{run['id']}/retry", who="manager", expect=200)
     assert retried["status"] == "completed"
     assert ["run_failed", "dossier_updated", "run_retried", "run_completed"] == [
         k

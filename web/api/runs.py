@@ -128,7 +128,7 @@ def move_back(run_id: int, body):
 
 
 @api.post("/runs/<int:run_id>/retry")
-@allowed(Perm.ADMIN)
+@allowed(Perm.RUNS_PILOT)
 def retry(run_id: int):
-    """Retry a failed run once the cause is fixed (admin)."""
+    """Retry a failed run once the cause is fixed (managers, admins: as from the dossier page)."""
     return _run_answer(service.retry_run(db.session, run_id, current_actor(), now()))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import defer, selectinload
 from bpmn.errors import AlreadyRunning, DomainError, Malformed
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
-from runtime import paths, workspace
+from runtime import incidents, paths, workspace
 from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action
 from runtime.documents import documents_of, get_document
 from runtime.events import post_event
@@ -48,7 +48,10 @@ from .workspace import (
     actor_names,
     attempt,
     bundle_built,
+    cause_advice,
+    cause_sentence,
     current_actor,
+    failure_message,
     local_target,
 )
 
@@ -210,6 +213,7 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     }
     if tab == "run":
         context.update(_run_tab(dossier, live, at))
+        context.update(_repairs(dossier, live))
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
@@ -292,6 +296,25 @@ def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
         },
         "launch": _launch_form(dossier),
         "bundle_built": bundle_built(),
+    }
+
+
+def _repairs(dossier: Dossier, live: list[Run]) -> dict:
+    """For each live run: the steps it can go back to, its roles by label; for a failed one, the cause."""
+    causes = {}
+    for run in live:
+        if run.status == RunStatus.FAILED:
+            cause = incidents.cause_of(run.error, dossier.data)
+            causes[run.id] = {
+                "sentence": cause_sentence(cause),
+                "advice": cause_advice(cause),
+                "detail": cause.detail,
+                "fields": [key for key, _value in cause.fields],
+            }
+    return {
+        "causes": causes,
+        "steps": {r.id: incidents.recent_steps(db.session, r) for r in live},
+        "role_names": {r.id: {k: v.name or k for k, v in model_of(r.version).roles.items()} for r in live},
     }
 
 
@@ -441,6 +464,7 @@ def dossier_complete_action(dossier_id: int, action_id: int):
         ),
         _("Action « %(name)s » terminée.", name=action.name),
         _back(dossier_id),
+        watch=dossier_id,
     )
 
 
@@ -450,6 +474,7 @@ def dossier_launch(dossier_id: int):
     dossier = _load(dossier_id)
     key = request.form.get("sequence", "")
     given = request.form.get("roles_given") == "1"
+    mark = incidents.journal_mark(db.session, dossier.id)
     try:
         version = db.session.scalar(
             select(SequenceVersion)
@@ -482,8 +507,12 @@ def dossier_launch(dossier_id: int):
         flash(error.message, "error")
         # Back to the launch form, where the roles without holder are shown.
         return redirect(url_for("pages.dossier_page", dossier_id=dossier_id, launch=key), code=303)
+    failed = [failure_message(run) for run in incidents.failed_since(db.session, dossier.id, mark)]
     db.session.commit()
-    flash(_("Séquence « %(key)s » lancée.", key=key), "success")
+    for message in failed:
+        flash(message, "error")
+    if not failed:
+        flash(_("Séquence « %(key)s » lancée.", key=key), "success")
     return redirect(_back(dossier_id), code=303)
 
 
@@ -510,6 +539,7 @@ def dossier_set_role(dossier_id: int, run_id: int):
         ),
         _("Titulaires du rôle « %(role)s » enregistrés.", role=role),
         _back(dossier_id, "people"),
+        run_id=run_id,
     )
 
 
@@ -535,6 +565,7 @@ def dossier_switch(dossier_id: int, run_id: int):
         ),
         _("Séquence remplacée par « %(key)s ».", key=key),
         _back(dossier_id),
+        watch=dossier_id,
     )
 
 
@@ -558,9 +589,12 @@ def dossier_event(dossier_id: int):
             ) from error
         delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
         if not delivered:
-            flash(_("Aucune séquence n'attendait cet événement : il est noté dans l'historique."), "info")
+            return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
+        return None
 
-    return attempt(work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id))
+    return attempt(
+        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+    )
 
 
 @pages.route("/dossiers/<int:dossier_id>/data", methods=["POST"])

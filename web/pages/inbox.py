@@ -4,7 +4,7 @@ managers, the open actions whose role nobody holds."""
 from flask import render_template, request
 from flask_login import current_user
 
-from runtime import workspace
+from runtime import incidents, workspace
 
 from ..clock import now
 from ..extensions import db
@@ -23,6 +23,7 @@ def _offset() -> int:
 
 def _render(which: str, rows, counts):
     at = now()
+    can_pilot = allows(current_user.account, Perm.RUNS_PILOT)
     holders = workspace.holders_of(db.session, {(action.run_id, action.role) for action, _r, _t in rows})
     return render_template(
         "inbox/list.html",
@@ -35,7 +36,8 @@ def _render(which: str, rows, counts):
         page_size=PAGE,
         statuses=STATUS_LABELS,
         overdue_only=request.args.get("overdue") == "1",
-        can_pilot=allows(current_user.account, Perm.RUNS_PILOT),
+        can_pilot=can_pilot,
+        failed=incidents.count_for_user(db.session, current_user.account.id) if can_pilot else 0,
     )
 
 

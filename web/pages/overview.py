@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from runtime import paths, workspace
+from runtime import incidents, paths, workspace
 from runtime.layout import with_diagram
 
 from ..clock import now
@@ -28,6 +28,7 @@ def overview():
     waiting = workspace.waiting_counts(db.session)
     running = workspace.running_counts(db.session)
     outcomes = workspace.outcome_counts(db.session, since)
+    failed = incidents.counts_by_sequence(db.session)
     sequences = []
     for sequence, version in workspace.published_sequences(db.session):
         graph = paths.graph_of(version)
@@ -49,6 +50,7 @@ def overview():
                 "name": sequence.name,
                 "version": version.number,
                 "waiting": running.get(sequence.key, 0),
+                "failed": failed.get(sequence.key, 0),
                 "counts": counts,
                 "outcomes": chosen,
                 "names": names,
@@ -64,5 +66,9 @@ def overview():
             }
         )
     return render_template(
-        "dossiers/overview.html", sequences=sequences, period=period, bundle_built=bundle_built()
+        "dossiers/overview.html",
+        sequences=sequences,
+        period=period,
+        bundle_built=bundle_built(),
+        failed=sum(failed.values()),
     )

@@ -6,13 +6,17 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from bpmn.errors import DomainError, NotFound
 from designer.accounts import User
+from runtime import incidents
 from runtime.actors import Actor
+from runtime.models import RunStatus
+from runtime.runs import get_run
 
 from ..extensions import db
 
@@ -136,10 +140,16 @@ def local_target(default: str) -> str:
     return default
 
 
-def attempt(work, success: str | None, back: str):
-    """Runs one change; commits and says so, or rolls back and shows why. Always redirects (303)."""
+def attempt(work, success: str | None, back: str, watch: int | None = None, run_id: int | None = None):
+    """Runs one change; commits and says so, or rolls back and shows why. Always redirects (303).
+
+    A text `work` returns is a note, said after the success (any other result is ignored). With `watch` (a
+    dossier id), a change that left one of the dossier's runs failed is kept (nothing is lost) but said as
+    an error, with its cause: never as a success. With `run_id`, a change that left that run failed as it
+    was (an action added, holders changed) is said as a warning that the run still waits for its repair."""
+    mark = incidents.journal_mark(db.session, watch) if watch is not None else None
     try:
-        work()
+        note = work()
     except NotFound:
         db.session.rollback()
         raise
@@ -147,7 +157,99 @@ def attempt(work, success: str | None, back: str):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(back, code=303)
+    failed = incidents.failed_since(db.session, watch, mark) if watch is not None else []
+    messages = [failure_message(run) for run in failed]
+    still = run_id is not None and not failed and get_run(db.session, run_id).status == RunStatus.FAILED
     db.session.commit()
-    if success:
-        flash(success, "success")
+    for message in messages:
+        flash(message, "error")
+    if still:
+        waiting = _("Le déroulement reste en échec : corrigez la cause puis relancez-le.")
+        flash(f"{success} {waiting}", "warning")
+    elif not failed:
+        if success:
+            flash(success, "success")
+        if isinstance(note, str):
+            flash(note, "info")
     return redirect(back, code=303)
+
+
+# ---- incidents: what made a run fail, in words
+
+
+OPERATIONS = {
+    "start": _l("au lancement"),
+    "complete": _l("après une action terminée"),
+    "timer": _l("à l’échéance d’un délai"),
+    "event": _l("à la réception d’un événement"),
+    "restore": _l("au retour à une étape"),
+}
+
+
+def _shown(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def cause_sentence(cause: incidents.Cause) -> str:
+    """The cause of a failure, said to a case manager."""
+    keys = ", ".join(f"« {key} »" for key, _value in cause.fields)
+    if cause.kind == "field_missing":
+        return ngettext(
+            "La donnée %(keys)s manque au dossier : la règle « %(expression)s » en a besoin.",
+            "Les données %(keys)s manquent au dossier : la règle « %(expression)s » en a besoin.",
+            len(cause.fields),
+            keys=keys,
+            expression=cause.expression,
+        )
+    if cause.kind == "field_value":
+        values = ", ".join(f"« {key} » = « {_shown(value)} »" for key, value in cause.fields)
+        if cause.expected == "number":
+            return _(
+                "La donnée du dossier %(values)s n’est pas un nombre : la règle « %(expression)s » attend un "
+                "nombre.",
+                expression=cause.expression,
+                values=values,
+            )
+        if cause.expected == "date":
+            return _(
+                "La donnée du dossier %(values)s n’est pas une date : la règle « %(expression)s » attend une "
+                "date.",
+                expression=cause.expression,
+                values=values,
+            )
+        return _(
+            "La règle « %(expression)s » ne peut pas utiliser la valeur de la donnée du dossier %(values)s.",
+            expression=cause.expression,
+            values=values,
+        )
+    if cause.kind == "expression":
+        return _(
+            "La règle « %(expression)s » de la séquence n’a pas pu être calculée : %(reason)s.",
+            expression=cause.expression,
+            reason=cause.reason or "?",
+        )
+    return _("Le déroulement s’est arrêté sur une erreur inattendue du moteur.")
+
+
+def cause_advice(cause: incidents.Cause) -> str:
+    """What to do about it."""
+    if cause.kind in ("field_missing", "field_value"):
+        return _("Corrigez la donnée dans l’onglet Données, puis relancez le déroulement.")
+    if cause.kind == "expression":
+        return _(
+            "Corrigez les données du dossier puis relancez, ou revenez à une étape ; si la règle elle-même "
+            "est fausse, prévenez l’analyste qui a dessiné la séquence."
+        )
+    return _(
+        "Relancez le déroulement ; si l’échec se répète, revenez à une étape ou prévenez un administrateur."
+    )
+
+
+def failure_message(run) -> str:
+    cause = incidents.cause_of(run.error, run.dossier.data)
+    return _(
+        "La séquence « %(name)s » est en échec : %(cause)s %(advice)s",
+        name=run.version.name,
+        cause=cause_sentence(cause),
+        advice=cause_advice(cause),
+    )
