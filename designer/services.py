@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import InvalidSequence, Issue, Malformed, NotFound
+from bpmn.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound
 from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
 
@@ -24,11 +24,22 @@ def check(session: Session, data: bytes, for_publication: bool = False) -> Repor
     return validate(data, published_keys(session) if for_publication else None)
 
 
+class SequenceExists(Conflict):
+    code = "sequence_exists"
+
+
+def find_sequence(session: Session, key: str) -> Sequence | None:
+    return session.scalar(select(Sequence).where(Sequence.key == key))
+
+
 def save_draft(
-    session: Session, data: bytes, user_id: int | None, now: datetime
+    session: Session, data: bytes, user_id: int | None, now: datetime, replace: bool = False
 ) -> tuple[Sequence, bool, Report]:
-    """Creates or replaces the draft of the sequence whose key is the process id. An invalid draft is kept:
-    analysts save work in progress; only publication requires a valid file."""
+    """Creates the sequence whose key is the process id, or, with `replace`, gives it a new draft. An invalid
+    draft is kept: analysts save work in progress; only publication requires a valid file.
+
+    Without `replace` an existing sequence is refused (SequenceExists), so that a new diagram or an imported
+    file never silently takes the place of someone's work; the very same file again replaces nothing."""
     report = check(session, data)
     if report.model is None or not report.model.key:
         raise InvalidSequence(
@@ -36,8 +47,14 @@ def save_draft(
             or [Issue(None, "no_executable", "Le fichier ne contient aucun processus exécutable.")]
         )
     key = report.model.key
-    sequence = session.scalar(select(Sequence).where(Sequence.key == key))
+    sequence = find_sequence(session, key)
     created = sequence is None
+    if not created and not replace and sequence.draft_xml != data:
+        raise SequenceExists(
+            f"La séquence « {sequence.name} » a déjà la clé « {key} » : rien n'a été remplacé.",
+            key=key,
+            name=sequence.name,
+        )
     if created:
         sequence = Sequence(key=key, name=report.model.name or key, created_at=now)
         session.add(sequence)
@@ -51,7 +68,7 @@ def save_draft(
 
 
 def get_sequence(session: Session, key: str) -> Sequence:
-    sequence = session.scalar(select(Sequence).where(Sequence.key == key))
+    sequence = find_sequence(session, key)
     if sequence is None:
         raise NotFound(f"Aucune séquence « {key} ».")
     return sequence

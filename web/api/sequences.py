@@ -3,7 +3,7 @@
 import hashlib
 
 from apiflask import Schema
-from apiflask.fields import List, String
+from apiflask.fields import Boolean, List, String
 from apiflask.validators import Length
 from flask import Response, g, request
 
@@ -53,12 +53,20 @@ def sequence_dict(sequence: Sequence) -> dict:
     }
 
 
+class SaveQuery(Schema):
+    replace = Boolean(load_default=False)
+
+
 @api.post("/sequences")
 @api.doc(responses=CREATED_OR_SAME)
 @allowed(Perm.SEQUENCES_WRITE)
-def save_sequence():
-    """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
-    sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
+@api.input(SaveQuery, location="query", arg_name="query")
+def save_sequence(query):
+    """Create the sequence whose key is the process id (body: BPMN XML). 409 `sequence_exists` when that key
+    exists, unless `replace=true`: then the body becomes its new draft (200), earlier drafts are kept."""
+    sequence, created, report = services.save_draft(
+        db.session, _xml_body(), g.user.id, now(), replace=query["replace"]
+    )
     db.session.commit()
     body = {
         "key": sequence.key,
