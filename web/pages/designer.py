@@ -20,7 +20,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from bpmn.errors import DomainError, Malformed
-from designer import services
+from designer import drafts, services
 from designer.diff import diff_xml
 
 from ..clock import now
@@ -218,6 +218,54 @@ def _import(data: bytes, filename: str, replace: bool):
     else:
         flash(_("Brouillon « %(key)s » enregistré, prêt à publier.", key=sequence.key), "success")
     return redirect(url_for("pages.designer_edit", key=sequence.key))
+
+
+@pages.route("/designer/sequences/<key>/drafts")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_drafts(key: str):
+    sequence = services.get_sequence(db.session, key)
+    return render_template("designer/drafts.html", sequence=sequence, days=drafts.SHOWN_DAYS,
+                           drafts=drafts.list_drafts(db.session, sequence, now()),
+                           can_write=allows(current_user.account, Perm.SEQUENCES_WRITE))
+
+
+@pages.route("/designer/sequences/<key>/drafts/<int:draft_id>/restore", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_restore_draft(key: str, draft_id: int):
+    sequence = services.restore_draft(db.session, key, draft_id, current_user.account.id, now())
+    db.session.commit()
+    flash(_("Brouillon restauré : c'est maintenant le brouillon actuel de « %(name)s ».", name=sequence.name),
+          "success")
+    return redirect(url_for("pages.designer_drafts", key=key), code=303)
+
+
+@pages.route("/designer/sequences/<key>/archive", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_archive(key: str):
+    sequence = services.archive_sequence(db.session, key, current_user.account.id, now())
+    db.session.commit()
+    flash(_("« %(name)s » est archivée : elle n'est plus proposée au lancement.", name=sequence.name),
+          "success")
+    return redirect(url_for("pages.designer_library"), code=303)
+
+
+@pages.route("/designer/sequences/<key>/unarchive", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_unarchive(key: str):
+    sequence = services.unarchive_sequence(db.session, key)
+    db.session.commit()
+    flash(_("« %(name)s » est de nouveau proposée au lancement.", name=sequence.name), "success")
+    return redirect(url_for("pages.designer_library"), code=303)
+
+
+@pages.route("/designer/sequences/<key>/delete", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_delete(key: str):
+    name = services.get_sequence(db.session, key).name
+    services.delete_sequence(db.session, key)
+    db.session.commit()
+    flash(_("« %(name)s » et ses brouillons sont supprimés.", name=name), "success")
+    return redirect(url_for("pages.designer_library"), code=303)
 
 
 def slug(text: str) -> str:
