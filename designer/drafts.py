@@ -14,11 +14,12 @@ from .models import Sequence, SequenceDraft
 
 # How far back the list of earlier drafts goes; older entries stay stored.
 SHOWN_DAYS = 30
+_NOT_DRAWN = ("laneSet", "EventDefinition")
 
 
 def count_elements(data: bytes) -> int:
-    """What the analyst drew: every BPMN element with an id inside the processes (tasks, events, gateways,
-    flows, lanes). 0 for a file that cannot be read."""
+    """What the analyst drew: the tasks, events, gateways, flows and lanes of the processes (not the lane sets
+    nor the event definitions, which are parts of what is drawn). 0 for a file that cannot be read."""
     try:
         root = parse_xml(data)
     except DomainError:
@@ -27,7 +28,7 @@ def count_elements(data: bytes) -> int:
         1
         for process in root.iterchildren(f"{{{BPMN_NS}}}process")
         for element in process.iterdescendants(f"{{{BPMN_NS}}}*")
-        if element.get("id")
+        if element.get("id") and not element.tag.endswith(_NOT_DRAWN)
     )
 
 

@@ -122,7 +122,7 @@ def test_upgrade_makes_each_current_draft_the_first_entry_of_its_history(empty_u
             rows = connection.execute(sa.select(DRAFTS)).all()
             archived = connection.execute(sa.text("SELECT archived_at FROM sequences")).scalars().all()
         assert [(r.sequence_id, r.name, r.element_count, r.saved_at, r.saved_by) for r in rows] == [
-            (1, "Relance (test)", 18, saved_at, 1)
+            (1, "Relance (test)", 17, saved_at, 1)
         ]
         assert rows[0].xml == bpmn("runtime/rt_relance.bpmn")
         assert archived == [None, None]

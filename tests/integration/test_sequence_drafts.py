@@ -115,7 +115,7 @@ def test_replace_keeps_earlier_drafts_and_restore_brings_one_back(client, users,
     first, second = listed.json[1], listed.json[0]
     assert [second["current"], first["current"]] == [True, False]
     assert first["saved_by"] == "Analyst" and first["name"] == "Relance (test)"
-    assert first["element_count"] == second["element_count"] == 18  # lanes, nodes and flows
+    assert first["element_count"] == second["element_count"] == 17  # lanes, nodes and flows
     assert second["saved_at"] > first["saved_at"]
     # Managers read; partners do not see; analysts restore.
     restore = f"/api/v1/sequences/rt_relance/drafts/{first['id']}/restore"

@@ -1,0 +1,125 @@
+"""The sequence library in Chromium: a slip (a new sequence with the key of an existing one) loses nothing.
+
+A real server (werkzeug, in a thread) on a migrated temporary SQLite database with the demo library published,
+real CSRF, the built bundle; screenshots at 1440 px in test-artifacts/screenshots/."""
+
+import re
+
+import pytest
+
+from tests.e2e.browser import chromium, serving
+from tests.e2e.test_designer import PASSWORD, SHOTS, _now, _requirements, open_designer
+
+pytestmark = pytest.mark.e2e
+
+ROOT_KEY = "precontentieux"
+# What the modeler draws of a process: shapes and flows, not their labels nor the diagram's root.
+DRAWN = """() => window.seqDesigner.modeler.get('elementRegistry')
+    .filter(e => !e.labelTarget && e.parent).length"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _requirements()
+    from flask_migrate import upgrade
+
+    from designer import services
+    from tests.factories import make_user
+    from web import create_app
+    from web.demo import LIBRARY
+    from web.extensions import db
+
+    path = tmp_path_factory.mktemp("e2e") / "library.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
+    with app.app_context():
+        upgrade()
+        analyst = make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
+        keys = [
+            services.save_draft(db.session, file.read_bytes(), analyst.id, _now())[0].key
+            for file in sorted(LIBRARY.glob("*.bpmn"))
+        ]
+        services.publish_versions(db.session, keys, analyst.id, _now())
+        db.session.commit()
+    with serving(app) as url:
+        yield {"url": url, "app": app}
+
+
+def stored(app, key: str):
+    """(draft bytes, title, elements counted in the draft, number of kept drafts) as the database has them."""
+    from designer import drafts, services
+    from web.extensions import db
+
+    with app.app_context():
+        sequence = services.get_sequence(db.session, key)
+        kept = drafts.list_drafts(db.session, sequence, _now())
+        result = (sequence.draft_xml, sequence.name, drafts.count_elements(sequence.draft_xml), len(kept))
+        db.session.remove()
+        return result
+
+
+def test_a_new_sequence_with_an_existing_key_is_refused_and_the_existing_one_is_intact(server):
+    app, base = server["app"], server["url"]
+    before = stored(app, ROOT_KEY)
+    assert before[2] >= 40, before[2]  # the whole S2 diagram
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(base + "/login")
+        page.fill("#email", "analyst@example.test")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r".*/$"))
+        page.base = base
+
+        # In the library: the key of S2, a new title, Dessiner.
+        page.goto(base + "/designer/")
+        page.fill("#new-key", ROOT_KEY)
+        page.fill("#new-name", "Mon nouveau")
+        page.click("text=Dessiner")
+        refusal = page.locator("#key-taken")
+        refusal.wait_for()
+        assert "rien n’a été créé ni remplacé" in refusal.inner_text()
+        assert before[1] in refusal.inner_text()
+        assert page.input_value("#new-key") == ROOT_KEY and page.input_value("#new-name") == "Mon nouveau"
+        assert page.locator("#designer").count() == 0  # no blank diagram to save over S2
+        page.screenshot(path=str(SHOTS / "library-key-taken.png"), full_page=True)
+
+        # The offer opens the existing sequence, whole.
+        refusal.locator("a").click()
+        page.wait_for_selector("#designer[data-ready='1']", timeout=30000)
+        assert f"/designer/sequences/{ROOT_KEY}/edit" in page.url
+        drawn = page.evaluate(DRAWN)
+        assert drawn >= before[2], (drawn, before[2])
+
+        # In the modeler, a new diagram whose key another analyst took meanwhile: refused, with the offer.
+        open_designer(page, "/designer/new?key=relance_bailleur&name=Relance+du+bailleur")
+        from designer import services
+        from tests.factories import bpmn
+        from web.extensions import db
+
+        with app.app_context():
+            theirs = bpmn("runtime/rt_relance.bpmn").replace(b'"rt_relance"', b'"relance_bailleur"')
+            services.save_draft(db.session, theirs, None, _now())
+            db.session.commit()
+            db.session.remove()
+        page.click("#btn-save")
+        page.wait_for_selector("#open-existing", timeout=10000)
+        status = page.inner_text("#designer-status")
+        assert "rien n'a été remplacé" in status and "Relance (test)" in status
+        assert page.evaluate("window.seqDesigner.dirty()")  # the drawing stays, unsaved
+        page.screenshot(path=str(SHOTS / "modeler-key-exists.png"))
+        assert stored(app, "relance_bailleur")[0] == theirs
+
+        # The earlier drafts of S2: one, the current.
+        page.goto(base + f"/designer/sequences/{ROOT_KEY}/drafts")
+        assert page.locator("tr[data-draft]").count() == 1
+        assert page.inner_text("tr[data-draft] .element-count") == str(before[2])
+        page.screenshot(path=str(SHOTS / "drafts.png"))
+        context.close()
+    assert not errors, errors
+    after = stored(app, ROOT_KEY)
+    assert after == before  # same bytes, same title, same element count, no new draft
