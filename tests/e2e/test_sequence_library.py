@@ -88,6 +88,25 @@ def test_a_new_sequence_with_an_existing_key_is_refused_and_the_existing_one_is_
         assert page.locator("#designer").count() == 0  # no blank diagram to save over S2
         page.screenshot(path=str(SHOTS / "library-key-taken.png"), full_page=True)
 
+        # Importing a file whose process is S2 asks first; cancelling keeps S2 as it was.
+        changed = before[0].replace(before[1].encode(), b"S2 import\xc3\xa9 par erreur")
+        page.set_input_files(
+            "#upload-file", files=[{"name": "s2.bpmn", "mimeType": "application/xml", "buffer": changed}]
+        )
+        page.click("form[action$='/designer/upload'] button[type=submit]")
+        question = page.locator("#replace-confirm")
+        question.wait_for()
+        assert f"Remplacer le brouillon de « {before[1]} » ?" in question.inner_text()
+        page.screenshot(path=str(SHOTS / "library-import-confirm.png"))
+        question.locator("text=Annuler l’import").click()
+        page.wait_for_selector("#new-key")
+        assert stored(app, ROOT_KEY) == before
+        page.goto(base + "/designer/")
+        page.fill("#new-key", ROOT_KEY)
+        page.fill("#new-name", "Mon nouveau")
+        page.click("text=Dessiner")
+        refusal.wait_for()
+
         # The offer opens the existing sequence, whole.
         refusal.locator("a").click()
         page.wait_for_selector("#designer[data-ready='1']", timeout=30000)
