@@ -18,6 +18,12 @@ DRAWN = """() => window.seqDesigner.modeler.get('elementRegistry')
     .filter(e => !e.labelTarget && e.parent).length"""
 
 
+BLANK = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs" targetNamespace="urn:t">
+  <bpmn:process id="KEY" name="Mon nouveau" isExecutable="true"><bpmn:startEvent id="Start"/></bpmn:process>
+</bpmn:definitions>"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _requirements()
@@ -142,3 +148,54 @@ def test_a_new_sequence_with_an_existing_key_is_refused_and_the_existing_one_is_
     assert not errors, errors
     after = stored(app, ROOT_KEY)
     assert after == before  # same bytes, same title, same element count, no new draft
+
+
+def test_an_earlier_draft_is_restored_and_an_archived_sequence_waits_in_its_own_section(server):
+    from designer import services
+    from web.extensions import db
+
+    app, base = server["app"], server["url"]
+    key = "expulsion"
+    original = stored(app, key)
+    with app.app_context():  # a slip: the draft saved over with a nearly empty diagram
+        blank = BLANK.replace(b"KEY", key.encode())
+        services.save_draft(db.session, blank, None, _now(), replace=True)
+        db.session.commit()
+        db.session.remove()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(base + "/login")
+        page.fill("#email", "analyst@example.test")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r".*/$"))
+
+        page.goto(base + "/designer/")
+        page.locator(f"tr[data-key='{key}'] >> text=Brouillons précédents").click()
+        rows = page.locator("tr[data-draft]")
+        assert rows.count() == 2
+        assert rows.nth(0).locator(".element-count").inner_text() == "1"
+        assert rows.nth(1).locator(".element-count").inner_text() == str(original[2])
+        rows.nth(1).locator("button:has-text('Restaurer')").click()
+        page.wait_for_selector(".flash.success")
+        assert page.locator("tr[data-draft]").count() == 3
+        page.screenshot(path=str(SHOTS / "drafts-restored.png"))
+        assert stored(app, key)[:3] == original[:3]
+
+        page.goto(base + "/designer/")
+        page.locator(f"tr[data-key='{key}'] button:has-text('Archiver')").click()
+        page.wait_for_selector(".flash.success")
+        archived = page.locator("details#archived")
+        assert archived.get_attribute("open") is None  # collapsed
+        assert page.locator(f"details#archived tr[data-key='{key}']").count() == 1
+        archived.locator("summary").click()
+        page.screenshot(path=str(SHOTS / "library-archived.png"), full_page=True)
+        archived.locator(f"tr[data-key='{key}'] button:has-text('Désarchiver')").click()
+        page.wait_for_selector(".flash.success")
+        assert page.locator("details#archived").count() == 0
+        context.close()
+    assert not errors, errors
