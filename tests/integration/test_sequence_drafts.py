@@ -79,6 +79,24 @@ def test_an_upload_over_an_existing_draft_asks_first(client, users, session):
     assert tampered.status_code == 302 and draft_of(session, "rt_relance") == CHANGED
 
 
+def test_a_large_file_goes_through_the_confirmation_step(client, users, session):
+    post(client, users["analyst"], bpmn(RELANCE))
+    login(client, "analyst")
+    large = CHANGED.replace(b"</bpmn:definitions>", b"<!-- " + b"x" * 400_000 + b" --></bpmn:definitions>")
+    answer = client.post(
+        "/designer/upload",
+        data={"file": (io.BytesIO(large), "relance.bpmn")},
+        content_type="multipart/form-data",
+    )
+    body = answer.get_data(as_text=True)
+    content = re.search(r'name="content" type="hidden" value="([^"]+)"', body).group(1)
+    # More than a multipart field may hold by default: the confirmation is url-encoded, without that limit.
+    assert len(content) > 500_000
+    confirmed = client.post("/designer/upload/replace", data={"content": content, "filename": "relance.bpmn"})
+    assert confirmed.status_code == 302, confirmed.status_code
+    assert draft_of(session, "rt_relance") == large
+
+
 def test_cli_import_refuses_an_existing_draft_unless_replace(app, session, tmp_path):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["import", str(DATA / "bpmn" / RELANCE)]).exit_code == 0
