@@ -1,4 +1,5 @@
-"""Sequences: one draft each, and immutable numbered versions; the communication templates they name."""
+"""Sequences: a current draft each with every earlier draft kept, immutable numbered versions; the
+communication templates they name."""
 
 from datetime import datetime
 
@@ -19,6 +20,9 @@ class Sequence(Base):
     draft_updated_at: Mapped[datetime | None]
     draft_updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # An archived sequence is no longer launched by hand; what already runs goes on (runtime/runs.py).
+    archived_at: Mapped[datetime | None]
+    archived_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     versions: Mapped[list["SequenceVersion"]] = relationship(
         back_populates="sequence", order_by="SequenceVersion.number"
@@ -75,3 +79,17 @@ class TemplateVersion(Base):
     html: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
+class SequenceDraft(Base):
+    """One saved draft, never updated: the newest is the sequence's current draft, others can be restored."""
+
+    __tablename__ = "sequence_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequences.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    element_count: Mapped[int]
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The earlier draft this one brings back, when it was saved by a restore.
+    restored_from: Mapped[int | None] = mapped_column(ForeignKey("sequence_drafts.id"))

@@ -4,15 +4,16 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bpmn import di
-from bpmn.errors import InvalidSequence, Issue, Malformed, NotFound
+from bpmn.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
 
-from .models import Sequence, SequenceVersion, TemplateVersion
+from .drafts import find_draft, record_draft
+from .models import Sequence, SequenceDraft, SequenceVersion, TemplateVersion
 
 
 def published_keys(session: Session) -> set[str]:
@@ -37,11 +38,23 @@ def check(session: Session, data: bytes, for_publication: bool = False) -> Repor
     return validate(data, published_keys(session), template_channels(session))
 
 
+class SequenceExists(Conflict):
+    code = "sequence_exists"
+
+
+def find_sequence(session: Session, key: str) -> Sequence | None:
+    return session.scalar(select(Sequence).where(Sequence.key == key))
+
+
 def save_draft(
-    session: Session, data: bytes, user_id: int | None, now: datetime
+    session: Session, data: bytes, user_id: int | None, now: datetime, replace: bool = False
 ) -> tuple[Sequence, bool, Report]:
-    """Creates or replaces the draft of the sequence whose key is the process id. An invalid draft is kept:
-    analysts save work in progress; only publication requires a valid file. A faulty layout is repaired."""
+    """Creates the sequence whose key is the process id, or, with `replace`, gives it a new draft. An invalid
+    draft is kept: analysts save work in progress; only publication requires a valid file. A faulty layout is
+    repaired.
+
+    Without `replace` an existing sequence is refused (SequenceExists), so that a new diagram or an imported
+    file never silently takes the place of someone's work; the very same file again replaces nothing."""
     data = di.repaired(data)
     report = check(session, data)
     if report.model is None or not report.model.key:
@@ -50,28 +63,101 @@ def save_draft(
             or [Issue(None, "no_executable", "Le fichier ne contient aucun processus exécutable.")]
         )
     key = report.model.key
-    sequence = session.scalar(select(Sequence).where(Sequence.key == key))
+    sequence = find_sequence(session, key)
     created = sequence is None
+    if not created and not replace and sequence.draft_xml != data:
+        raise SequenceExists(
+            f"La séquence « {sequence.name} » a déjà la clé « {key} » : rien n'a été remplacé.",
+            key=key,
+            name=sequence.name,
+        )
     if created:
         sequence = Sequence(key=key, name=report.model.name or key, created_at=now)
         session.add(sequence)
-    sequence.name = report.model.name or key
+    elif sequence.draft_xml == data:
+        return sequence, created, report  # nothing changed: no new draft
+    _set_draft(session, sequence, data, report, user_id, now)
+    return sequence, created, report
+
+
+def _set_draft(session: Session, sequence: Sequence, data: bytes, report: Report, user_id: int | None,
+               now: datetime, restored_from: int | None = None) -> None:
+    """Makes `data` the current draft, kept in the history with every earlier one."""
+    sequence.name = (report.model.name if report.model else None) or sequence.key
     sequence.draft_xml = data
     sequence.draft_issues = [i.to_dict() for i in report.issues]
     sequence.draft_updated_at = now
     sequence.draft_updated_by = user_id
     session.flush()
-    return sequence, created, report
+    record_draft(session, sequence, user_id, now, restored_from)
+
+
+def restore_draft(session: Session, key: str, draft_id: int, user_id: int | None, now: datetime) -> Sequence:
+    """Makes an earlier draft the current one, as a new entry of the history: nothing is deleted."""
+    sequence = get_sequence(session, key)
+    draft = find_draft(session, sequence, draft_id)
+    if draft is None:
+        raise NotFound(f"La séquence « {sequence.name} » n'a pas de brouillon n° {draft_id}.")
+    if draft.xml != sequence.draft_xml:
+        report = check(session, draft.xml)
+        _set_draft(session, sequence, draft.xml, report, user_id, now, restored_from=draft.id)
+    return sequence
+
+
+def archive_sequence(session: Session, key: str, user_id: int | None, now: datetime) -> Sequence:
+    """No longer offered nor launched by hand; running dossiers, timers and switches by a sequence go on."""
+    sequence = get_sequence(session, key)
+    if not sequence.versions:
+        raise RuleBroken(
+            f"« {sequence.name} » n'a jamais été publiée : supprimez son brouillon plutôt que de l'archiver.",
+            code="not_published",
+        )
+    if sequence.archived_at is None:
+        sequence.archived_at, sequence.archived_by = now, user_id
+        session.flush()
+    return sequence
+
+
+def unarchive_sequence(session: Session, key: str) -> Sequence:
+    sequence = get_sequence(session, key)
+    sequence.archived_at = sequence.archived_by = None
+    session.flush()
+    return sequence
+
+
+def delete_sequence(session: Session, key: str) -> None:
+    """Deletes a never-published sequence with its drafts; a published one is archived instead, since runs
+    and history point to its versions."""
+    sequence = get_sequence(session, key)
+    if sequence.versions:
+        raise RuleBroken(
+            f"« {sequence.name} » a été publiée : elle ne peut pas être supprimée, seulement archivée.",
+            code="published_sequence",
+        )
+    session.execute(delete(SequenceDraft).where(SequenceDraft.sequence_id == sequence.id))
+    session.delete(sequence)
+    session.flush()
+
+
+def require_launchable(session: Session, key: str) -> None:
+    """Refuses a launch by hand of an archived sequence (422)."""
+    sequence = get_sequence(session, key)
+    if sequence.archived_at is not None:
+        raise RuleBroken(
+            f"La séquence « {sequence.name} » est archivée : elle ne peut plus être lancée.",
+            code="sequence_archived",
+        )
 
 
 def get_sequence(session: Session, key: str) -> Sequence:
-    sequence = session.scalar(select(Sequence).where(Sequence.key == key))
+    sequence = find_sequence(session, key)
     if sequence is None:
         raise NotFound(f"Aucune séquence « {key} ».")
     return sequence
 
 
 def list_sequences(session: Session) -> list[Sequence]:
+    """Every sequence, archived ones included (each page decides how to show them)."""
     return list(session.scalars(select(Sequence).order_by(Sequence.name, Sequence.key)))
 
 

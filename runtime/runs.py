@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bpmn.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
 from designer.models import Sequence, SequenceVersion
-from designer.services import get_sequence, get_version, latest_version
+from designer.services import get_version, latest_version, require_launchable
 
 from . import engine_cache, journal
 from .actors import Actor, system
@@ -149,6 +149,9 @@ def launch_run(
     """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders).
     A sequence that already runs on the dossier runs a second time only with `confirm` (`already_running`)."""
     dossier = get_dossier(session, dossier_id)
+    if previous is None:
+        # An archived sequence is refused to a user; one that a run switches into by itself still starts.
+        require_launchable(session, sequence)
     pinned = _resolve_version(session, sequence, version)
     if not confirm:
         # Locked first: two launches at once (a double click) cannot both find the sequence not running.
@@ -389,7 +392,7 @@ def switch_run(
     run = get_run(session, run_id, lock=True)
     if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
-    get_sequence(session, sequence)
+    require_launchable(session, sequence)
     return _switch(session, run, actor, now, sequence, reason, roles, by_sequence=False)
 
 

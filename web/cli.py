@@ -54,13 +54,21 @@ def create_token(email):
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--publish", is_flag=True, help="Publish the files together (all or none).")
-def import_files(files, publish):
-    """Store BPMN files as drafts (and publish them); print the problems per element."""
+@click.option("--replace", is_flag=True, help="Replace the drafts of existing sequences (kept in history).")
+def import_files(files, publish, replace):
+    """Store BPMN files as drafts (and publish them); print the problems per element.
+
+    A file whose sequence exists with another draft is refused, and nothing is stored, unless --replace."""
     saved: dict[str, Path] = {}
     failed = False
     for path in files:
         try:
-            sequence, _, report = services.save_draft(db.session, path.read_bytes(), None, now())
+            sequence, _, report = services.save_draft(db.session, path.read_bytes(), None, now(), replace)
+        except services.SequenceExists as error:
+            click.echo(f"{path}: {error.message} Relancez avec --replace pour remplacer son brouillon.",
+                       err=True)
+            failed = True
+            continue
         except DomainError as error:
             _print_problems(path, error.message, error.details.get("issues", []))
             failed = True

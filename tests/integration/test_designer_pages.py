@@ -17,7 +17,8 @@ def login(client, name: str) -> None:
 
 
 def save_draft(client, account, data: bytes) -> dict:
-    answer = client.post("/api/v1/sequences", data=data, headers=xml_headers(account))
+    """As the modeler saves the sequence it has open: replacing its draft."""
+    answer = client.post("/api/v1/sequences?replace=true", data=data, headers=xml_headers(account))
     assert answer.status_code in (200, 201), answer.get_json()
     return answer.get_json()
 

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from designer.models import SequenceDraft
 from tests.integration.pilot import Pilot
 from web.permissions import Perm, allows
 
@@ -63,6 +65,7 @@ def ids(app, client, users, session):
         "document_id": document.id,
         "key": "rt_parallel",
         "number": 1,
+        "draft_id": session.scalar(select(SequenceDraft.id)),
         "other_dossier_id": theirs["id"],
         "other_action_id": pilot.only_action(other_run["id"], "Signifier")["id"],
     }

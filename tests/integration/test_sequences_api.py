@@ -28,7 +28,8 @@ def test_draft_publish_and_immutable_versions(client, users, session):
     saved = post_xml(client, analyst, "/sequences", data)
     assert saved.status_code == 201
     assert saved.json == {"key": "rt_sub", "name": saved.json["name"], "draft": True, "issues": []}
-    assert post_xml(client, analyst, "/sequences", data).status_code == 200  # replaces the draft
+    # The same file again replaces nothing: 200, not 409.
+    assert post_xml(client, analyst, "/sequences", data).status_code == 200
     published = client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers)
     assert published.status_code == 201
     assert published.json == {"key": "rt_sub", "version": 1, "checksum": hashlib.sha256(data).hexdigest()}
@@ -37,7 +38,7 @@ def test_draft_publish_and_immutable_versions(client, users, session):
     assert again.status_code == 200 and again.json["version"] == 1
     changed = data.replace(b'name="Suivi (test)"', b'name="Suivi modifi\xc3\xa9"', 1)
     assert changed != data
-    post_xml(client, analyst, "/sequences", changed)
+    assert post_xml(client, analyst, "/sequences?replace=true", changed).status_code == 200
     assert client.post("/api/v1/sequences/rt_sub/publish", headers=analyst.headers).json["version"] == 2
     v1 = client.get("/api/v1/sequences/rt_sub/versions/1", headers=users["manager"].headers)
     assert v1.status_code == 200 and v1.data == data  # byte for byte

@@ -3,12 +3,12 @@
 import hashlib
 
 from apiflask import Schema
-from apiflask.fields import List, String
+from apiflask.fields import Boolean, List, String
 from apiflask.validators import Length
 from flask import Response, g, request
 
 from bpmn.errors import DomainError
-from designer import services
+from designer import drafts, services
 from designer.models import Sequence
 
 from ..clock import now
@@ -39,6 +39,8 @@ def sequence_dict(sequence: Sequence) -> dict:
         "draft": sequence.draft_xml is not None,
         "draft_changed": draft_checksum is not None and (latest is None or latest.checksum != draft_checksum),
         "draft_updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else None,
+        "archived": sequence.archived_at is not None,
+        "archived_at": sequence.archived_at.isoformat() if sequence.archived_at else None,
         "issues": sequence.draft_issues or [],
         "latest_version": latest.number if latest else None,
         "versions": [
@@ -53,12 +55,20 @@ def sequence_dict(sequence: Sequence) -> dict:
     }
 
 
+class SaveQuery(Schema):
+    replace = Boolean(load_default=False)
+
+
 @api.post("/sequences")
 @api.doc(responses=CREATED_OR_SAME)
 @allowed(Perm.SEQUENCES_WRITE)
-def save_sequence():
-    """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
-    sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
+@api.input(SaveQuery, location="query", arg_name="query")
+def save_sequence(query):
+    """Create the sequence whose key is the process id (body: BPMN XML). 409 `sequence_exists` when that key
+    exists, unless `replace=true`: then the body becomes its new draft (200), earlier drafts are kept."""
+    sequence, created, report = services.save_draft(
+        db.session, _xml_body(), g.user.id, now(), replace=query["replace"]
+    )
     db.session.commit()
     body = {
         "key": sequence.key,
@@ -149,3 +159,48 @@ def get_version(key: str, number: int):
     """The published BPMN XML, byte for byte."""
     version = services.get_version(db.session, key, number)
     return Response(version.xml, mimetype="application/xml", headers={"X-Checksum-SHA256": version.checksum})
+
+
+@api.get("/sequences/<key>/drafts")
+@allowed(Perm.SEQUENCES_READ)
+def list_drafts(key: str):
+    """The drafts saved in the last 30 days, newest (the current draft) first: who, when, title, elements."""
+    sequence = services.get_sequence(db.session, key)
+    return [entry.to_dict() for entry in drafts.list_drafts(db.session, sequence, now())]
+
+
+@api.post("/sequences/<key>/drafts/<int:draft_id>/restore")
+@allowed(Perm.SEQUENCES_WRITE)
+def restore_draft(key: str, draft_id: int):
+    """Make an earlier draft the current one; it is kept as a new draft, nothing is deleted."""
+    sequence = services.restore_draft(db.session, key, draft_id, g.user.id, now())
+    db.session.commit()
+    return sequence_dict(sequence)
+
+
+@api.post("/sequences/<key>/archive")
+@allowed(Perm.SEQUENCES_WRITE)
+def archive_sequence(key: str):
+    """No longer offered nor launched by hand (422 `sequence_archived`); running dossiers go on."""
+    sequence = services.archive_sequence(db.session, key, g.user.id, now())
+    db.session.commit()
+    return sequence_dict(sequence)
+
+
+@api.post("/sequences/<key>/unarchive")
+@allowed(Perm.SEQUENCES_WRITE)
+def unarchive_sequence(key: str):
+    """Offer the sequence for launch again."""
+    sequence = services.unarchive_sequence(db.session, key)
+    db.session.commit()
+    return sequence_dict(sequence)
+
+
+@api.delete("/sequences/<key>")
+@api.doc(responses={204: "Deleted"})
+@allowed(Perm.SEQUENCES_WRITE)
+def delete_sequence(key: str):
+    """Delete a never-published sequence and its drafts (422 `published_sequence` once published)."""
+    services.delete_sequence(db.session, key)
+    db.session.commit()
+    return "", 204

@@ -3,6 +3,8 @@
 The diagram itself is drawn in the browser (web/static/src/modeler); these pages carry the XML and the
 labels, and everything else (lists, versions, comparisons, uploads) is rendered here."""
 
+import base64
+import binascii
 import re
 from pathlib import Path
 
@@ -14,9 +16,11 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
 
 from bpmn.errors import DomainError, Malformed
-from designer import services
+from designer import drafts, services
 from designer.diff import diff_xml
 
 from ..clock import now
@@ -64,13 +68,26 @@ def bundle_built() -> bool:
     return (DIST / "modeler.js").is_file()
 
 
+class ReplaceForm(FlaskForm):
+    """The confirmation step of an import over an existing draft: the file travels back with it."""
+
+    content = HiddenField(validators=[DataRequired()])
+    filename = HiddenField()
+
+
 @pages.route("/designer/")
 @page_allowed(Perm.SEQUENCES_READ)
 def designer_library():
+    return _library()
+
+
+def _library(status: int = 200, **context):
+    """The library; `taken` (a new key that exists, with what was typed) and `replacing` (an import waiting
+    for confirmation) show the refusal or the question above the list."""
     sequences = services.list_sequences(db.session)
     can_write = allows(current_user.account, Perm.SEQUENCES_WRITE)
     return render_template("designer/library.html", sequences=sequences, can_write=can_write,
-                           form=UploadForm())
+                           form=UploadForm(), typed=request.args, **context), status
 
 
 @pages.route("/designer/new")
@@ -78,6 +95,9 @@ def designer_library():
 def designer_new():
     key = slug(request.args.get("key") or "") or "nouvelle_sequence"
     name = (request.args.get("name") or "").strip() or _("Nouvelle séquence")
+    existing = services.find_sequence(db.session, key)
+    if existing is not None:
+        return _library(409, taken=existing)
     return _modeler(mode="new", key=key, name=name, xml=None)
 
 
@@ -159,12 +179,35 @@ def designer_upload():
     if not form.validate_on_submit():
         flash(_("Choisissez un fichier BPMN à importer."), "error")
         return redirect(url_for("pages.designer_library"))
-    data = form.file.data.read()
+    return _import(form.file.data.read(), form.file.data.filename, replace=False)
+
+
+@pages.route("/designer/upload/replace", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_upload_replace():
+    """The analyst confirmed that the imported file replaces the existing draft."""
+    form = ReplaceForm()
     try:
-        sequence, _created, report = services.save_draft(db.session, data, current_user.account.id, now())
+        data = base64.b64decode(form.content.data or "", validate=True) if form.validate_on_submit() else b""
+    except binascii.Error:
+        data = b""
+    if not data:
+        flash(_("Choisissez un fichier BPMN à importer."), "error")
+        return redirect(url_for("pages.designer_library"))
+    return _import(data, form.filename.data, replace=True)
+
+
+def _import(data: bytes, filename: str, replace: bool):
+    try:
+        sequence, _created, report = services.save_draft(
+            db.session, data, current_user.account.id, now(), replace=replace)
+    except services.SequenceExists as error:
+        db.session.rollback()
+        confirm = ReplaceForm(content=base64.b64encode(data).decode("ascii"), filename=filename)
+        return _library(409, replacing=error.details, confirm=confirm, filename=filename)
     except DomainError as error:
         db.session.rollback()
-        flash(_("Le fichier « %(name)s » n'a pas été importé : %(why)s", name=form.file.data.filename,
+        flash(_("Le fichier « %(name)s » n'a pas été importé : %(why)s", name=filename,
                 why=error.message), "error")
         return redirect(url_for("pages.designer_library"))
     db.session.commit()
@@ -175,6 +218,54 @@ def designer_upload():
     else:
         flash(_("Brouillon « %(key)s » enregistré, prêt à publier.", key=sequence.key), "success")
     return redirect(url_for("pages.designer_edit", key=sequence.key))
+
+
+@pages.route("/designer/sequences/<key>/drafts")
+@page_allowed(Perm.SEQUENCES_READ)
+def designer_drafts(key: str):
+    sequence = services.get_sequence(db.session, key)
+    return render_template("designer/drafts.html", sequence=sequence, days=drafts.SHOWN_DAYS,
+                           drafts=drafts.list_drafts(db.session, sequence, now()),
+                           can_write=allows(current_user.account, Perm.SEQUENCES_WRITE))
+
+
+@pages.route("/designer/sequences/<key>/drafts/<int:draft_id>/restore", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_restore_draft(key: str, draft_id: int):
+    sequence = services.restore_draft(db.session, key, draft_id, current_user.account.id, now())
+    db.session.commit()
+    flash(_("Brouillon restauré : c'est maintenant le brouillon actuel de « %(name)s ».", name=sequence.name),
+          "success")
+    return redirect(url_for("pages.designer_drafts", key=key), code=303)
+
+
+@pages.route("/designer/sequences/<key>/archive", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_archive(key: str):
+    sequence = services.archive_sequence(db.session, key, current_user.account.id, now())
+    db.session.commit()
+    flash(_("« %(name)s » est archivée : elle n'est plus proposée au lancement.", name=sequence.name),
+          "success")
+    return redirect(url_for("pages.designer_library"), code=303)
+
+
+@pages.route("/designer/sequences/<key>/unarchive", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_unarchive(key: str):
+    sequence = services.unarchive_sequence(db.session, key)
+    db.session.commit()
+    flash(_("« %(name)s » est de nouveau proposée au lancement.", name=sequence.name), "success")
+    return redirect(url_for("pages.designer_library"), code=303)
+
+
+@pages.route("/designer/sequences/<key>/delete", methods=["POST"])
+@page_allowed(Perm.SEQUENCES_WRITE)
+def designer_delete(key: str):
+    name = services.get_sequence(db.session, key).name
+    services.delete_sequence(db.session, key)
+    db.session.commit()
+    flash(_("« %(name)s » et ses brouillons sont supprimés.", name=name), "success")
+    return redirect(url_for("pages.designer_library"), code=303)
 
 
 def slug(text: str) -> str:
@@ -199,6 +290,9 @@ def js_labels() -> dict[str, str]:
         "saving": _("Enregistrement…"),
         "saved": _("Brouillon enregistré."),
         "savedWithProblems": _("Brouillon enregistré, avec {n} problème(s) à corriger avant publication."),
+        "exists": _("La séquence « {name} » a déjà la clé « {key} » : rien n'a été remplacé. Changez la clé "
+                    "du processus, ou"),
+        "openExisting": _("ouvrez la séquence existante"),
         "saveFailed": _("Échec de l'enregistrement, le diagramme reste affiché : {message}"),
         "validationFailed": _("La vérification a échoué : {message}"),
         "published": _("Version {version} publiée."),

@@ -133,7 +133,7 @@ def dossier_create():
 def _published_choices() -> list[tuple[str, str]]:
     query = (
         select(Sequence.key, Sequence.name)
-        .where(Sequence.id.in_(select(SequenceVersion.sequence_id)))
+        .where(Sequence.id.in_(select(SequenceVersion.sequence_id)), Sequence.archived_at.is_(None))
         .order_by(Sequence.name)
     )
     return [(key, name) for key, name in db.session.execute(query)]

@@ -159,7 +159,14 @@ async function boot() {
     if (xml === null) return false;
     const sent = changes;
     say(L.saving);
-    const answer = await postXml('/api/v1/sequences', xml);
+    // Only the sequence this page has open may be replaced: a new diagram, or one whose process id was
+    // changed to another sequence's key, is refused by the server instead of overwriting that sequence.
+    const replace = Boolean(key) && processIds().includes(key);
+    const answer = await postXml(`/api/v1/sequences${replace ? '?replace=true' : ''}`, xml);
+    if (answer.status === 409 && answer.body && answer.body.error === 'sequence_exists') {
+      sayExists(answer.body);
+      return false;
+    }
     if (!answer.ok) {
       say(L.saveFailed.replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
       if (answer.body && answer.body.issues) problems.show(answer.body.issues);
@@ -176,6 +183,22 @@ async function boot() {
     const count = answer.body.issues.length;
     say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
     return true;
+  }
+
+  function processIds() {
+    const definitions = modeler.getDefinitions();
+    return ((definitions && definitions.rootElements) || [])
+      .filter(element => element.$type === 'bpmn:Process').map(element => element.id);
+  }
+
+  // The refusal, with a link to the existing sequence; the diagram stays as drawn, still unsaved.
+  function sayExists(body) {
+    say(L.exists.replace('{name}', body.name).replace('{key}', body.key) + ' ', 'error');
+    const link = document.createElement('a');
+    link.href = root.dataset.editUrl.replace('__KEY__', encodeURIComponent(body.key));
+    link.textContent = L.openExisting;
+    link.id = 'open-existing';
+    statusBox.append(link);
   }
 
   async function publish() {
