@@ -1,0 +1,576 @@
+"""Pilotage: where dossiers wait, how long each step takes, whether due dates and legal delays are met.
+
+Everything is computed by SQL over the history tables (actions, timers, runs), grouped in the database:
+Python only reads one row per group (per step, per week, per role...), never one per dossier.
+
+Percentiles (median, 90th) interpolate linearly between the two nearest ranks, as PostgreSQL's
+`percentile_cont` does. PostgreSQL computes them with `percentile_cont`; SQLite has no such aggregate, so
+there the values of each group are ranked by a window function (`row_number() over (partition ...)`) and
+only the two rows around each wanted rank are read back: still one SQL statement, and one row per group.
+
+Definitions (said once, shown on the pages):
+- time spent at a step: from the action's creation to its end (done, validated, skipped, cancelled), for
+  actions that ended in the period;
+- an action is late when it ended after its due date, or is still open past it; counted over the actions
+  whose due date falls in the period;
+- a timer is late when it fired more than `TIMER_GRACE` after its date (its step was reached after the date,
+  or no worker ran), or is still pending past that;
+- open / overdue per week: the actions open (overdue) at the end of each week.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy import Integer as SqlInteger
+from sqlalchemy.orm import Session, aliased
+
+from designer.accounts import User
+from designer.models import Sequence, SequenceVersion
+
+from .assignments import Assignment
+from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
+
+# A worker fires a due timer within seconds; beyond this, the step was reached after its date.
+TIMER_GRACE = timedelta(minutes=5)
+# Lists shown on a page; exports go further, to this bound.
+LISTED = 200
+EXPORTED = 50_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures are about. `since`/`until` bound the period (until excluded); `holder` is a user
+    id: the actions of the roles that user holds in their runs."""
+
+    sequence: str | None = None
+    version: int | None = None  # a version number of `sequence`
+    since: datetime | None = None
+    until: datetime | None = None
+    role: str | None = None
+    holder: int | None = None
+
+
+@dataclass
+class Spread:
+    count: int
+    median: float | None  # seconds
+    p90: float | None
+
+
+# ---- dialect helpers
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _seconds(session: Session, later, earlier):
+    if _postgres(session):
+        return extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _week(session: Session, column):
+    """The Monday that starts the week of a timestamp."""
+    if _postgres(session):
+        return func.date(func.date_trunc(literal_column("'week'"), column))
+    return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple, Spread]:
+    """Count, median and 90th percentile of `value` per group of `keys`, over the rows of `source` (a
+    select whose where clause and joins define the rows; its columns are replaced)."""
+    if _postgres(session):
+        query = source.with_only_columns(
+            *keys,
+            func.count(),
+            func.percentile_cont(0.5).within_group(value),
+            func.percentile_cont(0.9).within_group(value),
+        ).group_by(*keys)
+        return {
+            tuple(row[: len(keys)]): Spread(row[len(keys)], *row[len(keys) + 1 :])
+            for row in session.execute(query)
+        }
+    ranked = source.with_only_columns(
+        *[k.label(f"k{i}") for i, k in enumerate(keys)],
+        value.label("v"),
+        (func.row_number().over(partition_by=keys, order_by=value) - 1).label("i"),
+        func.count().over(partition_by=keys).label("n"),
+    ).subquery()
+    group = [ranked.c[f"k{i}"] for i in range(len(keys))]
+    columns = []
+    for p in (0.5, 0.9):
+        low = cast(p * (ranked.c.n - 1), SqlInteger)
+        columns += [
+            func.max(case((ranked.c.i == low, ranked.c.v))),
+            func.max(case((ranked.c.i == low + 1, ranked.c.v))),
+        ]
+    query = select(*group, ranked.c.n, *columns).group_by(*group, ranked.c.n)
+    found = {}
+    for row in session.execute(query):
+        n = row[len(keys)]
+        values = []
+        for index, p in enumerate((0.5, 0.9)):
+            low, high = row[len(keys) + 1 + 2 * index], row[len(keys) + 2 + 2 * index]
+            h = p * (n - 1)
+            values.append(low + (h - int(h)) * ((high if high is not None else low) - low))
+        found[tuple(row[: len(keys)])] = Spread(n, *values)
+    return found
+
+
+# ---- scope
+
+
+def versions_of(session: Session, sequence: str) -> list[SequenceVersion]:
+    return list(
+        session.scalars(
+            select(SequenceVersion)
+            .join(Sequence)
+            .where(Sequence.key == sequence)
+            .order_by(SequenceVersion.number)
+        )
+    )
+
+
+def _version_ids(scope: Scope):
+    query = select(SequenceVersion.id).join(Sequence).where(Sequence.key == scope.sequence)
+    if scope.version is not None:
+        query = query.where(SequenceVersion.number == scope.version)
+    return query
+
+
+def _action_scope(query: Select, scope: Scope) -> Select:
+    if scope.sequence:
+        query = query.where(Action.run_id.in_(select(Run.id).where(Run.version_id.in_(_version_ids(scope)))))
+    if scope.role:
+        query = query.where(Action.role == scope.role)
+    if scope.holder is not None:
+        query = query.where(
+            exists()
+            .where(RunRole.run_id == Action.run_id, RunRole.role == Action.role)
+            .where(Participant.id == RunRole.participant_id, Participant.user_id == scope.holder)
+        )
+    return query
+
+
+def _run_scope(query: Select, scope: Scope, run=Run) -> Select:
+    if scope.sequence:
+        query = query.where(run.version_id.in_(_version_ids(scope)))
+    held = exists().where(RunRole.run_id == run.id, Participant.id == RunRole.participant_id)
+    if scope.role:
+        query = query.where(held.where(RunRole.role == scope.role))
+    if scope.holder is not None:
+        query = query.where(held.where(Participant.user_id == scope.holder))
+    return query
+
+
+def _period(column, scope: Scope):
+    conditions = []
+    if scope.since is not None:
+        conditions.append(column >= scope.since)
+    if scope.until is not None:
+        conditions.append(column < scope.until)
+    return and_(true(), *conditions)
+
+
+# ---- the diagram: per step
+
+
+@dataclass
+class StepFigures:
+    waiting: int = 0
+    ended: int = 0
+    median: float | None = None  # seconds spent at the step
+    p90: float | None = None
+    with_due: int = 0
+    late: int = 0
+
+    @property
+    def late_share(self) -> float | None:
+        return self.late / self.with_due if self.with_due else None
+
+
+def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, StepFigures]:
+    """Element id → dossiers waiting now, time spent (median, 90th), share of actions done late."""
+    found: dict[str, StepFigures] = {}
+
+    def at(element_id: str) -> StepFigures:
+        return found.setdefault(element_id, StepFigures())
+
+    waiting = _action_scope(
+        select(Action.element_id, func.count(func.distinct(Action.run_id)))
+        .join(Run, Run.id == Action.run_id)
+        .where(Action.status == ActionStatus.OPEN, Run.status == RunStatus.RUNNING)
+        .group_by(Action.element_id),
+        scope,
+    )
+    for element_id, count in session.execute(waiting):
+        at(element_id).waiting += count
+    if not scope.role and scope.holder is None:  # timers belong to no role
+        timers = _run_scope(
+            select(Timer.element_id, func.count(func.distinct(Timer.run_id)))
+            .join(Run, Run.id == Timer.run_id)
+            .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Run.status == RunStatus.RUNNING)
+            .group_by(Timer.element_id),
+            scope,
+        )
+        for element_id, count in session.execute(timers):
+            at(element_id).waiting += count
+    ended = _action_scope(
+        select(Action.id).where(Action.completed_at.is_not(None), _period(Action.completed_at, scope)), scope
+    )
+    spent = _seconds(session, Action.completed_at, Action.created_at)
+    for (element_id,), spread in _spreads(session, [Action.element_id], spent, ended).items():
+        figures = at(element_id)
+        figures.ended, figures.median, figures.p90 = spread.count, spread.median, spread.p90
+    for element_id, with_due, late in session.execute(_late_actions(scope, now)):
+        at(element_id).with_due, at(element_id).late = with_due, late
+    return found
+
+
+def _action_late(now: datetime):
+    return or_(
+        Action.completed_at > Action.due_at,
+        and_(Action.status == ActionStatus.OPEN, Action.due_at < now),
+    )
+
+
+def _late_actions(scope: Scope, now: datetime) -> Select:
+    return _action_scope(
+        select(Action.element_id, func.count(), func.count().filter(_action_late(now)))
+        .where(Action.due_at.is_not(None), _period(Action.due_at, scope))
+        .group_by(Action.element_id),
+        scope,
+    )
+
+
+def outcome_counts(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
+    """Element id → outcome → actions that ended with it in the period."""
+    query = _action_scope(
+        select(Action.element_id, Action.outcome, func.count())
+        .where(Action.outcome.is_not(None), _period(Action.completed_at, scope))
+        .group_by(Action.element_id, Action.outcome),
+        scope,
+    )
+    found: dict[str, dict[str, int]] = {}
+    for element_id, outcome, count in session.execute(query):
+        found.setdefault(element_id, {})[outcome] = count
+    return found
+
+
+def waiting_at(session: Session, scope: Scope, element_id: str, limit: int = LISTED) -> list[dict]:
+    """The dossiers waiting now at one step (open action or pending timer), longest waiting first."""
+    actions = _action_scope(
+        select(
+            Action.dossier_id.label("dossier_id"),
+            Action.created_at.label("since"),
+            Action.due_at.label("due_at"),
+        )
+        .join(Run, Run.id == Action.run_id)
+        .where(Action.element_id == element_id, Action.status == ActionStatus.OPEN)
+        .where(Run.status == RunStatus.RUNNING),
+        scope,
+    )
+    timers = _run_scope(
+        select(Run.dossier_id, Timer.created_at, Timer.due_at)
+        .join(Run, Run.id == Timer.run_id)
+        .where(Timer.element_id == element_id, Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
+        .where(Run.status == RunStatus.RUNNING),
+        scope,
+    )
+    both = union_all(actions, timers).subquery()
+    query = (
+        select(Dossier.id, Dossier.reference, Dossier.title, both.c.since, both.c.due_at)
+        .join(both, both.c.dossier_id == Dossier.id)
+        .order_by(both.c.since, Dossier.id)
+        .limit(limit)
+    )
+    return [
+        {"dossier_id": i, "reference": ref, "title": title, "since": since, "due_at": due}
+        for i, ref, title, since, due in session.execute(query)
+    ]
+
+
+# ---- charts
+
+
+def runs_per_week(session: Session, scope: Scope) -> dict[date, dict[str, int]]:
+    """Week → {"started": n, "completed": n, "interrupted": n, "failed": n, "switched:<key>": n}."""
+    found: dict[date, dict[str, int]] = {}
+    started = _run_scope(
+        select(_week(session, Run.started_at), func.count())
+        .where(_period(Run.started_at, scope))
+        .group_by(_week(session, Run.started_at)),
+        scope,
+    )
+    for week, count in session.execute(started):
+        found.setdefault(_as_date(week), {})["started"] = count
+    following = aliased(Run)
+    next_version = aliased(SequenceVersion)
+    next_sequence = aliased(Sequence)
+    week = _week(session, Run.ended_at)
+    ended = _run_scope(
+        select(week, Run.status, next_sequence.key, func.count())
+        .outerjoin(following, following.id == Run.next_run_id)
+        .outerjoin(next_version, next_version.id == following.version_id)
+        .outerjoin(next_sequence, next_sequence.id == next_version.sequence_id)
+        .where(Run.ended_at.is_not(None), _period(Run.ended_at, scope))
+        .group_by(week, Run.status, next_sequence.key),
+        scope,
+    )
+    for week_start, status, next_key, count in session.execute(ended):
+        kind = f"switched:{next_key}" if status == RunStatus.SWITCHED and next_key else status
+        per = found.setdefault(_as_date(week_start), {})
+        per[kind] = per.get(kind, 0) + count
+    return dict(sorted(found.items()))
+
+
+def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date, tuple[int, int]]:
+    """Week → (actions open, of which overdue) at the end of that week, for the weeks of the period.
+
+    Each action adds one when it opens (becomes overdue) and removes one when it ends, so the state at each
+    week's end is a running sum of per-week counts: SQL groups the events by week, Python adds up the weeks.
+    Only actions still open at the start of the period, or opened since, are read."""
+    start = scope.since or session.scalar(_action_scope(select(func.min(Action.created_at)), scope))
+    if start is None:
+        return {}
+    end = min(scope.until or now, now)
+    first_week = _as_date(session.scalar(select(_week(session, literal(start)))))
+    relevant = _action_scope(
+        select(Action.id).where(or_(Action.status == ActionStatus.OPEN, Action.completed_at >= start)), scope
+    ).subquery()
+    late_from = func.greatest if _postgres(session) else func.max
+    events = [
+        (1, 0, Action.created_at, true()),
+        (-1, 0, Action.completed_at, Action.completed_at.is_not(None)),
+        (
+            0,
+            1,
+            late_from(Action.created_at, Action.due_at),
+            and_(
+                Action.due_at.is_not(None),
+                or_(Action.completed_at.is_(None), Action.completed_at > Action.due_at),
+            ),
+        ),
+        (0, -1, Action.completed_at, and_(Action.due_at.is_not(None), Action.completed_at > Action.due_at)),
+    ]
+    parts = [
+        select(
+            _week(session, at).label("week"),
+            literal(open_step).label("open_step"),
+            literal(late_step).label("late_step"),
+        ).where(Action.id.in_(select(relevant.c.id)), condition, at < end)
+        for open_step, late_step, at, condition in events
+    ]
+    moves = union_all(*parts).subquery()
+    query = select(moves.c.week, func.sum(moves.c.open_step), func.sum(moves.c.late_step)).group_by(
+        moves.c.week
+    )
+    deltas = {_as_date(w): (o, late) for w, o, late in session.execute(query)}
+    found: dict[date, tuple[int, int]] = {}
+    open_count = late_count = 0
+    for week in sorted(w for w in deltas if w < first_week):
+        open_count, late_count = open_count + deltas[week][0], late_count + deltas[week][1]
+    week = first_week
+    while week <= end.date():
+        step = deltas.get(week, (0, 0))
+        open_count, late_count = open_count + step[0], late_count + step[1]
+        found[week] = (int(open_count), int(late_count))
+        week += timedelta(days=7)
+    return found
+
+
+@dataclass
+class Load:
+    key: str  # role key, or holder's user id as text
+    name: str | None
+    open: int
+    overdue: int
+
+
+def workload(session: Session, scope: Scope, now: datetime) -> tuple[list[Load], list[Load]]:
+    """Open and overdue actions now, per role and per holder (users holding the action's role)."""
+    overdue = func.count().filter(Action.due_at < now)
+    roles = _action_scope(
+        select(Action.role, func.count(), overdue)
+        .where(Action.status == ActionStatus.OPEN)
+        .group_by(Action.role)
+        .order_by(func.count().desc(), Action.role),
+        scope,
+    )
+    per_role = [Load(role, None, n, late) for role, n, late in session.execute(roles)]
+    holders = _action_scope(
+        select(User.id, User.name, func.count(), overdue)
+        .select_from(Assignment)
+        .join(Action, Action.id == Assignment.action_id)
+        .join(User, User.id == Assignment.user_id)
+        .where(Action.status == ActionStatus.OPEN)
+        .group_by(User.id, User.name)
+        .order_by(func.count().desc(), User.name),
+        scope,
+    )
+    per_holder = [Load(str(i), name, n, late) for i, name, n, late in session.execute(holders)]
+    return per_role, per_holder
+
+
+def run_durations(session: Session, scope: Scope) -> dict[tuple[str, str], Spread]:
+    """(sequence key, how it ended: status or "switched:<key>") → time from launch to end, for runs that
+    ended in the period."""
+    following = aliased(Run)
+    next_version = aliased(SequenceVersion)
+    next_sequence = aliased(Sequence)
+    ending = case(
+        (
+            and_(Run.status == RunStatus.SWITCHED, next_sequence.key.is_not(None)),
+            literal("switched:") + next_sequence.key,
+        ),
+        else_=Run.status,
+    )
+    source = _run_scope(
+        select(Run.id)
+        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
+        .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
+        .outerjoin(following, following.id == Run.next_run_id)
+        .outerjoin(next_version, next_version.id == following.version_id)
+        .outerjoin(next_sequence, next_sequence.id == next_version.sequence_id)
+        .where(Run.ended_at.is_not(None), _period(Run.ended_at, scope)),
+        scope,
+    )
+    spent = _seconds(session, Run.ended_at, Run.started_at)
+    return dict(sorted(_spreads(session, [Sequence.key, ending], spent, source).items()))
+
+
+# ---- legal delays
+
+
+@dataclass
+class Delay:
+    element_id: str
+    kind: str  # "action" (a due date) or "timer"
+    count: int
+    late: int
+    median_late: float | None = None  # seconds after the date, among the late ones
+    max_late: float | None = None
+
+
+def _timer_late(session: Session, now: datetime):
+    return or_(
+        _seconds(session, Timer.fired_at, Timer.due_at) > TIMER_GRACE.total_seconds(),
+        and_(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Timer.due_at < now - TIMER_GRACE),
+    )
+
+
+def _late_rows(session: Session, scope: Scope, now: datetime):
+    """Two selects (actions, timers) of the late steps: dossier, element, date, when it happened, lateness."""
+    actions = _action_scope(
+        select(
+            Action.dossier_id.label("dossier_id"),
+            Action.element_id.label("element_id"),
+            literal("action").label("kind"),
+            Action.due_at.label("due_at"),
+            Action.completed_at.label("happened_at"),
+            _seconds(session, func.coalesce(Action.completed_at, now), Action.due_at).label("late"),
+        ).where(Action.due_at.is_not(None), _period(Action.due_at, scope), _action_late(now)),
+        scope,
+    )
+    timers = _run_scope(
+        select(
+            Run.dossier_id,
+            Timer.element_id,
+            literal("timer"),
+            Timer.due_at,
+            Timer.fired_at,
+            _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at),
+        )
+        .join(Run, Run.id == Timer.run_id)
+        .where(_period(Timer.due_at, scope), _timer_late(session, now)),
+        scope,
+    )
+    return actions, timers
+
+
+def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
+    """Per due date (actions) and per timer of the scope: how many, how many late, by how much."""
+    found: dict[tuple[str, str], Delay] = {}
+    for element_id, count, late in session.execute(_late_actions(scope, now)):
+        found[(element_id, "action")] = Delay(element_id, "action", count, late)
+    if not scope.role and scope.holder is None:
+        timers = _run_scope(
+            select(Timer.element_id, func.count(), func.count().filter(_timer_late(session, now)))
+            .join(Run, Run.id == Timer.run_id)
+            .where(
+                _period(Timer.due_at, scope), or_(Timer.fired_at.is_not(None), Timer.cancelled_at.is_(None))
+            )
+            .group_by(Timer.element_id),
+            scope,
+        )
+        for element_id, count, late in session.execute(timers):
+            found[(element_id, "timer")] = Delay(element_id, "timer", count, late)
+    actions, timers = _late_rows(session, scope, now)
+    parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
+    rows = union_all(*parts).subquery()
+    source = select(rows.c.element_id)
+    spreads = _spreads(session, [rows.c.element_id, rows.c.kind], rows.c.late, source)
+    longest = select(rows.c.element_id, rows.c.kind, func.max(rows.c.late)).group_by(
+        rows.c.element_id, rows.c.kind
+    )
+    for element_id, kind, most in session.execute(longest):
+        delay = found.get((element_id, kind))
+        if delay is not None:
+            delay.median_late, delay.max_late = spreads[(element_id, kind)].median, most
+    return sorted(found.values(), key=lambda d: (-d.late, d.element_id))
+
+
+def late_dossiers(
+    session: Session, scope: Scope, now: datetime, *, element_id: str | None = None, limit: int = LISTED
+) -> list[dict]:
+    """The late steps of the scope, one row each, latest first."""
+    actions, timers = _late_rows(session, scope, now)
+    parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
+    rows = union_all(*parts).subquery()
+    query = select(
+        Dossier.id,
+        Dossier.reference,
+        Dossier.title,
+        rows.c.element_id,
+        rows.c.kind,
+        rows.c.due_at,
+        rows.c.happened_at,
+        rows.c.late,
+    ).join(rows, rows.c.dossier_id == Dossier.id)
+    if element_id:
+        query = query.where(rows.c.element_id == element_id)
+    query = query.order_by(rows.c.late.desc(), Dossier.id).limit(limit)
+    keys = ("dossier_id", "reference", "title", "element_id", "kind", "due_at", "happened_at", "late")
+    return [dict(zip(keys, row, strict=True)) for row in session.execute(query)]
+
+
+def holders(session: Session) -> list[tuple[int, str]]:
+    """Users who hold a role in some run: the choices of the holder filter."""
+    query = (
+        select(User.id, User.name)
+        .where(
+            User.id.in_(select(Participant.user_id).join(RunRole, RunRole.participant_id == Participant.id))
+        )
+        .order_by(User.name)
+    )
+    return [(i, name) for i, name in session.execute(query)]
