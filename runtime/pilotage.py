@@ -21,6 +21,7 @@ Definitions (said once, shown on the pages):
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Integer as SqlInteger
 from sqlalchemy import (
     Select,
     and_,
@@ -36,7 +37,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy import Integer as SqlInteger
 from sqlalchemy.orm import Session, aliased
 
 from designer.accounts import User
