@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, aliased
 from designer.accounts import User
 from designer.models import Sequence, SequenceVersion
 
+from . import paths
 from .assignments import Assignment
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
 
@@ -574,3 +575,28 @@ def holders(session: Session) -> list[tuple[int, str]]:
         .order_by(User.name)
     )
     return [(i, name) for i, name in session.execute(query)]
+
+
+def gateway_shares(
+    version: SequenceVersion, outcomes: dict[str, dict[str, int]], now: datetime
+) -> dict[str, tuple[int, float]]:
+    """Flow id (leaving a gateway) → (actions whose outcome led there, share among the gateway's flows).
+
+    Each outcome is followed through the diagram as the overview does (`paths.what_if`): one walk per
+    distinct (step, outcome), whatever the number of dossiers."""
+    graph = paths.graph_of(version)
+    counts: dict[str, int] = {}
+    for element_id, per_outcome in outcomes.items():
+        if element_id not in graph.tags:
+            continue
+        for outcome, count in per_outcome.items():
+            context = {"actions": {}, "dossier": {}, "event": None}
+            for answer in paths.what_if(version, element_id, [outcome], "done", context, now):
+                for flow_id in answer["flows"]:
+                    if graph.tags.get(graph.flows[flow_id].source) in paths.GATEWAYS:
+                        counts[flow_id] = counts.get(flow_id, 0) + count
+    per_gateway: dict[str, int] = {}
+    for flow_id, count in counts.items():
+        source = graph.flows[flow_id].source
+        per_gateway[source] = per_gateway.get(source, 0) + count
+    return {f: (n, n / per_gateway[graph.flows[f].source]) for f, n in counts.items()}

@@ -115,3 +115,82 @@ def test_legal_delays_and_late_dossiers(session, history):
         ("D-2", "Call", 5),
         ("D-1", "Six_weeks", 1),
     ]
+
+
+# ---- pages
+
+
+def _login(client, account):
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(account.id)
+        cookie["_fresh"] = True
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+
+
+@pytest.mark.parametrize("who", ["manager", "analyst"])
+def test_pages_for_managers_and_analysts_never_partners(app, client, users, history, who):
+    from tests.integration.test_workspace_pages import FreshClient
+
+    app.test_client_class = FreshClient
+    client = app.test_client()
+    _login(client, users[who])
+    for url in ("/pilotage/", "/pilotage/charts", "/pilotage/delays"):
+        page = client.get(url + "?sequence=rt_relance&period=all")
+        assert page.status_code == 200, url
+        html = page.get_data(as_text=True)
+        assert "Relance (test)" in html and ">Pilotage</a>" in html
+    _login(client, users["partner"])
+    for url in (
+        "/pilotage/",
+        "/pilotage/charts",
+        "/pilotage/delays",
+        "/pilotage/charts?format=csv&table=runs",
+    ):
+        assert client.get(url).status_code == 404
+
+
+def test_diagram_page_figures_overlays_and_step_list(app, client, users, history):
+    _login(client, users["manager"])
+    rows = _csv(client.get("/pilotage/?sequence=rt_relance&period=all&format=csv"))
+    by_step = {r[0]: r for r in rows[1 : rows.index([])]}
+    # Steps by their names, never their ids; time in days.
+    assert by_step["Appeler le locataire"][1:] == ["1", "3", "1.00", "5.80", "4", "2"]
+    assert ["Appeler le locataire", "paid", "1"] in rows
+    page = client.get("/pilotage/?sequence=rt_relance&period=all&overlay=late").get_data(as_text=True)
+    assert "50 % en retard" in page  # the badge of « Appeler le locataire »
+    listed = client.get("/pilotage/?sequence=rt_relance&period=all&step=Call").get_data(as_text=True)
+    assert "D-3</a> — Locataire 3" in listed
+    assert _csv(client.get("/pilotage/?sequence=rt_relance&period=all&step=Call&format=csv"))[1][0] == "D-3"
+
+
+def test_charts_page_draws_and_exports(app, client, users, history):
+    _login(client, users["manager"])
+    page = client.get("/pilotage/charts?period=all").get_data(as_text=True)
+    assert page.count('<svg class="chart"') == 6
+    runs = _csv(client.get("/pilotage/charts?period=all&sequence=rt_relance&format=csv&table=runs"))
+    assert "vers « Plan (test) »" in runs[0]  # a switch names the sequence it led to
+    assert runs[0][0] == "semaine du" and runs[1] == ["2026-02-09", "2", "0", "0", "0"]
+    roles = _csv(client.get("/pilotage/charts?period=all&format=csv&table=roles"))
+    assert roles[1] == ["Gestionnaire", "1", "1"]  # the lane's name, not the role key
+    durations = _csv(client.get("/pilotage/charts?period=all&format=csv&table=durations"))
+    assert ["Relance (test)", "terminées", "1", "10.00", "10.00"] in durations
+
+
+def test_delays_page_lists_and_exports_late_dossiers(app, client, users, history):
+    _login(client, users["analyst"])
+    rows = _csv(client.get("/pilotage/delays?sequence=rt_relance&period=all&format=csv"))
+    assert [r[0] for r in rows[1:]] == ["D-3", "D-3", "D-1", "D-2", "D-1"]
+    assert rows[1][2] == "Appeler le locataire" and rows[1][6] == "12.00"
+    summary = _csv(client.get("/pilotage/delays?sequence=rt_relance&period=all&format=csv&table=delays"))
+    assert ["Appeler le locataire", "échéance d’action", "4", "2", "8.50", "12.00"] in summary
+    only = _csv(client.get("/pilotage/delays?sequence=rt_relance&period=all&format=csv&element=Serve"))
+    assert [r[0] for r in only[1:]] == ["D-1"]
+    page = client.get("/pilotage/delays?sequence=rt_relance&period=all").get_data(as_text=True)
+    assert "12 j" in page

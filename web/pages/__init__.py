@@ -6,4 +6,4 @@ from apiflask import APIBlueprint
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
-from . import auth, designer, dossiers, inbox, overview, portal  # noqa: E402,F401
+from . import auth, designer, dossiers, inbox, overview, pilotage, portal  # noqa: E402,F401
