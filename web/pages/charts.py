@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 PALETTE = ["#1f5fbf", "#1e7b34", "#b07d00", "#7b3fa0", "#b3261e", "#0f7d8c", "#5b6475", "#c2185b", "#6d4c41"]
-WIDTH, HEIGHT = 900, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 56
+WIDTH, HEIGHT = 600, 260
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30
 
 
 @dataclass
@@ -21,11 +21,15 @@ class Series:
 
 
 def colored(labels: Sequence[str], values: Sequence[list[float]], colors: dict[str, str] | None = None):
-    """Series in the palette's order, or with the given color per label."""
-    return [
-        Series(label, list(v), (colors or {}).get(label) or PALETTE[i % len(PALETTE)])
-        for i, (label, v) in enumerate(zip(labels, values, strict=True))
-    ]
+    """Series with the given color per label, the others in the palette's order (skipping given colors)."""
+    colors = colors or {}
+    free = [c for c in PALETTE if c not in colors.values()]
+    found, n = [], 0
+    for label, v in zip(labels, values, strict=True):
+        if label not in colors:
+            n += 1
+        found.append(Series(label, list(v), colors.get(label) or free[(n - 1) % len(free)]))
+    return found
 
 
 def _ticks(top: float) -> list[float]:
@@ -65,7 +69,7 @@ def _frame(title: str, body: str, series: list[Series], fmt: Callable[[float], s
 
 def _x_labels(categories: list[str], step_width: float) -> str:
     # Long periods: one label in a few, so they stay readable.
-    every = max(1, int(-(-len(categories) * 60 // (WIDTH - LEFT - RIGHT))))
+    every = max(1, int(-(-len(categories) * 44 // (WIDTH - LEFT - RIGHT))))
     labels = []
     for i, label in enumerate(categories):
         if i % every:
@@ -130,35 +134,33 @@ def bars(
 ) -> Markup:
     """Horizontal bars, one group per row (a role, a holder, a sequence's end), one bar per series;
     `marks`: a tick per row on the first series (e.g. the 90th percentile next to the median)."""
-    row_h = 14 * len(series) + 14
-    label_w = 260
-    height = TOP + row_h * len(rows) + 28
+    row_h = 14 * len(series) + 22  # the row's name above its bars
+    height = TOP + row_h * len(rows) + 24
     top_value = max([v for s in series for v in s.values] + (marks or []) + [0])
     ticks = _ticks(top_value)
-    plot_w = WIDTH - label_w - RIGHT - 70
+    left, plot_w = 14, WIDTH - 14 - RIGHT - 40
     body = []
     for t in ticks:
-        x = label_w + plot_w * t / ticks[-1]
+        x = left + plot_w * t / ticks[-1]
         body.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - 24}" class="chart-grid"/>'
-            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{escape(fmt(t))}</text>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - 20}" class="chart-grid"/>'
+            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(fmt(t))}</text>'
         )
     for r, row in enumerate(rows):
-        y0 = TOP + r * row_h + 7
-        middle = y0 + 7 * len(series) + 4
-        body.append(f'<text x="{label_w - 8}" y="{middle:.1f}" text-anchor="end">{escape(row)}</text>')
+        y0 = TOP + r * row_h
+        body.append(f'<text x="{left}" y="{y0 + 12}" class="chart-row">{escape(row)}</text>')
         for k, s in enumerate(series):
             value = s.values[r]
             w = plot_w * value / ticks[-1]
-            y = y0 + 14 * k
+            y = y0 + 16 + 14 * k
             body.append(
-                f'<rect x="{label_w}" y="{y:.1f}" width="{w:.1f}" height="12" fill="{s.color}"><title>'
+                f'<rect x="{left}" y="{y}" width="{w:.1f}" height="12" fill="{s.color}"><title>'
                 f"{escape(row)} — {escape(s.label)} : {escape(fmt(value))}</title></rect>"
-                f'<text x="{label_w + w + 4:.1f}" y="{y + 10:.1f}">{escape(fmt(value))}</text>'
+                f'<text x="{left + w + 4:.1f}" y="{y + 10}">{escape(fmt(value))}</text>'
             )
         if marks and marks[r]:
-            x = label_w + plot_w * marks[r] / ticks[-1]
-            body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0 - 2}" y2="{y0 + 14}" class="chart-mark"/>')
+            x = left + plot_w * marks[r] / ticks[-1]
+            body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y0 + 14}" y2="{y0 + 30}" class="chart-mark"/>')
     svg = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"

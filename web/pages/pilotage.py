@@ -225,7 +225,7 @@ def _overlay(overlay: str, steps: dict) -> dict:
         return {
             "counts": {k: round(s.median) for k, s in shown.items()},
             "badges": {
-                k: _("méd. %(m)s · 90 %% %(p)s", m=duration(s.median), p=duration(s.p90))
+                k: _("méd. %(m)s · 90 %% ≤ %(p)s", m=duration(s.median), p=duration(s.p90))
                 for k, s in shown.items()
             },
         }
@@ -306,7 +306,9 @@ def pilotage_charts():
             {_("en retard"): "#b3261e"},
         ),
     )
-    duration_rows = list(durations.items())
+    duration_rows = sorted(
+        durations.items(), key=lambda kv: (f.names.get(kv[0][0], ""), f.end_label(kv[0][1]))
+    )
     duration_chart = charts.bars(
         _("Durée du lancement à la fin (médiane ; trait : 90e centile)"),
         [f"{f.names.get(key, key)} — {f.end_label(end)}" for (key, end), _s in duration_rows],
