@@ -434,9 +434,9 @@ def pilotage_delays():
             _("Part des étapes venues après leur date"),
             [names.get(d.element_id, d.element_id) for d in delays],
             charts.colored(
-                [_("% en retard")],
+                [_("en retard (%)")],
                 [[round(100 * d.late / d.count) if d.count else 0 for d in delays]],
-                {_("% en retard"): "#b3261e"},
+                {_("en retard (%)"): "#b3261e"},
             ),
             fmt=lambda v: f"{v:g} %",
         )
