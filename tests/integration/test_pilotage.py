@@ -183,6 +183,12 @@ def test_charts_page_draws_and_exports(app, client, users, history):
     assert ["Relance (test)", "terminées", "1", "10.00", "10.00"] in durations
 
 
+def test_pages_in_english(app, client, users, history):
+    _login(client, users["manager"])
+    english = client.get("/pilotage/charts?period=all&lang=en").get_data(as_text=True)
+    assert "Runs ended per week, by how they ended" in english and "to “Plan (test)”" in english
+
+
 def test_delays_page_lists_and_exports_late_dossiers(app, client, users, history):
     _login(client, users["analyst"])
     rows = _csv(client.get("/pilotage/delays?sequence=rt_relance&period=all&format=csv"))

@@ -234,6 +234,7 @@ def _overlay(overlay: str, steps: dict) -> dict:
         return {
             "counts": {k: max(1, round(100 * s.late_share)) if s.late else 0 for k, s in shown.items()},
             "badges": {k: _("%(p)s en retard", p=_percent(s.late_share)) for k, s in shown.items()},
+            "heatMax": 100,  # a share: its heat does not depend on the other steps
         }
     return {"counts": {k: s.waiting for k, s in steps.items() if s.waiting}}
 

@@ -3,7 +3,7 @@
 // overview, the number of dossiers waiting at each step as a heat map (on the pilotage page, any figure:
 // `badges` then say it, and `stepLink` opens the list of a step's dossiers on a click). All data comes from a
 // JSON script tag rendered by the server: { xml, active, done, labels, whatif, counts, flowCounts, badges,
-// stepLink }.
+// heatMax (the figure of the darkest heat, when it is not the largest count: 100 for shares), stepLink }.
 import { mountViewer } from '../viewer/index.js';
 import './run-viewer.css';
 
@@ -34,11 +34,11 @@ function addLabels(viewer, labels) {
   }
 }
 
-function addCounts(viewer, counts, flowCounts, badges) {
+function addCounts(viewer, counts, flowCounts, badges, heatMax) {
   const overlays = viewer.get('overlays');
   const registry = viewer.get('elementRegistry');
   const canvas = viewer.get('canvas');
-  const max = Math.max(1, ...Object.values(counts || {}));
+  const max = heatMax || Math.max(1, ...Object.values(counts || {}));
   for (const [ id, count ] of Object.entries(counts || {})) {
     if (!registry.get(id)) continue;
     if (count) canvas.addMarker(id, `seq-heat-${Math.max(1, Math.ceil((5 * count) / max))}`);
@@ -102,7 +102,7 @@ async function mountRun(container) {
   try {
     const { viewer } = await mountViewer(container, data.xml, { active: data.active || [], marks });
     addLabels(viewer, data.labels);
-    addCounts(viewer, data.counts, data.flowCounts, data.badges);
+    addCounts(viewer, data.counts, data.flowCounts, data.badges, data.heatMax);
     wireSteps(viewer, data.stepLink, data.counts, data.badges);
     wireWhatIf(viewer, container.closest('section'), data.whatif);
     container.dataset.ready = '1';
