@@ -40,11 +40,12 @@ def _history(app) -> float:
            FROM generate_series(1, :n) g""",
     ]
     started = time.perf_counter()
-    with db.engine.begin() as conn:
-        for statement in statements:
-            conn.execute(text(statement), params)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), params)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     return time.perf_counter() - started
 
 

@@ -18,11 +18,11 @@ Definitions (said once, shown on the pages):
 - open / overdue per week: the actions open (overdue) at the end of each week.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Integer as SqlInteger
 from sqlalchemy import (
+    Index,
     Select,
     and_,
     case,
@@ -34,9 +34,11 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
     union_all,
 )
+from sqlalchemy import Integer as SqlInteger
 from sqlalchemy.orm import Session, aliased
 
 from designer.accounts import User
@@ -45,6 +47,32 @@ from designer.models import Sequence, SequenceVersion
 from . import paths
 from .assignments import Assignment
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunRole, RunStatus, Timer
+
+# The indexes these figures read, declared here next to the queries that need them. Each one serves a period
+# or a "now" as one index range, read without the table on PostgreSQL (the included columns):
+# actions that ended in a period (time spent, outcomes, open/overdue per week),
+ENDED_INDEX = Index(
+    "ix_actions_completed_at",
+    Action.completed_at,
+    Action.element_id,
+    postgresql_include=["created_at", "due_at", "run_id", "role", "outcome"],
+)
+# actions due in a period (lateness, legal delays),
+DUE_INDEX = Index(
+    "ix_actions_due_at",
+    Action.due_at,
+    Action.element_id,
+    postgresql_include=["completed_at", "status", "run_id", "role", "dossier_id"],
+)
+# and the actions open now, per step (waiting, a step's dossiers, open actions per week).
+OPEN_INDEX = Index(
+    "ix_actions_open_element",
+    Action.element_id,
+    Action.run_id,
+    postgresql_include=["created_at", "due_at", "role", "dossier_id"],
+    postgresql_where=text("status = 'open'"),
+    sqlite_where=text("status = 'open'"),
+)
 
 # A worker fires a due timer within seconds; beyond this, the step was reached after its date.
 TIMER_GRACE = timedelta(minutes=5)
@@ -64,6 +92,14 @@ class Scope:
     until: datetime | None = None
     role: str | None = None
     holder: int | None = None
+    version_ids: tuple[int, ...] = ()  # filled by `resolved`: the ids of the versions in view
+
+
+def resolved(session: Session, scope: Scope) -> Scope:
+    """The scope with its version ids read once, so that queries filter on a short list of ids."""
+    if not scope.sequence or scope.version_ids:
+        return scope
+    return replace(scope, version_ids=tuple(_version_ids(session, scope)) or (-1,))
 
 
 @dataclass
@@ -71,6 +107,7 @@ class Spread:
     count: int
     median: float | None  # seconds
     p90: float | None
+    longest: float | None = None
 
 
 # ---- dialect helpers
@@ -106,6 +143,7 @@ def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple,
             func.count(),
             func.percentile_cont(0.5).within_group(value),
             func.percentile_cont(0.9).within_group(value),
+            func.max(value),
         ).group_by(*keys)
         return {
             tuple(row[: len(keys)]): Spread(row[len(keys)], *row[len(keys) + 1 :])
@@ -125,7 +163,7 @@ def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple,
             func.max(case((ranked.c.i == low, ranked.c.v))),
             func.max(case((ranked.c.i == low + 1, ranked.c.v))),
         ]
-    query = select(*group, ranked.c.n, *columns).group_by(*group, ranked.c.n)
+    query = select(*group, ranked.c.n, *columns, func.max(ranked.c.v)).group_by(*group, ranked.c.n)
     found = {}
     for row in session.execute(query):
         n = row[len(keys)]
@@ -134,7 +172,7 @@ def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple,
             low, high = row[len(keys) + 1 + 2 * index], row[len(keys) + 2 + 2 * index]
             h = p * (n - 1)
             values.append(low + (h - int(h)) * ((high if high is not None else low) - low))
-        found[tuple(row[: len(keys)])] = Spread(n, *values)
+        found[tuple(row[: len(keys)])] = Spread(n, *values, row[-1])
     return found
 
 
@@ -152,16 +190,22 @@ def versions_of(session: Session, sequence: str) -> list[SequenceVersion]:
     )
 
 
-def _version_ids(scope: Scope):
+def _version_ids(session: Session, scope: Scope) -> list[int]:
     query = select(SequenceVersion.id).join(Sequence).where(Sequence.key == scope.sequence)
     if scope.version is not None:
         query = query.where(SequenceVersion.number == scope.version)
-    return query
+    return list(session.scalars(query))
 
 
-def _action_scope(query: Select, scope: Scope) -> Select:
+def _action_scope(query: Select, scope: Scope, run_joined: bool = False) -> Select:
+    """`run_joined`: the query joins the action's run, which then carries the version."""
     if scope.sequence:
-        query = query.where(Action.run_id.in_(select(Run.id).where(Run.version_id.in_(_version_ids(scope)))))
+        versions = scope.version_ids
+        query = query.where(
+            Run.version_id.in_(versions)
+            if run_joined
+            else Action.run_id.in_(select(Run.id).where(Run.version_id.in_(versions)))
+        )
     if scope.role:
         query = query.where(Action.role == scope.role)
     if scope.holder is not None:
@@ -175,7 +219,7 @@ def _action_scope(query: Select, scope: Scope) -> Select:
 
 def _run_scope(query: Select, scope: Scope, run=Run) -> Select:
     if scope.sequence:
-        query = query.where(run.version_id.in_(_version_ids(scope)))
+        query = query.where(run.version_id.in_(scope.version_ids))
     held = exists().where(RunRole.run_id == run.id, Participant.id == RunRole.participant_id)
     if scope.role:
         query = query.where(held.where(RunRole.role == scope.role))
@@ -211,24 +255,28 @@ class StepFigures:
 
 
 def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, StepFigures]:
-    """Element id → dossiers waiting now, time spent (median, 90th), share of actions done late."""
+    """Element id → dossiers waiting now, time spent (median, 90th), share of actions done late.
+
+    Waiting counts open actions and pending timers, as the overview does (a run waits once at a step)."""
+    scope = resolved(session, scope)
     found: dict[str, StepFigures] = {}
 
     def at(element_id: str) -> StepFigures:
         return found.setdefault(element_id, StepFigures())
 
     waiting = _action_scope(
-        select(Action.element_id, func.count(func.distinct(Action.run_id)))
+        select(Action.element_id, func.count())
         .join(Run, Run.id == Action.run_id)
         .where(Action.status == ActionStatus.OPEN, Run.status == RunStatus.RUNNING)
         .group_by(Action.element_id),
         scope,
+        run_joined=True,
     )
     for element_id, count in session.execute(waiting):
         at(element_id).waiting += count
     if not scope.role and scope.holder is None:  # timers belong to no role
         timers = _run_scope(
-            select(Timer.element_id, func.count(func.distinct(Timer.run_id)))
+            select(Timer.element_id, func.count())
             .join(Run, Run.id == Timer.run_id)
             .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None), Run.status == RunStatus.RUNNING)
             .group_by(Timer.element_id),
@@ -266,6 +314,7 @@ def _late_actions(scope: Scope, now: datetime) -> Select:
 
 def outcome_counts(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
     """Element id → outcome → actions that ended with it in the period."""
+    scope = resolved(session, scope)
     query = _action_scope(
         select(Action.element_id, Action.outcome, func.count())
         .where(Action.outcome.is_not(None), _period(Action.completed_at, scope))
@@ -280,6 +329,7 @@ def outcome_counts(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
 
 def waiting_at(session: Session, scope: Scope, element_id: str, limit: int = LISTED) -> list[dict]:
     """The dossiers waiting now at one step (open action or pending timer), longest waiting first."""
+    scope = resolved(session, scope)
     actions = _action_scope(
         select(
             Action.dossier_id.label("dossier_id"),
@@ -290,6 +340,7 @@ def waiting_at(session: Session, scope: Scope, element_id: str, limit: int = LIS
         .where(Action.element_id == element_id, Action.status == ActionStatus.OPEN)
         .where(Run.status == RunStatus.RUNNING),
         scope,
+        run_joined=True,
     )
     timers = _run_scope(
         select(Run.dossier_id, Timer.created_at, Timer.due_at)
@@ -316,6 +367,7 @@ def waiting_at(session: Session, scope: Scope, element_id: str, limit: int = LIS
 
 def runs_per_week(session: Session, scope: Scope) -> dict[date, dict[str, int]]:
     """Week → {"started": n, "completed": n, "interrupted": n, "failed": n, "switched:<key>": n}."""
+    scope = resolved(session, scope)
     found: dict[date, dict[str, int]] = {}
     started = _run_scope(
         select(_week(session, Run.started_at), func.count())
@@ -349,44 +401,47 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
     """Week → (actions open, of which overdue) at the end of that week, for the weeks of the period.
 
     Each action adds one when it opens (becomes overdue) and removes one when it ends, so the state at each
-    week's end is a running sum of per-week counts: SQL groups the events by week, Python adds up the weeks.
-    Only actions still open at the start of the period, or opened since, are read."""
+    week's end is a running sum of per-week counts. SQL reads only the actions open now or ended since the
+    start (two index ranges) and groups them by the weeks of their events; Python adds up the weeks."""
+    scope = resolved(session, scope)
     start = scope.since or session.scalar(_action_scope(select(func.min(Action.created_at)), scope))
     if start is None:
         return {}
     end = min(scope.until or now, now)
     first_week = _as_date(session.scalar(select(_week(session, literal(start)))))
-    relevant = _action_scope(
-        select(Action.id).where(or_(Action.status == ActionStatus.OPEN, Action.completed_at >= start)), scope
+    columns = [Action.created_at, Action.completed_at, Action.due_at]
+    relevant = union_all(
+        _action_scope(select(*columns).where(Action.status == ActionStatus.OPEN), scope),
+        _action_scope(select(*columns).where(Action.completed_at >= start), scope),
     ).subquery()
-    late_from = func.greatest if _postgres(session) else func.max
-    events = [
-        (1, 0, Action.created_at, true()),
-        (-1, 0, Action.completed_at, Action.completed_at.is_not(None)),
-        (
-            0,
-            1,
-            late_from(Action.created_at, Action.due_at),
-            and_(
-                Action.due_at.is_not(None),
-                or_(Action.completed_at.is_(None), Action.completed_at > Action.due_at),
-            ),
-        ),
-        (0, -1, Action.completed_at, and_(Action.due_at.is_not(None), Action.completed_at > Action.due_at)),
-    ]
-    parts = [
-        select(
-            _week(session, at).label("week"),
-            literal(open_step).label("open_step"),
-            literal(late_step).label("late_step"),
-        ).where(Action.id.in_(select(relevant.c.id)), condition, at < end)
-        for open_step, late_step, at, condition in events
-    ]
-    moves = union_all(*parts).subquery()
-    query = select(moves.c.week, func.sum(moves.c.open_step), func.sum(moves.c.late_step)).group_by(
-        moves.c.week
+    late_from = (func.greatest if _postgres(session) else func.max)(relevant.c.created_at, relevant.c.due_at)
+    ended = and_(relevant.c.completed_at.is_not(None), relevant.c.completed_at < end)
+    overdue = and_(
+        relevant.c.due_at.is_not(None),
+        late_from < end,
+        or_(relevant.c.completed_at.is_(None), relevant.c.completed_at > relevant.c.due_at),
     )
-    deltas = {_as_date(w): (o, late) for w, o, late in session.execute(query)}
+    weeks = select(
+        case((relevant.c.created_at < end, _week(session, relevant.c.created_at))).label("opened"),
+        case((ended, _week(session, relevant.c.completed_at))).label("ended"),
+        case((overdue, _week(session, late_from))).label("late"),
+        case((and_(ended, relevant.c.completed_at > relevant.c.due_at), 1), else_=0).label("ended_late"),
+    ).subquery()
+    keys = [weeks.c.opened, weeks.c.ended, weeks.c.late, weeks.c.ended_late]
+    deltas: dict[date, list[int]] = {}
+
+    def move(week, open_step: int, late_step: int, count: int) -> None:
+        if week is not None:
+            delta = deltas.setdefault(_as_date(week), [0, 0])
+            delta[0] += open_step * count
+            delta[1] += late_step * count
+
+    for opened, closed, late, ended_late, count in session.execute(
+        select(*keys, func.count()).group_by(*keys)
+    ):
+        move(opened, 1, 0, count)
+        move(closed, -1, -1 if ended_late else 0, count)
+        move(late, 0, 1, count)
     found: dict[date, tuple[int, int]] = {}
     open_count = late_count = 0
     for week in sorted(w for w in deltas if w < first_week):
@@ -395,7 +450,7 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
     while week <= end.date():
         step = deltas.get(week, (0, 0))
         open_count, late_count = open_count + step[0], late_count + step[1]
-        found[week] = (int(open_count), int(late_count))
+        found[week] = (open_count, late_count)
         week += timedelta(days=7)
     return found
 
@@ -410,6 +465,7 @@ class Load:
 
 def workload(session: Session, scope: Scope, now: datetime) -> tuple[list[Load], list[Load]]:
     """Open and overdue actions now, per role and per holder (users holding the action's role)."""
+    scope = resolved(session, scope)
     overdue = func.count().filter(Action.due_at < now)
     roles = _action_scope(
         select(Action.role, func.count(), overdue)
@@ -436,6 +492,7 @@ def workload(session: Session, scope: Scope, now: datetime) -> tuple[list[Load],
 def run_durations(session: Session, scope: Scope) -> dict[tuple[str, str], Spread]:
     """(sequence key, how it ended: status or "switched:<key>") → time from launch to end, for runs that
     ended in the period."""
+    scope = resolved(session, scope)
     following = aliased(Run)
     next_version = aliased(SequenceVersion)
     next_sequence = aliased(Sequence)
@@ -511,6 +568,7 @@ def _late_rows(session: Session, scope: Scope, now: datetime):
 
 def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
     """Per due date (actions) and per timer of the scope: how many, how many late, by how much."""
+    scope = resolved(session, scope)
     found: dict[tuple[str, str], Delay] = {}
     for element_id, count, late in session.execute(_late_actions(scope, now)):
         found[(element_id, "action")] = Delay(element_id, "action", count, late)
@@ -530,14 +588,12 @@ def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
     parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
     rows = union_all(*parts).subquery()
     source = select(rows.c.element_id)
-    spreads = _spreads(session, [rows.c.element_id, rows.c.kind], rows.c.late, source)
-    longest = select(rows.c.element_id, rows.c.kind, func.max(rows.c.late)).group_by(
-        rows.c.element_id, rows.c.kind
-    )
-    for element_id, kind, most in session.execute(longest):
+    for (element_id, kind), spread in _spreads(
+        session, [rows.c.element_id, rows.c.kind], rows.c.late, source
+    ).items():
         delay = found.get((element_id, kind))
         if delay is not None:
-            delay.median_late, delay.max_late = spreads[(element_id, kind)].median, most
+            delay.median_late, delay.max_late = spread.median, spread.longest
     return sorted(found.values(), key=lambda d: (-d.late, d.element_id))
 
 
@@ -545,6 +601,7 @@ def late_dossiers(
     session: Session, scope: Scope, now: datetime, *, element_id: str | None = None, limit: int = LISTED
 ) -> list[dict]:
     """The late steps of the scope, one row each, latest first."""
+    scope = resolved(session, scope)
     actions, timers = _late_rows(session, scope, now)
     parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
     rows = union_all(*parts).subquery()

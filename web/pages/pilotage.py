@@ -96,12 +96,15 @@ class Filters:
         self.holder = int(holder) if holder.isdigit() and int(holder) in self.holders else None
         days = PERIODS[self.period]
         self.now = now()
-        self.scope = Scope(
-            sequence=key or None,
-            version=self.version.number if self.version else None,
-            since=self.now - timedelta(days=days) if days else None,
-            role=self.role or None,
-            holder=self.holder,
+        self.scope = pilotage.resolved(
+            db.session,
+            Scope(
+                sequence=key or None,
+                version=self.version.number if self.version else None,
+                since=self.now - timedelta(days=days) if days else None,
+                role=self.role or None,
+                holder=self.holder,
+            ),
         )
 
     def _role_names(self) -> dict[str, str]:
