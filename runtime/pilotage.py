@@ -18,7 +18,7 @@ Definitions (said once, shown on the pages):
 - open / overdue per week: the actions open (overdue) at the end of each week.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -134,15 +134,13 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple, Spread]:
-    """Count, median, 90th percentile and longest of `value` (seconds, never negative) per group of `keys`,
-    over the rows of `source` (a select whose where clause and joins define the rows).
+Buckets = dict[float, tuple[float, float, int]]  # bucket → (smallest value, largest value, count)
 
-    SQL groups the values into buckets (a minute wide under an hour, an hour under a week, six hours
-    beyond) with the count, smallest and largest value of each; Python walks the few buckets of a group to
-    the wanted ranks and interpolates as `percentile_cont` does. The result is exact when the values of a
-    bucket are equal or evenly spread, and always within the bucket's width; the cost is one hash
-    aggregation, whatever the number of rows, where a sort would grow with them."""
+
+def _histograms(session: Session, keys: list, value, source: Select) -> dict[tuple, Buckets]:
+    """The values of `value` (seconds, never negative) per group of `keys`, over the rows of `source` (a
+    select whose where clause and joins define the rows), as buckets a minute wide under an hour, an hour
+    wide under a week, six hours beyond: one hash aggregation, whatever the number of rows."""
     rows = source.with_only_columns(
         *[k.label(f"k{i}") for i, k in enumerate(keys)], value.label("v")
     ).subquery()
@@ -152,17 +150,37 @@ def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple,
     group = [rows.c[f"k{i}"] for i in range(len(keys))]
     bucketed = select(*group, (steps * width).label("b"), v).subquery()
     kept = [bucketed.c[f"k{i}"] for i in range(len(keys))]
-    query = select(*kept, func.count(), func.min(bucketed.c.v), func.max(bucketed.c.v)).group_by(
-        *kept, bucketed.c.b
-    )
-    buckets: dict[tuple, list[tuple[float, float, int]]] = {}
+    query = select(
+        *kept, bucketed.c.b, func.count(), func.min(bucketed.c.v), func.max(bucketed.c.v)
+    ).group_by(*kept, bucketed.c.b)
+    found: dict[tuple, Buckets] = {}
     for row in session.execute(query):
-        count, low, high = row[len(keys)], float(row[len(keys) + 1]), float(row[len(keys) + 2])
-        buckets.setdefault(tuple(row[: len(keys)]), []).append((low, high, count))
-    return {group_key: _spread(sorted(found)) for group_key, found in buckets.items()}
+        bucket, count, low, high = row[len(keys) :]
+        found.setdefault(tuple(row[: len(keys)]), {})[float(bucket)] = (float(low), float(high), count)
+    return found
 
 
-def _spread(buckets: list[tuple[float, float, int]]) -> Spread:
+def _merged(histograms: list[Buckets]) -> Buckets:
+    """One histogram from several (the same step's actions, whatever their outcome)."""
+    found: Buckets = {}
+    for histogram in histograms:
+        for bucket, (low, high, count) in histogram.items():
+            if bucket in found:
+                before = found[bucket]
+                low, high, count = min(low, before[0]), max(high, before[1]), count + before[2]
+            found[bucket] = (low, high, count)
+    return found
+
+
+def _spreads(session: Session, keys: list, value, source: Select) -> dict[tuple, Spread]:
+    """Count, median, 90th percentile and longest of `value` per group of `keys` (see `_histograms`)."""
+    return {key: _spread(buckets) for key, buckets in _histograms(session, keys, value, source).items()}
+
+
+def _spread(histogram: Buckets) -> Spread:
+    """Walks the buckets to the wanted ranks and interpolates between them as `percentile_cont` does: exact
+    when the values of a bucket are equal or evenly spread, and always within the bucket's width."""
+    buckets = [histogram[b] for b in sorted(histogram)]
     n = sum(count for _low, _high, count in buckets)
 
     def value_at(rank: int) -> float:
@@ -253,6 +271,7 @@ class StepFigures:
     p90: float | None = None
     with_due: int = 0
     late: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)  # outcome → actions ended with it
 
     @property
     def late_share(self) -> float | None:
@@ -260,7 +279,8 @@ class StepFigures:
 
 
 def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, StepFigures]:
-    """Element id → dossiers waiting now, time spent (median, 90th), share of actions done late.
+    """Element id → dossiers waiting now, time spent (median, 90th), outcomes chosen, share of actions done
+    late. Actions that ended in the period are read once, for their times and their outcomes.
 
     Waiting counts open actions and pending timers, as the overview does (a run waits once at a step)."""
     scope = resolved(session, scope)
@@ -293,9 +313,15 @@ def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, Ste
         select(Action.id).where(Action.completed_at.is_not(None), _period(Action.completed_at, scope)), scope
     )
     spent = _seconds(session, Action.completed_at, Action.created_at)
-    for (element_id,), spread in _spreads(session, [Action.element_id], spent, ended).items():
+    per_outcome = _histograms(session, [Action.element_id, Action.outcome], spent, ended)
+    for element_id in {e for e, _o in per_outcome}:
         figures = at(element_id)
+        mine = {o: buckets for (e, o), buckets in per_outcome.items() if e == element_id}
+        spread = _spread(_merged(list(mine.values())))
         figures.ended, figures.median, figures.p90 = spread.count, spread.median, spread.p90
+        figures.outcomes = {
+            o: sum(count for _low, _high, count in b.values()) for o, b in mine.items() if o is not None
+        }
     for element_id, with_due, late in session.execute(_late_actions(scope, now)):
         at(element_id).with_due, at(element_id).late = with_due, late
     return found
@@ -315,21 +341,6 @@ def _late_actions(scope: Scope, now: datetime) -> Select:
         .group_by(Action.element_id),
         scope,
     )
-
-
-def outcome_counts(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
-    """Element id → outcome → actions that ended with it in the period."""
-    scope = resolved(session, scope)
-    query = _action_scope(
-        select(Action.element_id, Action.outcome, func.count())
-        .where(Action.outcome.is_not(None), _period(Action.completed_at, scope))
-        .group_by(Action.element_id, Action.outcome),
-        scope,
-    )
-    found: dict[str, dict[str, int]] = {}
-    for element_id, outcome, count in session.execute(query):
-        found.setdefault(element_id, {})[outcome] = count
-    return found
 
 
 def waiting_at(session: Session, scope: Scope, element_id: str, limit: int = LISTED) -> list[dict]:

@@ -53,7 +53,9 @@ def test_holder_and_role_filters(session, history, users):
 
 
 def test_outcome_shares(session, history):
-    assert pilotage.outcome_counts(session, RELANCE) == {"Call": {"paid": 1, "plan": 1}}
+    steps = pilotage.step_figures(session, RELANCE, NOW)
+    assert steps["Call"].outcomes == {"paid": 1, "plan": 1}  # R4's cancelled call chose none
+    assert steps["Serve"].outcomes == {}
 
 
 def test_dossiers_waiting_at_a_step(session, history):

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from runtime.pilotage import _spread
+from runtime.pilotage import _merged, _spread
 
 
 def percentile_cont(values: list[float], p: float) -> float:
@@ -14,13 +14,13 @@ def percentile_cont(values: list[float], p: float) -> float:
     return low + (h - int(h)) * (ordered[min(int(h) + 1, len(ordered) - 1)] - low)
 
 
-def histogram(values: list[float]) -> list[tuple[float, float, int]]:
-    """What the SQL of `_spreads` returns: per bucket, its smallest and largest value and its count."""
+def histogram(values: list[float]) -> dict[float, tuple[float, float, int]]:
+    """What the SQL of `_histograms` returns: per bucket, its smallest and largest value and its count."""
     found: dict[float, list[float]] = {}
     for v in values:
         width = 60 if v < 3600 else 3600 if v < 7 * 86400 else 6 * 3600
         found.setdefault(v // width * width, []).append(v)
-    return sorted((min(b), max(b), len(b)) for b in found.values())
+    return {bucket: (min(b), max(b), len(b)) for bucket, b in found.items()}
 
 
 def test_exact_when_each_bucket_holds_equal_values():
@@ -42,3 +42,9 @@ def test_within_a_bucket_of_the_exact_percentile(seed):
         exact = percentile_cont(values, p)
         width = 60 if exact < 3600 else 3600 if exact < 7 * 86400 else 6 * 3600
         assert abs(found - exact) <= width, (p, found, exact)
+
+
+def test_histograms_of_several_outcomes_merge_into_the_step_s():
+    rng = random.Random(9)
+    paid, plan = ([rng.uniform(0, 20 * 86400) for _ in range(300)] for _ in range(2))
+    assert _merged([histogram(paid), histogram(plan)]) == histogram(paid + plan)

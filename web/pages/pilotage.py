@@ -162,7 +162,7 @@ def pilotage_diagram():
         return _render("pilotage/diagram.html", f, sequence=None)
     overlay = request.args.get("overlay") if request.args.get("overlay") in OVERLAYS else "count"
     steps = pilotage.step_figures(db.session, f.scope, f.now)
-    outcomes = pilotage.outcome_counts(db.session, f.scope)
+    outcomes = {k: s.outcomes for k, s in steps.items() if s.outcomes}
     model = model_of(f.drawn)
     names = {e.id: e.name or e.id for e in model.elements.values()}
     step = request.args.get("step", "")
