@@ -134,7 +134,8 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-Buckets = dict[float, tuple[float, float, int]]  # bucket → (smallest value, largest value, count)
+# bucket → (smallest value, largest value, count); the bucket None counts the rows without a value
+Buckets = dict[float | None, tuple[float, float, int]]
 
 
 def _histograms(session: Session, keys: list, value, source: Select) -> dict[tuple, Buckets]:
@@ -156,7 +157,10 @@ def _histograms(session: Session, keys: list, value, source: Select) -> dict[tup
     found: dict[tuple, Buckets] = {}
     for row in session.execute(query):
         bucket, count, low, high = row[len(keys) :]
-        found.setdefault(tuple(row[: len(keys)]), {})[float(bucket)] = (float(low), float(high), count)
+        if bucket is None:  # rows without a value (on time, for lateness): counted, not measured
+            found.setdefault(tuple(row[: len(keys)]), {})[None] = (0.0, 0.0, count)
+        else:
+            found.setdefault(tuple(row[: len(keys)]), {})[float(bucket)] = (float(low), float(high), count)
     return found
 
 
@@ -583,34 +587,44 @@ def _late_rows(session: Session, scope: Scope, now: datetime):
 
 
 def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
-    """Per due date (actions) and per timer of the scope: how many, how many late, by how much."""
+    """Per due date (actions) and per timer of the scope: how many, how many late, by how much.
+
+    One pass over the actions due in the period (and one over the timers): each row's lateness is null
+    when it was on time, so one histogram per step gives both the counts and the spread of the late ones."""
     scope = resolved(session, scope)
-    found: dict[tuple[str, str], Delay] = {}
-    for element_id, count, late in session.execute(_late_actions(scope, now)):
-        found[(element_id, "action")] = Delay(element_id, "action", count, late)
-    if not scope.role and scope.holder is None:
+    actions = _action_scope(
+        select(Action.id).where(Action.due_at.is_not(None), _period(Action.due_at, scope)), scope
+    )
+    late = _seconds(session, func.coalesce(Action.completed_at, now), Action.due_at)
+    passes = [("action", _histograms(session, [Action.element_id], case((_action_late(now), late)), actions))]
+    if not scope.role and scope.holder is None:  # timers belong to no role
         timers = _run_scope(
-            select(Timer.element_id, func.count(), func.count().filter(_timer_late(session, now)))
+            select(Timer.id)
             .join(Run, Run.id == Timer.run_id)
             .where(
                 _period(Timer.due_at, scope), or_(Timer.fired_at.is_not(None), Timer.cancelled_at.is_(None))
-            )
-            .group_by(Timer.element_id),
+            ),
             scope,
         )
-        for element_id, count, late in session.execute(timers):
-            found[(element_id, "timer")] = Delay(element_id, "timer", count, late)
-    actions, timers = _late_rows(session, scope, now)
-    parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
-    rows = union_all(*parts).subquery()
-    source = select(rows.c.element_id)
-    for (element_id, kind), spread in _spreads(
-        session, [rows.c.element_id, rows.c.kind], rows.c.late, source
-    ).items():
-        delay = found.get((element_id, kind))
-        if delay is not None:
-            delay.median_late, delay.max_late = spread.median, spread.longest
-    return sorted(found.values(), key=lambda d: (-d.late, d.element_id))
+        late = _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at)
+        passes.append(
+            (
+                "timer",
+                _histograms(session, [Timer.element_id], case((_timer_late(session, now), late)), timers),
+            )
+        )
+    found = []
+    for kind, histograms in passes:
+        for (element_id,), buckets in histograms.items():
+            late_ones = {b: v for b, v in buckets.items() if b is not None}
+            delay = Delay(
+                element_id, kind, sum(v[2] for v in buckets.values()), sum(v[2] for v in late_ones.values())
+            )
+            if late_ones:
+                spread = _spread(late_ones)
+                delay.median_late, delay.max_late = spread.median, spread.longest
+            found.append(delay)
+    return sorted(found, key=lambda d: (-d.late, d.element_id))
 
 
 def late_dossiers(
