@@ -52,7 +52,7 @@ def test_history_export_neutralises_every_formula(client, session, world, users)
         user = make_user(session, name=f"{start}cmd|' /C calc'!A{index}", email=f"u{index}@x.test")
         actor = Actor(user_id=user.id)
         contact = f'{start}HYPERLINK("http://evil.example/{index}")'
-        add_participant(session, dossier, actor, at, kind="contact", name=contact, roles=["caution"])
+        add_participant(session, dossier, actor, at, kind="contact", name=contact)
         action = add_adhoc_action(
             session, run.id, actor, at, name=f"{start}Appel {index}", role="gestionnaire"
         )
@@ -95,7 +95,7 @@ def test_every_csv_route_is_written_by_the_one_function(client, session, world, 
     dossier, run = world["dossier"], world["run"]
     manager = Actor(user_id=users["manager"].id)
     at = client.application.config["CLOCK"].now()
-    add_participant(session, dossier, manager, at, kind="contact", name="=1+1", roles=["caution"])
+    add_participant(session, dossier, manager, at, kind="contact", name="=1+1")
     session.commit()
     action_id = session.scalar(select(Action.id).where(Action.run_id == run.id).limit(1))
     values = {

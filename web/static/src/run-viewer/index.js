@@ -1,7 +1,9 @@
 // Runs drawn on dossier and overview pages: the read-only viewer of ../viewer plus the run's state
 // (current step, done steps), labels on the flows leaving gateways, "what if I choose…" paths and, on the
-// overview, the number of dossiers waiting at each step as a heat map. All data comes from a JSON script
-// tag rendered by the server: { xml, active, done, labels, whatif, counts, flowCounts }.
+// overview, the number of dossiers waiting at each step as a heat map (on the pilotage page, any figure:
+// `badges` then say it, and `stepLink` opens the list of a step's dossiers on a click). All data comes from a
+// JSON script tag rendered by the server: { xml, active, done, labels, whatif, counts, flowCounts, badges,
+// heatMax (the figure of the darkest heat, when it is not the largest count: 100 for shares), stepLink }.
 import { mountViewer } from '../viewer/index.js';
 import './run-viewer.css';
 
@@ -32,20 +34,32 @@ function addLabels(viewer, labels) {
   }
 }
 
-function addCounts(viewer, counts, flowCounts) {
+function addCounts(viewer, counts, flowCounts, badges, heatMax) {
   const overlays = viewer.get('overlays');
   const registry = viewer.get('elementRegistry');
   const canvas = viewer.get('canvas');
-  const max = Math.max(1, ...Object.values(counts || {}));
+  const max = heatMax || Math.max(1, ...Object.values(counts || {}));
   for (const [ id, count ] of Object.entries(counts || {})) {
-    if (!registry.get(id) || !count) continue;
-    const level = Math.max(1, Math.ceil((5 * count) / max));
-    canvas.addMarker(id, `seq-heat-${level}`);
-    overlays.add(id, 'seq-count', { position: { top: -14, right: 14 }, html: badge(String(count), 'seq-count-badge') });
+    if (!registry.get(id)) continue;
+    if (count) canvas.addMarker(id, `seq-heat-${Math.max(1, Math.ceil((5 * count) / max))}`);
+    const text = badges && badges[id] !== undefined ? badges[id] : count && String(count);
+    if (text) overlays.add(id, 'seq-count', { position: { top: -14, right: 14 }, html: badge(text, 'seq-count-badge') });
   }
   for (const [ id, count ] of Object.entries(flowCounts || {})) {
     if (registry.get(id) && count) canvas.addMarker(id, 'seq-flow-used');
   }
+}
+
+function wireSteps(viewer, stepLink, counts, badges) {
+  if (!stepLink) return;
+  const canvas = viewer.get('canvas');
+  const shown = new Set([ ...Object.keys(counts || {}), ...Object.keys(badges || {}) ]);
+  for (const id of shown) {
+    if (viewer.get('elementRegistry').get(id)) canvas.addMarker(id, 'seq-clickable');
+  }
+  viewer.get('eventBus').on('element.click', ({ element }) => {
+    if (shown.has(element.id)) window.location.assign(stepLink + encodeURIComponent(element.id) + '#step-dossiers');
+  });
 }
 
 function wireWhatIf(viewer, section, whatif) {
@@ -88,7 +102,8 @@ async function mountRun(container) {
   try {
     const { viewer } = await mountViewer(container, data.xml, { active: data.active || [], marks });
     addLabels(viewer, data.labels);
-    addCounts(viewer, data.counts, data.flowCounts);
+    addCounts(viewer, data.counts, data.flowCounts, data.badges, data.heatMax);
+    wireSteps(viewer, data.stepLink, data.counts, data.badges);
     wireWhatIf(viewer, container.closest('section'), data.whatif);
     container.dataset.ready = '1';
   } catch (error) {

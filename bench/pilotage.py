@@ -1,0 +1,111 @@
+"""The pilotage pages at scale: 100,000 dossiers and 1,000,000 actions on PostgreSQL.
+
+Reuses the data of bench/workspace.py (ten actions per dossier over 400 days, nine runs in ten running),
+then gives the history what pilotage reads: actions that took hours to days and met or missed their due
+date, runs that ended some weeks after their launch, a legal-delay timer per run. Times the server side of
+each pilotage page through the Flask test client, next to the overview page measured in the same run
+(the baseline: the heat map managers had before). Target: p95 < 500 ms.
+
+Env: as bench/workspace.py (BENCH_PG_URL, BENCH_DOSSIERS, BENCH_KEEP); BENCH_PAGE_REQUESTS (default 10)."""
+
+import os
+import time
+
+from bench import workspace
+
+REQUESTS = int(os.environ.get("BENCH_PAGE_REQUESTS", "10"))
+TARGET_MS = 500
+
+
+def _history(app) -> float:
+    """What pilotage reads beyond the workspace data; returns the seconds it took."""
+    from sqlalchemy import text
+
+    from web.extensions import db
+
+    params = {"n": workspace.DOSSIERS, "now": workspace.NOW.replace(tzinfo=None)}
+    statements = [
+        # Time spent: an hour to 19 days; due 1 to 10 days after creation, so often missed.
+        """UPDATE actions SET completed_at = created_at + (id % 20) * interval '1 day' + interval '1 hour',
+                              due_at = created_at + (1 + id % 10) * interval '1 day'
+           WHERE completed_at IS NOT NULL""",
+        """UPDATE runs SET ended_at = started_at + (id % 90 + 1) * interval '1 day'
+           WHERE status = 'completed'""",
+        # One legal-delay timer per run: fired (one in five after its date) on ended runs, pending on others.
+        """INSERT INTO timers (run_id, element_id, task_id, due_at, created_at, fired_at, attempts)
+           SELECT g, 'Six_weeks', md5(g::text), :now - (g % 300) * interval '1 day',
+                  :now - (g % 300 + 42) * interval '1 day',
+                  CASE WHEN g % 10 = 0 THEN :now - (g % 300) * interval '1 day'
+                       + (CASE WHEN g % 5 = 0 THEN 2 ELSE 0 END) * interval '1 day' END, 0
+           FROM generate_series(1, :n) g""",
+    ]
+    started = time.perf_counter()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), params)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    from sqlalchemy import text
+
+    from runtime.clock import FixedClock
+    from web import create_app
+    from web.extensions import db
+
+    admin, name, url = workspace._database()
+    app = None
+    try:
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "EMBEDDED_WORKER": False,
+                "CLOCK": FixedClock(workspace.NOW),
+                "TESTING": True,
+                "WTF_CSRF_ENABLED": False,
+                "SECRET_KEY": "bench",
+            }
+        )
+        with app.app_context():
+            db.create_all()  # the tables and indexes the models declare
+        seeded = workspace._seed(app)
+        extra = _history(app)
+        print(f"seeded {seeded['counts']} in {seeded['seconds']:.1f} s, pilotage history in {extra:.1f} s")
+        client = app.test_client()
+        with client.session_transaction() as cookie:
+            cookie["_user_id"] = str(seeded["manager_id"])
+            cookie["_fresh"] = True
+        pages = {
+            "overview, 30 days (baseline)": "/overview/?period=30",
+            "overview, all (baseline)": "/overview/?period=all",
+            "steps, 90 days": "/pilotage/?sequence=rt_relance",
+            "steps, time overlay, a step's list": "/pilotage/?sequence=rt_relance&overlay=time&step=Call",
+            "steps, one year": "/pilotage/?sequence=rt_relance&period=365",
+            "steps, one holder": "/pilotage/?sequence=rt_relance&holder=2",
+            "charts, 90 days": "/pilotage/charts",
+            "charts, one year": "/pilotage/charts?period=365",
+            "legal delays, 90 days": "/pilotage/delays?sequence=rt_relance",
+            "legal delays, one year": "/pilotage/delays?sequence=rt_relance&period=365",
+            "legal delays export, 90 days": "/pilotage/delays?sequence=rt_relance&format=csv",
+        }
+        workspace._time(client, list(pages.values()))  # warm caches and parsed diagrams
+        print(f"{'page':38} {'p50 ms':>8} {'p95 ms':>8}")
+        for label, page in pages.items():
+            p50, p95 = workspace._time(client, [page] * REQUESTS)
+            flag = "" if p95 < TARGET_MS or "baseline" in label else f"  (above {TARGET_MS} ms)"
+            print(f"{label:38} {p50:8.1f} {p95:8.1f}{flag}")
+    finally:
+        if os.environ.get("BENCH_KEEP") != "1":
+            if app is not None:
+                with app.app_context():
+                    db.engine.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
