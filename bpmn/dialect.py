@@ -79,6 +79,8 @@ class Element:
     outcomes: list[str] = field(default_factory=list)
     due: str | None = None
     calendar: str = "calendar"
+    # a named period of the legal calendar its due date or timer is kept out of ("treve_hivernale")
+    not_during: str | None = None
     channel: str | None = None
     template: str | None = None
     next: str | None = None
@@ -191,6 +193,7 @@ def _inherited_role(node: etree._Element, process: etree._Element, roles: dict[s
 def _read_element(node: etree._Element, tag: str, messages: dict[str, str | None]) -> Element:
     element = Element(id=node.get("id"), tag=tag, name=node.get("name"))
     element.calendar = (node.get(seq("calendar")) or "calendar").strip()
+    element.not_during = (node.get(seq("notDuring")) or "").strip() or None
     if tag == "userTask":
         element.action = (node.get(seq("action")) or "task").strip()
         outcomes = node.get(seq("outcomes")) or ""
