@@ -339,9 +339,11 @@ def add_duration(
     days = Duration(duration.years, duration.months, duration.weeks, duration.days, negative=sign < 0)
     local = start.astimezone(PARIS)
     try:
-        day = count_days(local.date(), days, calendar, holidays_of)[0]
         if calendar == "legal" and not duration.has_time:
+            day = count_days(local.date(), days, calendar, holidays_of)[0]
             return start_of(day + timedelta(days=1)).astimezone(start.tzinfo)
+        # a delay with a time part is exact: it is not extended to a working day
+        day = count_days(local.date(), days, "calendar" if calendar == "legal" else calendar, holidays_of)[0]
         result = datetime.combine(day, local.time(), PARIS).astimezone(UTC)
         # a time part is exact: two hours are two hours, even across a change of clock
         result += sign * timedelta(hours=duration.hours, minutes=duration.minutes, seconds=duration.seconds)
@@ -484,3 +486,12 @@ def _exact_note(start: datetime, duration: Duration, at: datetime) -> dict[str, 
             f"{end:%H:%M:%S}"
         )
     return note
+
+
+def date_note(moment: datetime) -> dict[str, str]:
+    """The note of a timer at a date the diagram gives (a date alone: the start of that day, in Paris)."""
+    local = moment.astimezone(PARIS)
+    return {
+        "fr": f"date indiquée par la séquence : {format_day(local.date(), 'fr', True)} à {local:%H:%M}",
+        "en": f"date given by the sequence: {format_day(local.date(), 'en', True)} at {local:%H:%M}",
+    }

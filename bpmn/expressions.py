@@ -94,9 +94,12 @@ def _day_of(value: Any, function: str) -> date | None:
     if value is None:
         return None
     if isinstance(value, str):
-        value = _date(value)
+        try:
+            value = durations.parse_date_time(value)
+        except ValueError as error:
+            raise ExpressionError(f"{function}() : {error}") from None
     if isinstance(value, datetime):
-        return value.astimezone(durations.PARIS).date()
+        return value.astimezone(durations.PARIS).date() if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
     raise ExpressionError(f"{function}() attend une date, pas {_show(value)}.")

@@ -8,7 +8,16 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
-from bpmn.durations import Deadline, Holidays, deadline, parse_cycle, start_of
+from bpmn.durations import (
+    PARIS,
+    Deadline,
+    Holidays,
+    date_note,
+    deadline,
+    parse_cycle,
+    parse_date_time,
+    start_of,
+)
 from bpmn.expressions import evaluate
 
 from . import journal
@@ -300,7 +309,7 @@ def timer_due(
         counted: Deadline = deadline(now, every, calendar, place, not_during)
         return counted.fires_at, counted.note
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_date_time(value)
     except ValueError:
         moment = evaluate(
             value,
@@ -315,12 +324,12 @@ def timer_due(
             place,
         )
     if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
+        moment = parse_date_time(moment)
     if isinstance(moment, date) and not isinstance(moment, datetime):
         moment = start_of(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=now.tzinfo)
-    return moment, None
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)  # a time written without zone is a time in Paris
+    return moment, date_note(moment)
 
 
 def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
