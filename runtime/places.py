@@ -23,8 +23,9 @@ def departement_of_postcode(postcode: str) -> str:
     return postcode[:2]
 
 
-def departement(dossier: Dossier) -> str | None:
-    data = dossier.data or {}
+def departement(data: dict | None) -> str | None:
+    """The département of a dossier's data."""
+    data = data or {}
     chosen = str(data.get("departement") or "").strip().upper()
     if chosen:
         return chosen
@@ -36,4 +37,4 @@ def departement(dossier: Dossier) -> str | None:
 
 
 def holidays_of(dossier: Dossier) -> Holidays:
-    return holidays_for(departement(dossier))
+    return holidays_for(departement(dossier.data))

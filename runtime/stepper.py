@@ -263,7 +263,7 @@ def _sync_timers(
             waiting_timer.kind,
             waiting_timer.value,
             (element.timer or {}).get("calendar", "calendar") if element else "calendar",
-            run,
+            run.dossier.data,
             now,
             place,
             element.not_during if element else None,
@@ -296,7 +296,7 @@ def timer_due(
     kind: str,
     value: str,
     calendar: str,
-    run: Run,
+    dossier_data: dict,
     now: datetime,
     place: Holidays,
     not_during: str | None = None,
@@ -314,7 +314,7 @@ def timer_due(
         moment = evaluate(
             value,
             {
-                "dossier": dict(run.dossier.data or {}),
+                "dossier": dict(dossier_data or {}),
                 "status": None,
                 "outcome": None,
                 "actions": {},

@@ -14,12 +14,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
+from bpmn.durations import PARIS
 from bpmn.errors import DomainError, Malformed
 from designer.accounts import User, UserKind
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
 from runtime import paths, workspace
 from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action
+from runtime.deadlines import waiting_delays
 from runtime.documents import documents_of, get_document
 from runtime.events import post_event
 from runtime.journal import JournalEntry
@@ -268,6 +270,7 @@ def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
         "diagrams": diagrams,
         "documents": documents,
         "holder_names": workspace.holders_of(db.session, pairs),
+        "delays": waiting_delays(db.session, live),
         "allowed_statuses": allowed_statuses,
         "ending_statuses": {
             a.id: sorted(ENDING_STATUSES.get(a.type, {ActionStatus.DONE})) for a in open_actions
@@ -357,7 +360,8 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
     if isinstance(data.get("roles"), list):
         parts.append(_("rôles : %(roles)s", roles=", ".join(data["roles"]) or _("aucun")))
     if data.get("due_at"):
-        parts.append(_("échéance %(at)s", at=data["due_at"][:16].replace("T", " ")))
+        due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
+        parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
     if "delivered_to" in data:
         parts.append(_("reçu par %(n)d déroulement(s)", n=len(data["delivered_to"] or [])))
     for key, label in (
