@@ -38,3 +38,15 @@ def departement(data: dict | None) -> str | None:
 
 def holidays_of(dossier: Dossier) -> Holidays:
     return holidays_for(departement(dossier.data))
+
+
+def place_of(dossier: Dossier) -> dict:
+    """What the dossier page says about where its delays are counted: the département, whether someone set
+    it by hand, and the public holidays it chooses ({"fr": ..., "en": ...})."""
+    code = departement(dossier.data)
+    holidays = holidays_for(code)
+    return {
+        "departement": code,
+        "by_hand": bool(str((dossier.data or {}).get("departement") or "").strip()),
+        "holidays": {"fr": holidays.place("fr"), "en": holidays.place("en")},
+    }

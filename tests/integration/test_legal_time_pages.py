@@ -77,3 +77,16 @@ def test_the_simulation_counts_a_timer_as_the_runtime_does(client, users, clock)
     [timer] = answer.get_json()["timers"]
     assert timer["due_at"] == "2027-03-31T22:00:00+00:00"
     assert timer["note"]["fr"].endswith("jours fériés : Guadeloupe")
+
+
+def test_the_data_tab_says_which_public_holidays_the_delays_skip(app, client, users):
+    pilot = Pilot(client, users)
+    metz = pilot.dossier("D-METZ", {"address": "12 rue Serpenoise, 57000 Metz"})
+    by_hand = pilot.dossier("D-GP", {"address": "Pointe-à-Pitre", "departement": "971"})
+    nowhere = pilot.dossier("D-NONE", {})
+    assert "jours fériés : Moselle (département 57, d’après l’adresse)" in page(
+        app, users["manager"], f"/dossiers/{metz['id']}?tab=data")
+    assert "jours fériés : Guadeloupe (département 971, indiqué à la main)" in page(
+        app, users["manager"], f"/dossiers/{by_hand['id']}?tab=data")
+    english = page(app, users["manager"], f"/dossiers/{nowhere['id']}?tab=data&lang=en")
+    assert "public holidays of metropolitan France (no postcode in the address" in english

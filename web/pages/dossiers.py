@@ -27,6 +27,7 @@ from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.layout import with_diagram
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
+from runtime.places import place_of
 from runtime.runs import current_holders, interrupt_run, launch_run, roles_used, set_role_holders, switch_run
 from runtime.specs import model_of
 
@@ -197,6 +198,8 @@ def dossier_page(dossier_id: int):
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
+    elif tab == "data":
+        context["place"] = place_of(dossier)
     return render_template("dossiers/page.html", **context)
 
 
