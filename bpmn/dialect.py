@@ -1,5 +1,9 @@
 """The seq: dialect (SPEC §3) read from a parsed BPMN file into a plain model the runtime uses.
 
+Delays: `seq:due` (user tasks) and timer values are ISO 8601 durations counted by bpmn/durations.py with
+`seq:calendar` = calendar | business | legal (délai de procédure, art. 641-642 CPC), and `seq:notDuring` =
+treve_hivernale keeps a due date or a timer out of the winter truce (1 November – 31 March).
+
 `read_model` is tolerant: it takes what it can from any BPMN file and leaves judging to validation, so
 the validator and the runtime read the file the same way. Values are kept as written (a bad `seq:due`
 stays a string); only a legacy quoted timer value such as "'P15D'" is unquoted, because older diagrams
