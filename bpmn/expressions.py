@@ -45,6 +45,11 @@ class ExpressionError(Exception):
 def _date(value: Any) -> date | None:
     if value is None:
         return None
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:  # a date-time with its zone: the day it is in Paris, as for a date-time value
+            value = durations.parse_date_time(value)
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         # the day it is in Paris: 00:30 on 14 July in Paris is still 13 July in UTC
         return value.astimezone(durations.PARIS).date() if value.tzinfo else value.date()
@@ -89,29 +94,14 @@ def _add_duration(
         raise ExpressionError(str(error)) from None
 
 
-def _day_of(value: Any, function: str) -> date | None:
-    """The Paris date of a date, a date-time or an ISO text: the truce is a period of Paris dates."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = durations.parse_date_time(value)
-        except ValueError as error:
-            raise ExpressionError(f"{function}() : {error}") from None
-    if isinstance(value, datetime):
-        return value.astimezone(durations.PARIS).date() if value.tzinfo else value.date()
-    if isinstance(value, date):
-        return value
-    raise ExpressionError(f"{function}() attend une date, pas {_show(value)}.")
-
-
 def _in_truce(day: Any) -> bool:
-    found = _day_of(day, "in_truce")
+    # a Paris date, as date() gives it: the truce is a period of Paris dates
+    found = _date(day)
     return found is not None and durations.in_truce(found)
 
 
 def _after_truce(day: Any) -> date | None:
-    found = _day_of(day, "after_truce")
+    found = _date(day)
     return None if found is None else durations.after_truce(found)
 
 

@@ -149,7 +149,7 @@ def test_runtime_failures_are_expression_errors(text):
         ("dossier.reference + '-bis'", "D-42-bis"),
         ('date("2026-01-31")', date(2026, 1, 31)),
         ('date("2026-01-31T10:00:00+00:00")', date(2026, 1, 31)),
-        ('date("2026-07-13T22:30:00+00:00")', date(2026, 7, 13)),
+        ('date("2026-07-13T22:30:00+00:00")', date(2026, 7, 14)),  # 00:30 on 14 July in Paris
         ("date(dossier.hearing_date).month", 6),
         ("date(dossier.missing)", None),
         ("now()", NOW),
