@@ -1,5 +1,9 @@
 """The seq: dialect (SPEC §3) read from a parsed BPMN file into a plain model the runtime uses.
 
+Delays: `seq:due` (user tasks) and timer values are ISO 8601 durations counted by bpmn/durations.py with
+`seq:calendar` = calendar | business | legal (délai de procédure, art. 641-642 CPC), and `seq:notDuring` =
+treve_hivernale keeps a due date or a timer out of the winter truce (1 November – 31 March).
+
 `read_model` is tolerant: it takes what it can from any BPMN file and leaves judging to validation, so
 the validator and the runtime read the file the same way. Values are kept as written (a bad `seq:due`
 stays a string); only a legacy quoted timer value such as "'P15D'" is unquoted, because older diagrams
@@ -79,6 +83,8 @@ class Element:
     outcomes: list[str] = field(default_factory=list)
     due: str | None = None
     calendar: str = "calendar"
+    # a named period of the legal calendar its due date or timer is kept out of ("treve_hivernale")
+    not_during: str | None = None
     channel: str | None = None
     template: str | None = None
     next: str | None = None
@@ -209,6 +215,7 @@ def _inherited_role(node: etree._Element, process: etree._Element, roles: dict[s
 def _read_element(node: etree._Element, tag: str, messages: dict[str, str | None]) -> Element:
     element = Element(id=node.get("id"), tag=tag, name=node.get("name"))
     element.calendar = (node.get(seq("calendar")) or "calendar").strip()
+    element.not_during = (node.get(seq("notDuring")) or "").strip() or None
     if tag == "userTask":
         element.action = (node.get(seq("action")) or "task").strip()
         outcomes = node.get(seq("outcomes")) or ""

@@ -45,8 +45,14 @@ class ExpressionError(Exception):
 def _date(value: Any) -> date | None:
     if value is None:
         return None
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:  # a date-time with its zone: the day it is in Paris, as for a date-time value
+            value = durations.parse_date_time(value)
+        except ValueError:
+            pass
     if isinstance(value, datetime):
-        return value.date()
+        # the day it is in Paris: 00:30 on 14 July in Paris is still 13 July in UTC
+        return value.astimezone(durations.PARIS).date() if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -72,7 +78,9 @@ def _duration(text: Any) -> Duration:
         raise ExpressionError(str(error)) from None
 
 
-def _add_duration(start: Any, duration: Any, calendar: str = "calendar") -> date | datetime | None:
+def _add_duration(
+    start: Any, duration: Any, calendar: str = "calendar", holidays_of: Any = durations.METROPOLE
+) -> date | datetime | None:
     if start is None:
         return None
     if isinstance(start, str):
@@ -81,9 +89,20 @@ def _add_duration(start: Any, duration: Any, calendar: str = "calendar") -> date
         except ValueError as error:
             raise ExpressionError(str(error)) from None
     try:
-        return durations.add_duration(start, _duration(duration), calendar)
+        return durations.add_duration(start, _duration(duration), calendar, holidays_of)
     except ValueError as error:
         raise ExpressionError(str(error)) from None
+
+
+def _in_truce(day: Any) -> bool:
+    # a Paris date, as date() gives it: the truce is a period of Paris dates
+    found = _date(day)
+    return found is not None and durations.in_truce(found)
+
+
+def _after_truce(day: Any) -> date | None:
+    found = _date(day)
+    return None if found is None else durations.after_truce(found)
 
 
 # name -> (min positional, max positional, allowed keywords); `now` is bound per evaluation.
@@ -93,6 +112,9 @@ _SIGNATURES: dict[str, tuple[int, int, tuple[str, ...]]] = {
     "days": (1, 1, ()),
     "duration": (1, 1, ()),
     "add_duration": (2, 3, ("calendar",)),
+    # the winter truce, 1 November – 31 March: "is this day in it", "the first day from this one out of it"
+    "in_truce": (1, 1, ()),
+    "after_truce": (1, 1, ()),
 }
 FUNCTIONS = frozenset(_SIGNATURES)
 
@@ -230,7 +252,8 @@ def _literal(node: ast.AST) -> Any:
 def _check_call(node: ast.Call) -> None:
     if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
         raise ExpressionError(
-            "Seules les fonctions date, now, days, duration et add_duration peuvent être appelées."
+            "Seules les fonctions date, now, days, duration, add_duration, in_truce et after_truce peuvent "
+            "être appelées."
         )
     name = node.func.id
     low, high, keywords = _SIGNATURES[name]
@@ -249,14 +272,18 @@ def check(text: str, names: frozenset[str] | set[str] = NAMES) -> None:
 
 
 class _Evaluator:
-    def __init__(self, context: Mapping[str, Any], now: datetime):
+    def __init__(self, context: Mapping[str, Any], now: datetime, holidays_of: durations.Holidays):
         self.context = context
         self.functions: dict[str, Callable[..., Any]] = {
             "date": _date,
             "now": lambda: now,
             "days": _days,
             "duration": _duration,
-            "add_duration": _add_duration,
+            "add_duration": lambda start, duration, calendar="calendar": _add_duration(
+                start, duration, calendar, holidays_of
+            ),
+            "in_truce": _in_truce,
+            "after_truce": _after_truce,
         }
 
     def run(self, node: ast.AST) -> Any:
@@ -427,8 +454,14 @@ def _unwrap(value: Any) -> Any:
     return value.data if isinstance(value, Record) else value
 
 
-def evaluate(text: str, context: Mapping[str, Any], now: datetime) -> Any:
-    """Evaluate `text` with the names of `context` (plus NAMES, None when absent) and the functions.
+def evaluate(
+    text: str,
+    context: Mapping[str, Any],
+    now: datetime,
+    holidays_of: durations.Holidays = durations.METROPOLE,
+) -> Any:
+    """Evaluate `text` with the names of `context` (plus NAMES, None when absent) and the functions;
+    `holidays_of`: the public holidays add_duration skips (the dossier's place).
 
     Raises ExpressionError on any refusal or failure; never runs Python code from the text.
     """
@@ -437,7 +470,7 @@ def evaluate(text: str, context: Mapping[str, Any], now: datetime) -> Any:
     tree = _checked(text, NAMES | frozenset(context))
     wrapped = {name: _wrap(value) for name, value in context.items()}
     try:
-        return _unwrap(_Evaluator(wrapped, now).run(tree))
+        return _unwrap(_Evaluator(wrapped, now, holidays_of).run(tree))
     except ExpressionError:
         raise
     except (RecursionError, MemoryError, TypeError, ValueError, ArithmeticError, AttributeError) as error:

@@ -7,22 +7,23 @@ from lxml import etree
 
 from bpmn import expressions
 from bpmn.dialect import SEQ_NS, bpmn, local, read_timer, ref, seq
-from bpmn.durations import parse_cycle, parse_date_time, parse_duration
+from bpmn.durations import CALENDARS, PERIODS, parse_cycle, parse_date_time, parse_duration
 from bpmn.errors import Issue
 from bpmn.rules import Context, describe, describe_of, pronoun
 
 ATTRIBUTES = {
     "lane": ("role", "roleKind"),
-    "userTask": ("action", "outcomes", "due", "calendar"),
+    "userTask": ("action", "outcomes", "due", "calendar", "notDuring"),
     "sendTask": ("channel", "template"),
-    "boundaryEvent": ("calendar",),
-    "intermediateCatchEvent": ("calendar",),
+    "boundaryEvent": ("calendar", "notDuring"),
+    "intermediateCatchEvent": ("calendar", "notDuring"),
     "endEvent": ("next",),
 }
 VALUES = {
     "roleKind": ("internal", "partner", "contact"),
     "action": ("task", "reminder", "validation"),
-    "calendar": ("calendar", "business"),
+    "calendar": CALENDARS,
+    "notDuring": PERIODS,
     "channel": ("email", "letter", "sms"),
 }
 ACTION_TAGS = ("userTask", "sendTask")

@@ -404,7 +404,8 @@ class SafeScriptEngine(PythonScriptEngine):
     """Conditions go through bpmn.expressions (a sandbox, never eval); scripts and services are refused.
 
     Names seen by an expression: status, outcome, actions, event from the task data; dossier and now from
-    `context`, which the runtime sets before each operation (engine.context = {"dossier": ..., "now": ...}).
+    `context`, which the runtime sets before each operation (engine.context = {"dossier": ..., "now": ...,
+    "holidays": the dossier's public holidays, for add_duration}).
     """
 
     def __init__(self, context: dict | None = None):
@@ -421,7 +422,8 @@ class SafeScriptEngine(PythonScriptEngine):
         }
 
     def evaluate_data(self, expression: str, data: dict) -> Any:
-        return expressions.evaluate(expression, self.names(data), self.context.get("now"))
+        place = self.context.get("holidays") or durations.METROPOLE
+        return expressions.evaluate(expression, self.names(data), self.context.get("now"), place)
 
     def validate(self, expression: str) -> None:
         expressions.check(expression)

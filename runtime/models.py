@@ -180,6 +180,8 @@ class Action(Base):
     outcome: Mapped[str | None] = mapped_column(String(100))
     comment: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime | None]
+    # How due_at was counted, {"fr": ..., "en": ...}: shown next to the date.
+    due_note: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(100))
@@ -210,6 +212,8 @@ class Timer(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     task_id: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime]
+    # How due_at was counted, {"fr": ..., "en": ...}: shown next to the date.
+    due_note: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

@@ -1,14 +1,23 @@
 """After every engine operation, the tables follow the engine: actions, timers, the step and the run's end."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
-from bpmn.durations import add_duration, parse_cycle, parse_duration
+from bpmn.durations import (
+    PARIS,
+    Deadline,
+    Holidays,
+    date_note,
+    deadline,
+    parse_cycle,
+    parse_date_time,
+    start_of,
+)
 from bpmn.expressions import evaluate
 
 from . import journal
@@ -18,6 +27,7 @@ from .communications.outbox import queue_for_action
 from .engine import Engine
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer
+from .places import holidays_of
 
 CHECKPOINTS_KEPT = 50
 
@@ -33,7 +43,7 @@ class Settled:
 
 
 def engine_context(run: Run, now: datetime) -> dict:
-    return {"dossier": dict(run.dossier.data or {}), "now": now}
+    return {"dossier": dict(run.dossier.data or {}), "now": now, "holidays": holidays_of(run.dossier)}
 
 
 def result_entry(action: Action) -> dict:
@@ -196,7 +206,10 @@ def _create_action(
     session: Session, run: Run, task, models: dict[str, SequenceModel], actor: Actor, now: datetime
 ) -> Action:
     element = models[task.process_key].elements.get(task.element_id)
-    due = element.due if element else None
+    due = None
+    if element and element.due:
+        calendar = element.calendar or "calendar"
+        due = deadline(now, element.due, calendar, holidays_of(run.dossier), element.not_during)
     action = open_action(
         session,
         run,
@@ -209,7 +222,8 @@ def _create_action(
         type=element.action if element and element.action else ActionType.TASK,
         role=(element.role if element and element.role else ""),
         outcomes=list(element.outcomes if element else []),
-        due_at=add_duration(now, parse_duration(due), element.calendar or "calendar") if due else None,
+        due_at=due.due_at if due else None,
+        due_note=due.note if due else None,
     )
     if action.type == ActionType.COMMUNICATION:
         queue_for_action(session, run, action, element, now, actor)
@@ -239,16 +253,20 @@ def _sync_timers(
             session.connection().execute(
                 _CANCEL_TIMERS, {"of_run": run.id, "task_ids": sorted(gone), "now": now}
             )
+    place = None
     for task_id, waiting_timer in waiting.items():
         if task_id in pending:
             continue
         element = models[waiting_timer.process_key].elements.get(waiting_timer.element_id)
-        due_at = timer_due(
+        place = place or holidays_of(run.dossier)
+        due_at, note = timer_due(
             waiting_timer.kind,
             waiting_timer.value,
             (element.timer or {}).get("calendar", "calendar") if element else "calendar",
-            run,
+            run.dossier.data,
             now,
+            place,
+            element.not_during if element else None,
         )
         session.connection().execute(
             _INSERT_TIMER,
@@ -257,6 +275,7 @@ def _sync_timers(
                 "element_id": waiting_timer.element_id,
                 "task_id": task_id,
                 "due_at": due_at,
+                "due_note": note,
                 "created_at": now,
                 "attempts": 0,
             },
@@ -273,33 +292,44 @@ def _sync_timers(
         )
 
 
-def timer_due(kind: str, value: str, calendar: str, run: Run, now: datetime) -> datetime:
-    if kind == "duration":
-        return add_duration(now, parse_duration(value), calendar)
-    if kind == "cycle":
-        _count, every = parse_cycle(value)
-        return add_duration(now, every, calendar)
+def timer_due(
+    kind: str,
+    value: str,
+    calendar: str,
+    dossier_data: dict,
+    now: datetime,
+    place: Holidays,
+    not_during: str | None = None,
+) -> tuple[datetime, dict[str, str] | None]:
+    """When a timer fires, and how that was counted. A delay of days fires at the start of the day after
+    its last day (Paris); a delay with a time part, or a date-time the diagram gives, fires at that instant;
+    a date alone fires at the start of that day."""
+    if kind in ("duration", "cycle"):
+        every = parse_cycle(value)[1] if kind == "cycle" else value
+        counted: Deadline = deadline(now, every, calendar, place, not_during)
+        return counted.fires_at, counted.note
     try:
-        moment = datetime.fromisoformat(value)
+        moment = parse_date_time(value)
     except ValueError:
         moment = evaluate(
             value,
             {
-                "dossier": dict(run.dossier.data or {}),
+                "dossier": dict(dossier_data or {}),
                 "status": None,
                 "outcome": None,
                 "actions": {},
                 "event": None,
             },
             now,
+            place,
         )
     if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
+        moment = parse_date_time(moment)
     if isinstance(moment, date) and not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(9, 0), tzinfo=now.tzinfo)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=now.tzinfo)
-    return moment
+        moment = start_of(moment)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)  # a time written without zone is a time in Paris
+    return moment, date_note(moment)
 
 
 def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:

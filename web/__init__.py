@@ -1,10 +1,13 @@
 """The web layer: the Flask app factory, the REST API, the pages and the command line."""
 
+from datetime import datetime
 from pathlib import Path
 
 from apiflask import APIFlask
 from flask import request
 from flask_babel import get_locale
+
+from bpmn.durations import PARIS
 
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -69,7 +72,21 @@ def create_app(config: dict | None = None) -> APIFlask:
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.context_processor(lambda: {"lang": str(get_locale() or "fr")})
+    app.jinja_env.filters["note"] = _note
+    app.jinja_env.filters["paris"] = _paris
     return app
+
+
+def _note(note: dict | None) -> str:
+    """How a date was counted ({"fr": ..., "en": ...}), in the page's language."""
+    if not note:
+        return ""
+    return note.get(str(get_locale() or "fr")) or note.get("fr") or ""
+
+
+def _paris(moment: datetime, pattern: str = "%d/%m/%Y") -> str:
+    """A stored (UTC) instant as the date and time it is in Paris, where delays are counted."""
+    return moment.astimezone(PARIS).strftime(pattern)
 
 
 def _engine_options(url: str) -> dict:

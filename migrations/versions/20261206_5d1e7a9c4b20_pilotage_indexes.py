@@ -1,7 +1,7 @@
 """pilotage indexes: actions by end, by due date, and open actions by step
 
 Revision ID: 5d1e7a9c4b20
-Revises: 7eb6c30487a0
+Revises: 5b1e7c0d9a42
 Create Date: 2026-12-06 04:25:00
 
 The pilotage figures (runtime/pilotage.py) read a period of ended or due actions, and the open actions per
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5d1e7a9c4b20"
-down_revision = "7eb6c30487a0"
+down_revision = "5b1e7c0d9a42"
 branch_labels = None
 depends_on = None
 

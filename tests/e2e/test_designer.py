@@ -557,3 +557,43 @@ def big_diagram(tasks: int) -> bytes:
   {"".join(shapes)}{"".join(edges)}
  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>""".encode()
+
+
+def test_panel_offers_the_legal_calendar_and_the_truce_in_french_and_english(page, server):
+    from designer import services
+    from web.extensions import db
+
+    with server["app"].app_context():
+        data = (ROOT / "web" / "demo_library" / "s4_expulsion.bpmn").read_bytes()
+        services.save_draft(db.session, data, None, _now())
+        db.session.commit()
+    options = "s => [...s.options].map(o => o.textContent.trim())"
+    for lang, legal, truce in (
+        ("fr", "Délai de procédure (CPC)", "Trêve hivernale (1er novembre – 31 mars)"),
+        ("en", "Procedural delay (CPC)", "Winter truce (1 November – 31 March)"),
+    ):
+        open_designer(page, f"/designer/sequences/expulsion/edit?lang={lang}")
+        click_element(page, "Requerir_concours")
+        open_group(page, "Séquence" if lang == "fr" else "Sequence")
+        assert legal in page.eval_on_selector("#bio-properties-panel-seq-calendar", options)
+        assert truce in page.eval_on_selector("#bio-properties-panel-seq-notDuring", options)
+        assert "art. 641-642 CPC" in page.inner_text("[data-entry-id='seq-calendar']")
+    # back in French, the analyst picks the legal calendar and keeps the due date out of the truce
+    open_designer(page, "/designer/sequences/expulsion/edit?lang=fr")
+    click_element(page, "Requerir_concours")
+    open_group(page)
+    page.select_option("#bio-properties-panel-seq-calendar", "legal")
+    page.select_option("#bio-properties-panel-seq-notDuring", "treve_hivernale")
+    settle(page)
+    assert attr(page, "Requerir_concours", "seq:calendar") == "legal"
+    assert attr(page, "Requerir_concours", "seq:notDuring") == "treve_hivernale"
+    assert problem_ids(page) == []
+    page.set_viewport_size({"width": 1440, "height": 900})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "panel-legal-calendar.png"))
+    # the library's two months to leave are already a délai de procédure
+    click_element(page, "Deux_mois")
+    open_group(page)
+    selected = page.eval_on_selector("#bio-properties-panel-seq-timer-calendar",
+                                     "s => s.selectedOptions[0].textContent.trim()")
+    assert selected == "Délai de procédure (CPC)"

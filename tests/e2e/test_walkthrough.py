@@ -251,13 +251,13 @@ def test_five_minutes_with_the_demo(server, browser):
     assert page.inner_text("#problems-summary") == "Aucun problème détecté."
     shots.take(page, "designer-s2", full_page=False)
 
-    # the timer: its date is computed from the actual service date
+    # the timer: its date is computed from the actual service date, as a délai de procédure
     select_shape(page, "Six_semaines")
     assert "6 semaines après la signification" in page.inner_text(".bio-properties-panel-header")
     open_group(page, "Séquence")
     assert selected_label(page, "#bio-properties-panel-seq-timer-kind") == "À une date"
     assert page.input_value("#bio-properties-panel-seq-timer-value") == (
-        'add_duration(actions["Signifier_commandement"].completed_at, "P6W")'
+        'add_duration(actions["Signifier_commandement"].completed_at, "P6W", "legal")'
     )
     shots.take(page, "designer-timer", full_page=False)
 

@@ -6,12 +6,13 @@ fired from their Timer rows with the test clock, letters delivered by the commun
 Switches (endEvent seq:next) must land in the right sequence with the same role holders.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from bpmn.durations import end_of, start_of
 from bpmn.validation import validate
 from designer.services import publish_versions
 from runtime.actors import Actor
@@ -217,7 +218,8 @@ def test_s1_promise_switches_to_the_payment_plan(lib):
 def test_s1_silence_leads_to_the_formal_notice_then_to_the_payment_order(lib):
     dossier = lib.case(balance=1300, monthly_rent=650)
     run = lib.start(dossier, "relance_amiable")
-    assert lib.timer(dossier, "Relance_sans_reponse").due_at == datetime(2026, 3, 23, 9, tzinfo=UTC)  # P3W
+    # P3W (practice: calendar days): fires when 23 March is over in Paris
+    assert lib.timer(dossier, "Relance_sans_reponse").due_at == start_of(date(2026, 3, 24))
     lib.fire(dossier, "Relance_sans_reponse")
     # Two months of rent owed to a CAF beneficiary: the CAF is told; the guarantor gets a copy.
     sent = [(c["channel"], c["recipient"], c["status"]) for c in lib.letters(dossier)]
@@ -258,16 +260,21 @@ def test_s2_six_weeks_after_service_switch_to_the_court_summons(lib):
     served = lib.do(dossier, "Signifier_commandement", "served", who="partner", days=2)
     served_at = datetime.fromisoformat(served["action"]["completed_at"])
     guarantor = lib.only_action(run["id"], "Signifier_caution")
-    assert guarantor["due_at"] == (served_at + timedelta(days=15)).isoformat()  # P15D
+    # P15D, délai de procédure: from Thursday 12 March, the last day is Friday 27 March
+    assert served_at.date() == date(2026, 3, 12)
+    assert guarantor["due_at"] == end_of(date(2026, 3, 27)).isoformat()
+    assert guarantor["due_note"]["fr"] == (
+        "15 jours à compter du 12 mars 2026 : vendredi 27 mars 2026 (jour de départ non compté, art. 641 CPC)"
+    )
     assert lib.call("GET", "/actions?mine=true&status=open", who="partner")[0]["id"] == guarantor["id"]
     lib.do(dossier, "Signifier_caution", who="partner", days=10)
     assert [c["recipient"] for c in lib.letters(dossier)] == ["CCAPEX"]  # a corporate landlord refers itself
     assert lib.run(run["id"])["waiting_events"] == ["paiement_recu", "plan_accepte"]
-    assert lib.timer(dossier, "Six_semaines").due_at == served_at + timedelta(weeks=6)
+    assert lib.timer(dossier, "Six_semaines").due_at == start_of(date(2026, 4, 24))  # 6 weeks, 23 April over
     # A partial payment is matched, then the wait goes on towards the same legal date.
     lib.event(dossier, "paiement_recu", {"amount": 200}, days=3)
     lib.do(dossier, "Rapprocher_paiement", "partial")
-    assert lib.timer(dossier, "Six_semaines").due_at == served_at + timedelta(weeks=6)
+    assert lib.timer(dossier, "Six_semaines").due_at == start_of(date(2026, 4, 24))  # 6 weeks, 23 April over
     lib.fire(dossier, "Six_semaines")
     s3 = lib.switched_to(dossier, run, "contentieux")
     assert lib.holders(s3)["avocat"] == [dossier["people"]["avocat"]["id"]]
@@ -301,13 +308,13 @@ def test_s3_hearing_deadline_adjournment_and_eviction_order(lib):
     # No hearing date in the dossier yet: the case manager records it first.
     lib.call("PATCH", f"/dossiers/{dossier['id']}", json={"data": {"hearing_date": "2026-05-20"}}, expect=200)
     lib.do(dossier, "Saisir_date_audience")
-    assert lib.timer(dossier, "Delai_prefet").due_at == datetime(2026, 4, 8, tzinfo=UTC)  # 6 weeks before
+    assert lib.timer(dossier, "Delai_prefet").due_at == start_of(date(2026, 4, 8))  # 6 weeks before
     # The préfet was not notified in time: the hearing is moved, the new date recorded, service again.
     lib.fire(dossier, "Delai_prefet")
     lib.do(dossier, "Obtenir_renvoi")
     lib.call("PATCH", f"/dossiers/{dossier['id']}", json={"data": {"hearing_date": "2026-07-01"}}, expect=200)
     lib.do(dossier, "Saisir_date_audience")
-    assert lib.timer(dossier, "Delai_prefet").due_at == datetime(2026, 5, 20, tzinfo=UTC)
+    assert lib.timer(dossier, "Delai_prefet").due_at == start_of(date(2026, 5, 20))
     lib.do(dossier, "Signifier_assignation", who="partner", days=2)
     lib.do(dossier, "Diagnostic", days=5)
     lib.do(dossier, "Audience", "adjourned", who="partner2", days=30)
@@ -344,13 +351,13 @@ def test_s4_no_eviction_during_the_winter_truce_then_the_prefect_stays_silent(li
     run = lib.start(dossier, "expulsion")
     lib.do(dossier, "Commandement_quitter", who="partner", days=2)
     assert [c["recipient"] for c in lib.letters(dossier)] == ["Julie Moreau"]
-    assert lib.timer(dossier, "Deux_mois").due_at == datetime(2026, 5, 4, 9, tzinfo=UTC)  # P2M
+    assert lib.timer(dossier, "Deux_mois").due_at == start_of(date(2026, 5, 5))  # P2M: Monday 4 May is over
     # The judge grants more time; it runs out on 15 November, inside the truce.
     lib.event(dossier, "delais_accordes", {"until": "2026-11-15"}, days=20)
     clock.at = datetime(2026, 11, 15, 9, tzinfo=UTC)
     lib.do(dossier, "Suivre_delais", "expired")
     assert lib.run(run["id"])["open_actions"] == []
-    assert lib.timer(dossier, "Fin_treve").due_at == datetime(2027, 4, 1, tzinfo=UTC)
+    assert lib.timer(dossier, "Fin_treve").due_at == start_of(date(2027, 4, 1))
     lib.fire(dossier, "Fin_treve")
     lib.do(dossier, "Tenter_expulsion", "refused", who="partner", days=3)
     lib.do(dossier, "Valider_concours", status="validated")
@@ -375,6 +382,29 @@ def test_s4_out_of_the_truce_the_eviction_happens_with_the_police(lib, clock):
     assert lib.run(run["id"])["status"] == "completed"
 
 
+@pytest.mark.parametrize(("served", "fires", "waits_for_the_truce"), [
+    # 2 months end on Tuesday 30 March: the timer fires on 31 March, still in the truce
+    (date(2027, 1, 30), date(2027, 3, 31), True),
+    # 2 months end on Wednesday 31 March: the timer fires on 1 April, the truce is over
+    (date(2027, 1, 31), date(2027, 4, 1), False),
+    # 2 months end on Saturday 31 October, extended past All Saints' Day to Monday 2 November (art. 642)
+    (date(2026, 8, 31), date(2026, 11, 3), True),
+])
+def test_s4_two_months_to_leave_around_the_truce(lib, clock, served, fires, waits_for_the_truce):
+    dossier = lib.case()
+    run = lib.start(dossier, "expulsion")
+    clock.at = datetime.combine(served, datetime.min.time(), UTC) + timedelta(hours=10)
+    lib.do(dossier, "Commandement_quitter", who="partner")
+    assert lib.timer(dossier, "Deux_mois").due_at == start_of(fires)
+    lib.fire(dossier, "Deux_mois")
+    opened = [a["element_id"] for a in lib.run(run["id"])["open_actions"]]
+    if waits_for_the_truce:
+        assert opened == []
+        assert lib.timer(dossier, "Fin_treve").due_at == start_of(date(2027, 4, 1))
+        lib.fire(dossier, "Fin_treve")
+    assert [a["element_id"] for a in lib.run(run["id"])["open_actions"]] == ["Tenter_expulsion"]
+
+
 # --- S5 Plan d'apurement --------------------------------------------------------------------------------
 
 
@@ -388,7 +418,7 @@ def test_s5_monthly_loop_runs_two_years_then_ends(lib, session):
         dues.append(lib.timer(dossier, "Echeance_mensuelle").due_at)
         lib.fire(dossier, "Echeance_mensuelle")
         lib.do(dossier, "Controler_echeance", "last_paid" if month == 23 else "paid", days=1)
-    assert dues[0] == datetime(2026, 4, 3, 9, tzinfo=UTC) and dues[1] == datetime(2026, 5, 4, 9, tzinfo=UTC)
+    assert dues[0] == start_of(date(2026, 4, 4)) and dues[1] == start_of(date(2026, 5, 5))
     assert lib.run(run["id"])["status"] == "completed"
     assert session.scalar(select(func.count()).select_from(Timer).where(Timer.run_id == run["id"])) == 24
 

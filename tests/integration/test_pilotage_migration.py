@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import PG_ADMIN_URL, START, postgres_answers
 
-PREVIOUS = "7eb6c30487a0"  # the revision below the pilotage indexes
+PREVIOUS = "5b1e7c0d9a42"  # the revision below the pilotage indexes
 INDEXES = {"ix_actions_completed_at", "ix_actions_due_at", "ix_actions_open_element"}
 
 

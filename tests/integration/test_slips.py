@@ -142,7 +142,7 @@ def test_search_finds_part_of_a_reference_the_address_and_outside_people_not_sta
     tenant = create_dossier(
         session, actor, "IMP-2026-0111", "Loyers impayés", {"address": "12 rue des Lilas, Tours"}, at
     )
-    add_participant(session, tenant, actor, at, kind="contact", name="Sofia Benali", roles=["locataire"])
+    add_participant(session, tenant, actor, at, kind="contact", name="Sofia Benali")
     for number in range(112, 115):
         other = create_dossier(session, actor, f"IMP-2026-0{number}", "Loyers impayés", {"montant": 111}, at)
         add_participant(
@@ -153,10 +153,9 @@ def test_search_finds_part_of_a_reference_the_address_and_outside_people_not_sta
             kind="internal",
             name="Karim Benali",
             user_id=manager.id,
-            roles=["gestionnaire"],
         )
         add_participant(
-            session, other, actor, at, kind="contact", name=f"Locataire {number}", roles=["locataire"]
+            session, other, actor, at, kind="contact", name=f"Locataire {number}"
         )
     session.commit()
     login(client, manager)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bpmn.durations import end_of, start_of
 from runtime import timers
 from runtime.events import fire_timer
 from runtime.journal import JournalEntry, Kind
@@ -251,9 +252,10 @@ def test_boundary_timer_interrupts_the_action_and_due_date_flags_it_overdue(clie
     pilot, dossier = pilot_with(client, users, "tm_boundary", partner=True)
     run = pilot.launch(dossier["id"], "tm_boundary")
     serve = pilot.only_action(run["id"], "Serve")
-    assert serve["due_at"] == (clock.now() + timedelta(days=8)).isoformat() and serve["overdue"] is False
+    # Due at the end of its 8th day (Paris); the timer fires at the start of the day after the 15th.
+    assert serve["due_at"] == end_of(date(2026, 3, 10)).isoformat() and serve["overdue"] is False
     [timer] = pending(session)
-    assert timer.element_id == "Deadline" and timer.due_at == clock.now() + timedelta(days=15)
+    assert timer.element_id == "Deadline" and timer.due_at == start_of(date(2026, 3, 18))
 
     clock.advance(days=9)
     assert work(session, clock).claimed == 0
@@ -262,7 +264,9 @@ def test_boundary_timer_interrupts_the_action_and_due_date_flags_it_overdue(clie
     partner_view = pilot.call("GET", "/actions?mine=true", who="partner", expect=200)
     assert [a["overdue"] for a in partner_view] == [True]
 
-    clock.advance(days=6)
+    clock.at = timer.due_at - timedelta(seconds=1)
+    assert work(session, clock).claimed == 0
+    clock.at = timer.due_at
     assert work(session, clock).fired == 1
     after = pilot.run(run["id"])
     assert [a["element_id"] for a in after["open_actions"]] == ["Escalate"]
@@ -289,13 +293,14 @@ def test_completing_the_action_first_cancels_its_boundary_timer(client, users, s
 def test_non_interrupting_cycle_reminds_three_times_then_stops(client, users, session, clock):
     pilot, dossier = pilot_with(client, users, "tm_cycle")
     run = pilot.launch(dossier["id"], "tm_cycle")
-    start = clock.now()
+    start = clock.now().date()
     for week in (1, 2, 3):
         [timer] = pending(session)
-        assert timer.due_at == start + timedelta(days=7 * week)
-        clock.advance(days=6)
+        # Each week starts from the midnight the last one fired at: no drift of a day per firing.
+        assert timer.due_at == start_of(start + timedelta(days=7 * week + 1))
+        clock.at = timer.due_at - timedelta(minutes=1)
         assert work(session, clock).claimed == 0
-        clock.advance(days=1)
+        clock.at = timer.due_at
         assert work(session, clock).fired == 1
         reminders = [a for a in pilot.open_actions(run["id"]) if a["element_id"] == "Remind"]
         assert len(reminders) == week
@@ -318,8 +323,8 @@ def test_intermediate_timer_waits_six_weeks(client, users, session, clock):
     pilot.complete(pilot.only_action(run["id"], "Serve")["id"])
     served = clock.now()
     [timer] = pending(session)
-    assert timer.due_at == served + timedelta(weeks=6)
-    clock.at = served + timedelta(weeks=6, seconds=-1)
+    assert timer.due_at == start_of(served.date() + timedelta(weeks=6, days=1))
+    clock.at = timer.due_at - timedelta(seconds=1)
     assert work(session, clock).claimed == 0
     assert pilot.open_actions(run["id"]) == []
     clock.advance(seconds=1)
@@ -331,7 +336,7 @@ def test_event_based_gateway_payment_wins_over_the_deadline(client, users, sessi
     pilot, dossier = pilot_with(client, users, "tm_race")
     run = pilot.launch(dossier["id"], "tm_race")
     [timer] = pending(session)
-    assert timer.element_id == "Deadline" and timer.due_at == clock.now() + timedelta(days=30)
+    assert timer.element_id == "Deadline" and timer.due_at == start_of(date(2026, 4, 2))
     clock.advance(days=10)
     posted = pilot.call("POST", f"/dossiers/{dossier['id']}/events", json={"name": "payment_received"},
                         expect=202)
@@ -348,6 +353,8 @@ def test_event_based_gateway_deadline_wins_over_the_payment(client, users, sessi
     pilot, dossier = pilot_with(client, users, "tm_race")
     run = pilot.launch(dossier["id"], "tm_race")
     clock.advance(days=30)
+    assert work(session, clock).claimed == 0  # the 30th day is not over
+    clock.advance(days=1)
     assert work(session, clock).fired == 1
     assert [a["element_id"] for a in pilot.open_actions(run["id"])] == ["Late"]
     posted = pilot.call("POST", f"/dossiers/{dossier['id']}/events", json={"name": "payment_received"},
@@ -362,14 +369,16 @@ def test_business_calendar_skips_weekends_14_july_and_15_august(client, users, s
     pilot, dossier = pilot_with(client, users, "tm_business")
     run = pilot.launch(dossier["id"], "tm_business")
     answer = pilot.only_action(run["id"], "Answer")
-    assert answer["due_at"] == datetime(2028, 7, 25, 9, 0, tzinfo=UTC).isoformat()  # 15 working days
+    assert answer["due_at"] == end_of(date(2028, 7, 25)).isoformat()  # 15 working days
+    assert answer["due_note"]["fr"] == "15 jours ouvrés à compter du 3 juillet 2028 : mardi 25 juillet 2028"
     clock.at = datetime(2028, 8, 1, 9, 0, tzinfo=UTC)
     pilot.complete(answer["id"])
     [timer] = pending(session)
-    assert timer.due_at == datetime(2028, 8, 23, 9, 0, tzinfo=UTC)  # calendar days would say 16 August
-    clock.at = datetime(2028, 8, 22, 23, 59, tzinfo=UTC)
+    # 15 working days end on 23 August (calendar days would say 16 August); it fires once that day is over.
+    assert timer.due_at == start_of(date(2028, 8, 24)) == datetime(2028, 8, 23, 22, 0, tzinfo=UTC)
+    clock.at = datetime(2028, 8, 23, 21, 59, tzinfo=UTC)
     assert work(session, clock).claimed == 0
-    clock.at = datetime(2028, 8, 23, 9, 0, tzinfo=UTC)
+    clock.at = datetime(2028, 8, 23, 22, 0, tzinfo=UTC)
     assert work(session, clock).fired == 1
     assert [a["element_id"] for a in pilot.open_actions(run["id"])] == ["Follow_up"]
 
@@ -379,32 +388,33 @@ def test_time_date_computed_from_the_hearing_date(client, users, session, clock)
                                 partner=True)
     pilot.launch(dossier["id"], "tm_hearing")
     [timer] = pending(session)
-    assert timer.due_at.date() == date(2026, 5, 4)  # six weeks before 15 June
-    clock.at = datetime(2026, 5, 3, 23, 59, tzinfo=UTC)
+    assert timer.due_at == start_of(date(2026, 5, 4))  # six weeks before 15 June, from its start in Paris
+    clock.at = datetime(2026, 5, 3, 21, 59, tzinfo=UTC)
     assert work(session, clock).claimed == 0
-    clock.at = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    clock.at = datetime(2026, 5, 3, 22, 0, tzinfo=UTC)
     assert work(session, clock).fired == 1
     [notify] = pilot.call("GET", "/actions?mine=true", who="partner", expect=200)
     assert notify["element_id"] == "Notify_prefect" and notify["role"] == "commissaire_justice"
 
 
 @pytest.mark.parametrize(("start", "expected"), [
-    (datetime(2026, 1, 31, 9, 0, tzinfo=UTC), datetime(2026, 2, 28, 9, 0, tzinfo=UTC)),
-    (datetime(2028, 1, 31, 9, 0, tzinfo=UTC), datetime(2028, 2, 29, 9, 0, tzinfo=UTC)),
-    (datetime(2026, 3, 31, 9, 0, tzinfo=UTC), datetime(2026, 4, 30, 9, 0, tzinfo=UTC)),
+    (datetime(2026, 1, 31, 9, 0, tzinfo=UTC), date(2026, 2, 28)),
+    (datetime(2028, 1, 31, 9, 0, tzinfo=UTC), date(2028, 2, 29)),
+    (datetime(2026, 3, 31, 9, 0, tzinfo=UTC), date(2026, 4, 30)),
 ])
 def test_a_month_from_the_end_of_a_month(client, users, session, clock, start, expected):
     clock.at = start
     pilot, dossier = pilot_with(client, users, "tm_monthly")
     run = pilot.launch(dossier["id"], "tm_monthly")
     installment = pilot.only_action(run["id"], "Installment")
-    assert installment["due_at"] == expected.isoformat()
+    assert installment["due_at"] == end_of(expected).isoformat()
     pilot.complete(installment["id"])
     [timer] = pending(session)
-    assert timer.due_at == expected
-    clock.at = expected - timedelta(minutes=1)
+    fires = start_of(expected + timedelta(days=1))
+    assert timer.due_at == fires
+    clock.at = fires - timedelta(minutes=1)
     assert work(session, clock).claimed == 0
-    clock.at = expected
+    clock.at = fires
     assert work(session, clock).fired == 1
     assert [a["element_id"] for a in pilot.open_actions(run["id"])] == ["Next"]
 
@@ -455,3 +465,36 @@ def test_embedded_worker_fires_due_timers(app, session, clock):
         stop_embedded(app)
     assert not thread.is_alive()
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
+
+
+# --- Legal time: the dossier's place chooses the public holidays ------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "last_day", "place"), [
+    ({"address": "3 rue Nationale, 75013 Paris"}, date(2027, 3, 26), None),
+    # Good Friday, then the weekend and Easter Monday
+    ({"address": "12 rue Serpenoise, 57000 Metz"}, date(2027, 3, 30), "Moselle"),
+    ({"address": "Paris", "departement": "67"}, date(2027, 3, 30), "Alsace"),  # set by hand
+])
+def test_a_legal_due_date_skips_the_holidays_of_the_place(client, users, clock, data, last_day, place):
+    clock.at = datetime(2027, 3, 11, 9, 0, tzinfo=UTC)  # a Thursday: 15 days end on Good Friday 26 March
+    pilot, dossier = pilot_with(client, users, "tm_legal", data=data, partner=True)
+    run = pilot.launch(dossier["id"], "tm_legal")
+    serve = pilot.only_action(run["id"], "Serve")
+    assert serve["due_at"] == end_of(last_day).isoformat()
+    assert ("Vendredi saint" in serve["due_note"]["fr"]) is (place is not None)
+    assert serve["due_note"]["fr"].endswith(f"jours fériés : {place}") is (place is not None)
+
+
+def test_a_legal_timer_kept_out_of_the_truce_keeps_its_note(client, users, session, clock):
+    clock.at = datetime(2026, 10, 15, 9, 0, tzinfo=UTC)  # one month ends on 15 November, in the truce
+    pilot, dossier = pilot_with(client, users, "tm_legal", partner=True)
+    run = pilot.launch(dossier["id"], "tm_legal")
+    [timer] = pending(session)
+    assert timer.due_at == start_of(date(2027, 4, 1))
+    assert "après la trêve hivernale" in timer.due_note["fr"]
+    scheduled = [e for e in pilot.history(dossier["id"]) if e["kind"] == "timer_scheduled"]
+    assert scheduled[-1]["data"]["due_at"] == timer.due_at.isoformat()
+    clock.at = timer.due_at
+    assert work(session, clock).fired == 1
+    assert [a["element_id"] for a in pilot.open_actions(run["id"])] == ["Escalate"]

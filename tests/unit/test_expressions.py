@@ -149,6 +149,7 @@ def test_runtime_failures_are_expression_errors(text):
         ("dossier.reference + '-bis'", "D-42-bis"),
         ('date("2026-01-31")', date(2026, 1, 31)),
         ('date("2026-01-31T10:00:00+00:00")', date(2026, 1, 31)),
+        ('date("2026-07-13T22:30:00+00:00")', date(2026, 7, 14)),  # 00:30 on 14 July in Paris
         ("date(dossier.hearing_date).month", 6),
         ("date(dossier.missing)", None),
         ("now()", NOW),
@@ -164,6 +165,17 @@ def test_runtime_failures_are_expression_errors(text):
         ('add_duration(now(), "P1D", calendar="business")', datetime(2026, 3, 3, 9, tzinfo=UTC)),
         ('add_duration(date("2026-07-13"), "P1D", "business")', date(2026, 7, 15)),
         ('add_duration(dossier.missing, "P1D")', None),
+        # délai de procédure: 15 days from Friday 8 January 2027 end on Monday 25 (art. 642 CPC); from a
+        # date-time, the instant it has run out: midnight in Paris after its last day
+        ('add_duration(date("2027-01-08"), "P15D", "legal")', date(2027, 1, 25)),
+        ('add_duration(now(), "P15D", "legal")', datetime(2026, 3, 17, 23, tzinfo=UTC)),
+        ("in_truce(now())", True),
+        ('in_truce("2026-04-01")', False),
+        ('in_truce("2026-10-31T23:30:00+00:00")', True),  # already 1 November in Paris
+        ("after_truce(now())", date(2026, 4, 1)),
+        ('after_truce(date("2026-11-01"))', date(2027, 4, 1)),
+        ('after_truce("2026-06-01")', date(2026, 6, 1)),
+        ("after_truce(dossier.missing)", None),
         ("True and None", None),
         ("0 or 'default'", "default"),
         ("1 < event.amount < 1000", True),

@@ -156,6 +156,9 @@ def test_timer_values(old, new, code):
         (b'seq:action="validation"', True),
         (b'seq:calendar="business"', True),
         (b'seq:calendar="ouvre"', False),
+        (b'seq:calendar="legal" seq:due="P15D"', True),
+        (b'seq:due="P2M" seq:notDuring="treve_hivernale"', True),
+        (b'seq:notDuring="vacances"', False),
         (b'seq:due="P8D"', True),
         (b'seq:due="-P8D"', False),
         (b'seq:channel="email"', False),  # not an attribute of a user task

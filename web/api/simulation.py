@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import request
 
 from bpmn.dialect import SequenceModel
+from bpmn.durations import holidays_for
 from bpmn.errors import InvalidSequence, Issue, Malformed, RuleBroken
 from bpmn.spec import build_spec, load_spec
 from bpmn.validation import validate
@@ -16,7 +17,9 @@ from designer import services
 from runtime.actions import ANY_TYPE, ENDING_STATUSES
 from runtime.engine import Engine, EngineError, SpecBundle
 from runtime.models import ActionType
+from runtime.places import departement
 from runtime.specs import spec_of
+from runtime.stepper import timer_due
 
 from ..clock import now
 from ..extensions import db
@@ -74,7 +77,9 @@ def _called_versions(model: SequenceModel) -> dict:
 
 def simulate(bundle: SpecBundle, models: dict[str, SequenceModel], steps: list[dict], dossier: dict,
              at: datetime) -> dict:
-    engine = _engine(lambda: Engine.start(bundle, {"dossier": dossier, "now": at}, prune=False))
+    place = holidays_for(departement(dossier))
+    context = {"dossier": dossier, "now": at, "holidays": place}
+    engine = _engine(lambda: Engine.start(bundle, context, prune=False))
     done: dict[str, dict] = {}
     log = ["Départ de la séquence."]
     for number, step in enumerate(steps, start=1):
@@ -89,8 +94,16 @@ def simulate(bundle: SpecBundle, models: dict[str, SequenceModel], steps: list[d
             # The usual ending first: it is what the simulation proposes.
             "statuses": [*sorted(ENDING_STATUSES.get(kind, {"done"})), *sorted(ANY_TYPE)],
         })
-    timers = [{"element_id": t.element_id, "kind": t.kind, "value": t.value,
-               "name": _name(models, t.process_key, t.element_id)} for t in engine.waiting_timers()]
+    timers = []
+    for t in engine.waiting_timers():
+        element = models.get(t.process_key, SequenceModel(None, None)).elements.get(t.element_id)
+        calendar = (element.timer or {}).get("calendar", "calendar") if element else "calendar"
+        # counted as the runtime will count it, with its explanation ({"fr", "en"})
+        due_at, note = timer_due(t.kind, t.value, calendar, dossier, at, place,
+                                 element.not_during if element else None)
+        timers.append({"element_id": t.element_id, "kind": t.kind, "value": t.value,
+                       "name": _name(models, t.process_key, t.element_id), "due_at": due_at.isoformat(),
+                       "note": note})
     ended = engine.is_completed()
     if ended:
         log.append("Séquence terminée" + (" (fin immédiate)." if engine.terminated else "."))

@@ -49,6 +49,8 @@ def action_dict(action: Action, now: datetime, actor: Actor | None = None) -> di
         "allowed_statuses": allowed_statuses(action, actor),
         "comment": action.comment,
         "due_at": _iso(action.due_at),
+        # how due_at was counted, {"fr": ..., "en": ...} (none for a date set by hand or written before)
+        "due_note": action.due_note,
         "overdue": bool(action.status == ActionStatus.OPEN and action.due_at and action.due_at < now),
         "created_at": _iso(action.created_at),
         "completed_at": _iso(action.completed_at),

@@ -13,16 +13,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
+from bpmn.durations import PARIS
 from bpmn.errors import AlreadyRunning, DomainError, Malformed
 from designer.models import Sequence, SequenceVersion
 from runtime import dossiers as dossier_service
 from runtime import incidents, paths, workspace
 from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action
+from runtime.deadlines import waiting_delays
 from runtime.documents import documents_of, get_document
 from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.layout import with_diagram
 from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
+from runtime.places import place_of
 from runtime.reach import unreachable_contacts
 from runtime.runs import (
     current_holders,
@@ -217,6 +220,8 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
+    elif tab == "data":
+        context["place"] = place_of(dossier)
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -290,6 +295,7 @@ def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
         "diagrams": diagrams,
         "documents": documents,
         "holder_names": workspace.holders_of(db.session, pairs),
+        "delays": waiting_delays(db.session, live),
         "allowed_statuses": allowed_statuses,
         "ending_statuses": {
             a.id: sorted(ENDING_STATUSES.get(a.type, {ActionStatus.DONE})) for a in open_actions
@@ -400,7 +406,8 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
     if isinstance(data.get("roles"), list):
         parts.append(_("rôles : %(roles)s", roles=", ".join(data["roles"]) or _("aucun")))
     if data.get("due_at"):
-        parts.append(_("échéance %(at)s", at=data["due_at"][:16].replace("T", " ")))
+        due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
+        parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
     if "delivered_to" in data:
         parts.append(_("reçu par %(n)d déroulement(s)", n=len(data["delivered_to"] or [])))
     for key, label in (

@@ -29,7 +29,14 @@ const TO_ENGLISH = {
   'Expression de la condition': 'Condition expression', 'Branche par défaut': 'Default branch',
   Minuterie: 'Timer', 'Après un délai': 'After a delay', 'À une date': 'At a date', 'Cycle répété': 'Repeating cycle',
   'Délai': 'Delay', 'Date (ISO ou expression)': 'Date (ISO or expression)', Cycle: 'Cycle',
-  'Calendrier du délai': 'Delay calendar', '— choisir —': '— choose —'
+  'Calendrier du délai': 'Delay calendar', '— choisir —': '— choose —',
+  'Délai de procédure (CPC)': 'Procedural delay (CPC)',
+  'Délai de procédure : le jour de départ ne compte pas ; un délai qui finit un samedi, un dimanche ou un jour férié va jusqu’au jour ouvrable suivant (art. 641-642 CPC).':
+    'Procedural delay: the starting day does not count; a delay ending on a Saturday, a Sunday or a public holiday runs to the next working day (art. 641-642 CPC).',
+  'Une date qui tombe dans cette période est reportée au jour qui la suit.':
+    'A date that falls in this period is moved to the day after it.',
+  'Pas pendant': 'Not during', '— aucune —': '— none —',
+  'Trêve hivernale (1er novembre – 31 mars)': 'Winter truce (1 November – 31 March)'
 };
 
 export function translateModule(lang) {

@@ -104,7 +104,10 @@ export class Simulation {
     for (const timer of state.timers || []) {
       const item = document.createElement('li');
       item.dataset.elementId = timer.element_id;
-      item.append(document.createTextNode(`⏱ ${timer.name || timer.element_id} (${timer.value}) `));
+      // How the delay is counted, in the page's language (the value itself when the server gives no note).
+      const note = timer.note ? (timer.note[document.documentElement.lang === 'en' ? 'en' : 'fr']) : timer.value;
+      item.title = note;
+      item.append(document.createTextNode(`⏱ ${timer.name || timer.element_id} (${note}) `));
       const fire = button(L.fire, () => this.add({ kind: 'timer', element_id: timer.element_id }));
       fire.className = 'sim-fire';
       item.append(fire);

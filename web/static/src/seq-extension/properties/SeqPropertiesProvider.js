@@ -16,7 +16,8 @@ function entriesFor(element) {
   if (is(element, 'bpmn:UserTask')) {
     return [
       entry('seq-action', E.ActionTypeEntry, select), entry('seq-outcomes', E.OutcomesEntry, text),
-      entry('seq-due', E.DueEntry, text), entry('seq-calendar', E.CalendarEntry, select)
+      entry('seq-due', E.DueEntry, text), entry('seq-calendar', E.CalendarEntry, select),
+      entry('seq-notDuring', E.NotDuringEntry, select)
     ];
   }
   if (is(element, 'bpmn:SendTask')) {
@@ -47,7 +48,8 @@ function entriesFor(element) {
        is(element, 'bpmn:StartEvent')) && E.timerDefinition(element)) {
     const found = [ entry('seq-timer-kind', E.TimerKindEntry, select), entry('seq-timer-value', E.TimerValueEntry, text) ];
     if (!is(element, 'bpmn:StartEvent')) {
-      found.push(entry('seq-timer-calendar', E.TimerCalendarEntry, select));
+      found.push(entry('seq-timer-calendar', E.TimerCalendarEntry, select),
+        entry('seq-timer-notDuring', E.NotDuringEntry, select));
     }
     return found;
   }

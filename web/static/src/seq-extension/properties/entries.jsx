@@ -41,7 +41,8 @@ function attrEntry(kind, attr, label, options = {}) {
         }
         return choices;
       };
-      return <SelectEntry { ...common } getOptions={ getOptions } />;
+      const hint = options.description ? translate(options.description) : undefined;
+      return <SelectEntry { ...common } getOptions={ getOptions } description={ hint } />;
     }
     const validate = options.validate ? value => options.validate(value, translate) : undefined;
     const description = options.description ? translate(options.description) : undefined;
@@ -100,11 +101,26 @@ export const DueEntry = attrEntry('text', 'seq:due', 'Échéance (délai)', {
 
 const calendarChoices = t => [
   { value: 'calendar', label: t('Jours calendaires') },
-  { value: 'business', label: t('Jours ouvrés (France)') }
+  { value: 'business', label: t('Jours ouvrés (France)') },
+  // art. 641-642 CPC: the starting day not counted, an end on a weekend or a public holiday extended
+  { value: 'legal', label: t('Délai de procédure (CPC)') }
 ];
 
+// Named periods of the legal calendar a due date or a timer is kept out of (bpmn/durations.py PERIODS).
+const periodChoices = t => [
+  { value: '', label: t('— aucune —') },
+  { value: 'treve_hivernale', label: t('Trêve hivernale (1er novembre – 31 mars)') }
+];
+
+export const NotDuringEntry = attrEntry('select', 'seq:notDuring', 'Pas pendant', {
+  choices: periodChoices, description: 'Une date qui tombe dans cette période est reportée au jour qui la suit.'
+});
+
+const LEGAL_HINT = "Délai de procédure : le jour de départ ne compte pas ; un délai qui finit un samedi, un " +
+  'dimanche ou un jour férié va jusqu’au jour ouvrable suivant (art. 641-642 CPC).';
+
 export const CalendarEntry = attrEntry('select', 'seq:calendar', 'Calendrier', {
-  choices: calendarChoices, defaultValue: 'calendar'
+  choices: calendarChoices, defaultValue: 'calendar', description: LEGAL_HINT
 });
 
 export const ChannelEntry = attrEntry('select', 'seq:channel', 'Canal', {
@@ -278,5 +294,5 @@ export function TimerValueEntry(props) {
 }
 
 export const TimerCalendarEntry = attrEntry('select', 'seq:calendar', 'Calendrier du délai', {
-  choices: calendarChoices, defaultValue: 'calendar'
+  choices: calendarChoices, defaultValue: 'calendar', description: LEGAL_HINT
 });
