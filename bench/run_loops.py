@@ -52,10 +52,10 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     100, whatever the machine does meanwhile."""
     import json
 
+    from bpmn.engine import Engine
     from designer import services as designer
     from runtime import engine_cache
     from runtime import runs as runs_module
-    from runtime.engine import Engine
     from runtime.models import Run
     from web.extensions import db
 
@@ -177,7 +177,7 @@ def _kept_against_rebuilt(app, clock, steps: int = 400) -> None:
 
 def _naive_engine(spec: dict):
     """The baseline: SpiffWorkflow's whole state, never pruned, with its spec, saved at every step."""
-    from runtime.engine import Engine
+    from bpmn.engine import Engine
 
     class NaiveEngine(Engine):
         @classmethod

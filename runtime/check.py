@@ -207,7 +207,8 @@ def check_assignments(session: Session) -> list[Problem]:
 def check_all(session: Session, deep: bool = True) -> list[Problem]:
     restore = None
     if deep:
-        from .engine import Engine
+        from bpmn.engine import Engine
+
         from .specs import bundle_of_run
 
         def restore(run: Run) -> Engine:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from bpmn.engine import Engine
 from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
@@ -16,7 +17,6 @@ from . import engine_cache, journal
 from .actors import Actor, system
 from .assignments import reassign_role
 from .dossiers import default_holders, get_dossier
-from .engine import Engine
 from .journal import Kind
 from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
 from .specs import bundle_of_run, models_of_run, pin_called_versions

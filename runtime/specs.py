@@ -5,12 +5,12 @@ Engine specs never change once published, so they are loaded once per process an
 from sqlalchemy.orm import Session
 
 from bpmn.dialect import SequenceModel
+from bpmn.engine import SpecBundle
 from bpmn.errors import RuleBroken
 from bpmn.spec import load_spec
 from designer.models import SequenceVersion
 from designer.services import latest_version
 
-from .engine import SpecBundle
 from .models import Run
 
 # Versions are immutable, so what is derived from them is derived once per process.

@@ -9,13 +9,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
 from bpmn.durations import add_duration, parse_cycle, parse_duration
+from bpmn.engine import Engine
 from bpmn.expressions import evaluate
 
 from . import journal
 from .actors import Actor, system
 from .assignments import assign, unassign
 from .communications.outbox import queue_for_action
-from .engine import Engine
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bpmn.engine import Engine, SpecBundle
 from bpmn.errors import InvalidSequence
 from bpmn.spec import (
     SafeScriptEngine,
@@ -17,7 +18,6 @@ from bpmn.spec import (
     build_spec,
     load_spec,
 )
-from runtime.engine import Engine, SpecBundle
 
 DATA = Path(__file__).parents[1] / "data" / "bpmn" / "engine"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 The runtime service layer persists `dump()` (the run's live state, without specs) and the specs once per
 published version. Every operation ends with engine steps and a pruning of the task tree
-(runtime.engine_prune), so that a run that loops for years keeps a small state and fast steps.
+(bpmn.engine_prune), so that a run that loops for years keeps a small state and fast steps.
 
 Timers never fire by themselves: waiting_timers() lists them with their plain ISO value, the runtime's
 worker schedules them and calls fire_timer() when due. Messages are delivered by name with deliver().
@@ -27,6 +27,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn import engine_prune
 from bpmn.errors import Conflict, DomainError
 from bpmn.spec import (
     SPEC_CONFIG,
@@ -37,7 +38,6 @@ from bpmn.spec import (
     SeqTimer,
     make_registry,
 )
-from runtime import engine_prune
 
 STATE_FORMAT = 1
 
