@@ -55,7 +55,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     from bpmn.engine import Engine
     from designer import services as designer
     from runtime import engine_cache
-    from runtime import runs as runs_module
+    from runtime import step as step_module
     from runtime.models import Run
     from web.extensions import db
 
@@ -63,7 +63,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
         session = db.session
         suffix = "naive" if naive else "pruned" if kept else "rebuilt"
         actor = _manager_with_rt_loop(session, clock, suffix)
-        runs_module.Engine = (
+        step_module.Engine = (
             _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
         )
         engine_cache.enabled = kept and not naive
@@ -76,7 +76,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
                 fresh_run.step()
             if not long_run.step():
                 break
-        runs_module.Engine = Engine
+        step_module.Engine = Engine
         engine_cache.enabled = True
         state = len(json.dumps(session.get(Run, long_run.run_id).state or {}))
     return {

@@ -13,8 +13,9 @@ from .actors import Actor
 from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
-from .runs import get_run, guarded, write_run
-from .stepper import Settled, open_actions, remember, result_entry
+from .runs import get_run
+from .step import action_ended, step_run
+from .stepper import Settled, open_actions
 
 ENDING_STATUSES = {
     ActionType.TASK: {ActionStatus.DONE},
@@ -144,14 +145,8 @@ def complete_action(
     )
     if action.adhoc or run.status != RunStatus.RUNNING:
         return action, None
-    results = {**(run.results or {}), action.element_id: result_entry(action)}
-    data = {"status": status, "outcome": outcome, "actions": results}
     others = [a for a in current if a is not action]
-    operation = {"op": "complete", "task_id": action.task_id, "data": data}
-    settled = guarded(session, run, actor, now, operation, current=others)
-    # Written after the step, so that the run is updated once (actions the step cancelled are in it already).
-    remember(run, action)
-    write_run(session, run)
+    settled = step_run(session, run, action_ended(run, action), actor, now, current=others)
     return action, settled
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.dialect import SequenceModel
 from bpmn.engine import SpecBundle
-from bpmn.errors import RuleBroken
+from bpmn.errors import NotFound, RuleBroken
 from bpmn.spec import load_spec
 from designer.models import SequenceVersion
 from designer.services import latest_version
@@ -28,13 +28,21 @@ def pin_called_versions(session: Session, version: SequenceVersion) -> dict[str,
             continue
         try:
             called = latest_version(session, key)
-        except Exception as error:
+        except NotFound as error:  # a database error is not an unpublished sequence: it goes to the caller
             raise RuleBroken(
                 f"La sous-séquence « {key} » n'est pas publiée.", code="called_sequence_unknown"
             ) from error
         pinned[key] = called.id
         pending.extend(SequenceModel.from_dict(called.model).called)
     return pinned
+
+
+def roles_used(session: Session, version: SequenceVersion) -> dict[str, str]:
+    """Role key → kind, for the sequence and every sequence it calls."""
+    roles = {k: r.kind for k, r in model_of(version).roles.items()}
+    for version_id in pin_called_versions(session, version).values():
+        roles.update({k: r.kind for k, r in model_of(session.get(SequenceVersion, version_id)).roles.items()})
+    return roles
 
 
 def model_of(version: SequenceVersion) -> SequenceModel:
