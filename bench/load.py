@@ -55,7 +55,7 @@ def _database(prefix: str):
 def _seed(url: str) -> tuple[str, list[int]]:
     """The manager's token and, per run, its open action."""
     from designer import services as designer
-    from designer.accounts import create_token, create_user
+    from kernel.accounts import create_token, create_user
     from runtime.actors import system
     from runtime.clock import Clock
     from runtime.dossiers import create_dossier

@@ -135,7 +135,7 @@ class _Looping:
 def _manager_with_rt_loop(session, clock, suffix: str):
     """A new manager, who publishes rt_loop again (a new version): the actor who launches and completes."""
     from designer import services as designer
-    from designer.accounts import create_user
+    from kernel.accounts import create_user
     from runtime.actors import Actor
 
     user = create_user(

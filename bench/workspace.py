@@ -39,7 +39,7 @@ def _seed(app) -> dict:
     from sqlalchemy import text
 
     from designer import services as designer
-    from designer.accounts import create_user
+    from kernel.accounts import create_user
     from runtime.documents import Document
     from web.extensions import db
 

@@ -28,7 +28,6 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from bpmn import engine_prune
-from bpmn.errors import Conflict, DomainError
 from bpmn.spec import (
     SPEC_CONFIG,
     LoadedSpec,
@@ -38,6 +37,7 @@ from bpmn.spec import (
     SeqTimer,
     make_registry,
 )
+from kernel.errors import Conflict, DomainError
 
 STATE_FORMAT = 1
 
@@ -47,7 +47,6 @@ class EngineError(DomainError):
     nothing is persisted by the caller, an admin can retry."""
 
     code = "engine_error"
-    status = 500
 
     def __init__(self, message: str, element_id: str | None = None):
         super().__init__(message, element_id=element_id)

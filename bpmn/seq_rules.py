@@ -8,8 +8,8 @@ from lxml import etree
 from bpmn import expressions
 from bpmn.dialect import SEQ_NS, bpmn, local, read_timer, ref, seq
 from bpmn.durations import parse_cycle, parse_date_time, parse_duration
-from bpmn.errors import Issue
 from bpmn.rules import Context, describe, describe_of, pronoun
+from kernel.errors import Issue
 
 ATTRIBUTES = {
     "lane": ("role", "roleKind"),

@@ -62,7 +62,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from bpmn import durations, expressions, xml
 from bpmn.dialect import unquote
-from bpmn.errors import InvalidSequence, Issue
+from kernel.errors import InvalidSequence, Issue
 
 SPEC_FORMAT = 1
 

@@ -12,8 +12,8 @@ from lxml import etree
 
 from bpmn import rules, seq_rules
 from bpmn.dialect import SequenceModel, read_model
-from bpmn.errors import InvalidSequence, Issue
 from bpmn.xml import parse_xml
+from kernel.errors import InvalidSequence, Issue
 
 
 @dataclass

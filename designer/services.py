@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import InvalidSequence, Issue, Malformed, NotFound
 from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
+from kernel.errors import InvalidSequence, Issue, Malformed, NotFound
 
 from .models import Sequence, SequenceVersion
 

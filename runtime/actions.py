@@ -6,7 +6,7 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import journal
 from .actors import Actor

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import journal
 from .actors import Actor

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Malformed
+from kernel.errors import Malformed
 
 from . import journal
 from .actors import Actor, system

@@ -6,9 +6,9 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
 from designer.services import get_sequence, get_version, latest_version
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import journal
 from .actors import Actor, system

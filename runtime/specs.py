@@ -6,10 +6,10 @@ from sqlalchemy.orm import Session
 
 from bpmn.dialect import SequenceModel
 from bpmn.engine import SpecBundle
-from bpmn.errors import NotFound, RuleBroken
 from bpmn.spec import load_spec
 from designer.models import SequenceVersion
 from designer.services import latest_version
+from kernel.errors import NotFound, RuleBroken
 
 from .models import Run
 

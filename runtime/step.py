@@ -16,9 +16,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from bpmn.engine import Engine
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import SequenceVersion
 from designer.services import latest_version
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import engine_cache, journal
 from .actors import Actor, system

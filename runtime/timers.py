@@ -55,7 +55,7 @@ def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 10
     """Claims up to `limit` due timers for `worker_id` until `now + lease`, and commits.
 
     PostgreSQL: rows another worker is claiming at this moment are skipped, not waited for. SQLite: the
-    transaction already holds the database's single write lock (BEGIN IMMEDIATE, designer.db), so the
+    transaction already holds the database's single write lock (BEGIN IMMEDIATE, kernel.db), so the
     select and the update cannot interleave with another worker's."""
     session.rollback()  # start from a fresh transaction: the claim must see what others committed
     query = due_timers(now).limit(limit)

@@ -7,8 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from bpmn.errors import DomainError
-from designer import accounts, services
+from designer import services
+from kernel import accounts
+from kernel.errors import DomainError
 
 from . import create_app
 from .clock import now

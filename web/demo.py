@@ -17,10 +17,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from bpmn.dialect import read_model
-from bpmn.errors import DomainError
 from bpmn.xml import parse_xml
-from designer import accounts, services
+from designer import services
 from designer.services import publish_versions
+from kernel import accounts
+from kernel.errors import DomainError
 from runtime import dossiers as dossier_service
 from runtime.actions import complete_action
 from runtime.actors import Actor

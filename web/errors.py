@@ -4,9 +4,46 @@ from apiflask import HTTPError
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from bpmn.errors import DomainError
+from bpmn.engine import EngineError
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    InvalidSequence,
+    Malformed,
+    NotAllowed,
+    NotFound,
+    RuleBroken,
+    TooLarge,
+    UnsupportedType,
+)
 
 from .extensions import db
+
+
+class Unauthorized(DomainError):
+    """No valid API token."""
+
+    code = "unauthorized"
+
+
+# The HTTP status of each domain error, the nearest class in its ancestry deciding.
+_STATUS = {
+    DomainError: 400,
+    Malformed: 400,
+    Unauthorized: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    UnsupportedType: 415,
+    RuleBroken: 422,
+    InvalidSequence: 422,
+    EngineError: 500,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next(_STATUS[cls] for cls in type(error).__mro__ if cls in _STATUS)
 
 _CODES = {
     400: "malformed",
@@ -51,7 +88,7 @@ def init_app(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
-        return _answer(error.status, error.code, error.message, **error.details)
+        return _answer(status_of(error), error.code, error.message, **error.details)
 
     @app.error_processor
     def api_error(error: HTTPError):

@@ -6,7 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from designer.db import Base
+from kernel.db import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

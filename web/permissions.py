@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from designer.accounts import User, UserKind, UserRole
+from kernel.accounts import User, UserKind, UserRole
 
 
 class Perm(StrEnum):

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict
 from designer.models import SequenceVersion
+from kernel.errors import Conflict
 
 from .. import journal
 from ..actions import complete_action

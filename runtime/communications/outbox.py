@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import NotFound
+from kernel.errors import NotFound
 
 from .. import journal
 from ..actors import Actor, system

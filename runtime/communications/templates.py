@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from ..actors import Actor
 from .models import Channel, TemplateVersion

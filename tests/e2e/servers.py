@@ -81,7 +81,7 @@ def free_port() -> int:
 
 def seed_accounts(url: str) -> dict[str, str]:
     """admin, analyst, manager, partner accounts; returns their API tokens."""
-    from designer.accounts import create_token, create_user
+    from kernel.accounts import create_token, create_user
     from runtime.clock import Clock
     from web import create_app
     from web.extensions import db
@@ -264,8 +264,8 @@ def database_session(url: str):
     """A plain SQLAlchemy session on the database (no Flask), for checks after the fact."""
     from sqlalchemy.orm import Session
 
-    import designer.accounts  # noqa: F401 — every table known to the metadata
     import designer.models  # noqa: F401
+    import kernel.accounts  # noqa: F401 — every table known to the metadata
     import runtime.journal  # noqa: F401
     import runtime.models  # noqa: F401
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from designer.accounts import ApiToken, User
 from designer.models import SequenceVersion
+from kernel.accounts import ApiToken, User
 from tests.factories import DATA
 
 

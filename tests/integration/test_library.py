@@ -421,8 +421,8 @@ def test_s5_over_indebtedness_pauses_the_plan(lib):
 
 
 def _counts(session):
-    from designer.accounts import User
     from designer.models import SequenceVersion
+    from kernel.accounts import User
     from runtime.communications.models import Communication, TemplateVersion
     from runtime.journal import JournalEntry
     from runtime.models import Action, Dossier, Participant

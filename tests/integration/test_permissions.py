@@ -73,7 +73,7 @@ def test_spec_table(app, users, perm, roles):
 
 
 def test_a_deactivated_account_is_refused(app, users, session):
-    from designer.accounts import User
+    from kernel.accounts import User
 
     session.get(User, users["manager"].id).active = False
     session.commit()

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bpmn.errors import RuleBroken
 from designer.services import latest_version
+from kernel.errors import RuleBroken
 from runtime import actions, events, runs, specs, step
 from runtime.actors import system
 from runtime.events import fire_timer
@@ -83,7 +83,7 @@ def test_a_database_error_while_pinning_called_sequences_is_not_an_unpublished_o
 
 
 def test_an_unpublished_called_sequence_is_still_refused_as_such(session, monkeypatch, pilot):
-    from bpmn.errors import NotFound
+    from kernel.errors import NotFound
 
     def unpublished(_session, key):
         raise NotFound(f"La séquence « {key} » n'a aucune version publiée.")

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from bpmn.errors import Malformed
 from bpmn.validation import validate
+from kernel.errors import Malformed
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.bpmn")) if CORPUS.is_dir() else []

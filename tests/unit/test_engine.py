@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bpmn.engine import Engine, EngineError, SpecBundle
-from bpmn.errors import Conflict
 from bpmn.spec import LoadedSpec, SafeScriptEngine, build_spec, load_spec
+from kernel.errors import Conflict
 
 DATA = Path(__file__).parents[1] / "data" / "bpmn" / "engine"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

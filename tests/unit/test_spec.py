@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bpmn.engine import Engine, SpecBundle
-from bpmn.errors import InvalidSequence
 from bpmn.spec import (
     SafeScriptEngine,
     SendAction,
@@ -18,6 +17,7 @@ from bpmn.spec import (
     build_spec,
     load_spec,
 )
+from kernel.errors import InvalidSequence
 
 DATA = Path(__file__).parents[1] / "data" / "bpmn" / "engine"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

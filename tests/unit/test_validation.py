@@ -6,9 +6,9 @@ import pytest
 from lxml import etree
 
 from bpmn import spec
-from bpmn.errors import InvalidSequence, Issue, Malformed, TooLarge
 from bpmn.validation import Report, validate
 from bpmn.xml import MAX_BYTES
+from kernel.errors import InvalidSequence, Issue, Malformed, TooLarge
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bpmn"
 VALID = DATA / "valid" / "relance.bpmn"

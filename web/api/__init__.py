@@ -8,20 +8,16 @@ from apiflask import APIBlueprint
 from flask import current_app, g, request
 from flask_login import current_user
 
-from bpmn.errors import DomainError, Malformed, NotAllowed, NotFound
-from designer.accounts import user_for_token
+from kernel.accounts import user_for_token
+from kernel.errors import Malformed, NotAllowed, NotFound
 
 from ..clock import now
+from ..errors import Unauthorized
 from ..extensions import csrf, db
 from ..permissions import Perm, allows, table
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
-
-
-class Unauthorized(DomainError):
-    code = "unauthorized"
-    status = 401
 
 
 @api.before_request

@@ -5,7 +5,7 @@ from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, OneOf
 from flask import Response, g
 
-from bpmn.errors import NotFound
+from kernel.errors import NotFound
 from runtime.actors import Actor
 from runtime.communications import outbox, templates
 from runtime.communications.models import Communication, TemplateVersion

@@ -3,8 +3,8 @@
 from flask import g
 from sqlalchemy import select
 
-from bpmn.errors import NotFound, RuleBroken
-from designer.accounts import User, UserKind
+from kernel.accounts import User, UserKind
+from kernel.errors import NotFound, RuleBroken
 from runtime import dossiers as service
 from runtime.actors import Actor
 from runtime.events import post_event

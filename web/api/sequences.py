@@ -7,9 +7,9 @@ from apiflask.fields import List, String
 from apiflask.validators import Length
 from flask import Response, g, request
 
-from bpmn.errors import DomainError
 from designer import services
 from designer.models import Sequence
+from kernel.errors import DomainError, UnsupportedType
 
 from ..clock import now
 from ..extensions import db
@@ -19,14 +19,9 @@ from . import CREATED, CREATED_OR_SAME, XML, allowed, api
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
 
 
-class UnsupportedMediaType(DomainError):
-    code = "unsupported_media_type"
-    status = 415
-
-
 def _xml_body() -> bytes:
     if request.mimetype not in XML_TYPES:
-        raise UnsupportedMediaType("Envoyez le fichier BPMN avec Content-Type: application/xml.")
+        raise UnsupportedType("Envoyez le fichier BPMN avec Content-Type: application/xml.")
     return request.get_data(cache=False)
 
 

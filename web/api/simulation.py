@@ -10,10 +10,10 @@ from flask import request
 
 from bpmn.dialect import SequenceModel
 from bpmn.engine import Engine, EngineError, SpecBundle
-from bpmn.errors import InvalidSequence, Issue, Malformed, RuleBroken
 from bpmn.spec import build_spec, load_spec
 from bpmn.validation import validate
 from designer import services
+from kernel.errors import InvalidSequence, Issue, Malformed, RuleBroken
 from runtime.actions import ANY_TYPE, ENDING_STATUSES
 from runtime.models import ActionType
 from runtime.specs import spec_of

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from designer.accounts import User
+from kernel.accounts import User
 
 from ..extensions import db, login_manager
 from ..permissions import Perm, allows

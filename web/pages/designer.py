@@ -15,9 +15,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-from bpmn.errors import DomainError, Malformed
 from designer import services
 from designer.diff import diff_xml
+from kernel.errors import DomainError, Malformed
 
 from ..clock import now
 from ..extensions import db

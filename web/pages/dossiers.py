@@ -14,9 +14,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from bpmn.errors import DomainError, Malformed
-from designer.accounts import User, UserKind
 from designer.models import Sequence, SequenceVersion
+from kernel.accounts import User, UserKind
+from kernel.errors import DomainError, Malformed
 from runtime import dossiers as dossier_service
 from runtime import paths, workspace
 from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action

@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
-from bpmn.errors import DomainError, Malformed
-from designer.accounts import User
+from kernel.accounts import User
+from kernel.errors import DomainError, Malformed, NotFound
 from runtime import documents, workspace
 from runtime.actions import ENDING_STATUSES, complete_action, get_action
 from runtime.models import Action, ActionStatus, Dossier
 
 from ..clock import now
+from ..errors import status_of
 from ..extensions import db
 from ..permissions import Perm
 from . import pages
@@ -145,10 +146,10 @@ def portal_complete(action_id: int):
             documents.attach(db.session, action, actor, filename, data, at)
     except DomainError as error:
         db.session.rollback()
-        if error.status == 404:
+        if isinstance(error, NotFound):
             raise
         # The page again, with the reason and the form: the action is still open.
-        return _action_page(_visible_action(action_id), error.message, error.status)
+        return _action_page(_visible_action(action_id), error.message, status_of(error))
     db.session.commit()
     flash(_("Action « %(name)s » terminée, merci.", name=action.name), "success")
     return redirect(url_for("pages.portal_home"), code=303)

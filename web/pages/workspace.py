@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from bpmn.errors import DomainError, NotFound
-from designer.accounts import User
+from kernel.accounts import User
+from kernel.errors import DomainError, NotFound
 from runtime.actors import Actor
 
 from ..extensions import db

@@ -1,6 +1,6 @@
 """The declarative base shared by every package's models.
 
-It sits in the lowest layer that persists anything, so runtime/ and web/ can bind and extend it."""
+It sits in the lowest layer, so that every package's models share it and web/ binds it."""
 
 import sqlite3
 from datetime import UTC, datetime

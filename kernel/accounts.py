@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bpmn.errors import Conflict, Malformed, NotFound
+from kernel.errors import Conflict, Malformed, NotFound
 
 from .db import Base
 
