@@ -22,7 +22,7 @@ ENDING_STATUSES = {
     ActionType.REMINDER: {ActionStatus.DONE},
     ActionType.VALIDATION: {ActionStatus.VALIDATED},
     # `failed`: set by the system when a send fails and the diagram draws a failure path
-    # (runtime.communications.completion).
+    # (runtime.communication_ends).
     ActionType.COMMUNICATION: {ActionStatus.DONE, ActionStatus.FAILED},
 }
 ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}

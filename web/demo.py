@@ -25,7 +25,8 @@ from kernel.errors import DomainError
 from runtime import dossiers as dossier_service
 from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.communications import deliver_pending, templates
+from runtime.communications import templates
+from runtime.delivery import deliver_pending
 from runtime.events import fire_timer, post_event
 from runtime.models import Action, ActionStatus, ActionType, Dossier, Run, RunStatus, Timer
 from runtime.runs import launch_run

@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from runtime import timers
+from runtime.delivery import deliver_pending
 
 from .extensions import db
 
@@ -46,10 +47,6 @@ _last_delivery_error: dict[str, str] = {}
 
 
 def _deliver_communications(app, ident: str, now) -> None:
-    try:
-        from runtime.communications import deliver_pending
-    except ImportError:
-        return
     # The core receives plain values, never the app's config object.
     settings = {key: value for key, value in app.config.items() if key.startswith("SMTP_")}
     try:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bpmn.validation import validate
 from designer.services import publish_versions
 from runtime.actors import Actor
-from runtime.communications import deliver_pending
+from runtime.delivery import deliver_pending
 from runtime.events import fire_timer
 from runtime.models import Run, RunStatus, Timer
 from tests.integration.pilot import Pilot

@@ -15,7 +15,8 @@ Message-ID (most do) show it once. Letters and SMS are written in step 3's trans
 
 Transient failures (4xx, connection refused, timeout) go back to `queued` with an exponential back-off;
 permanent ones (5xx, no usable address) and the last allowed attempt make the row `failed`, and its action
-is ended or flagged (completion.py). This function commits its own transactions, like runtime.timers.
+is ended or flagged (runtime.communication_ends). This function commits its own transactions, like
+runtime.timers.
 """
 
 import logging
@@ -28,15 +29,15 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import journal
-from ..documents import Document
-from ..journal import Kind
-from ..models import Action, ActionStatus
-from .channels import SendError, SmsGateway, SmtpSender, SmtpSettings
-from .completion import awaiting_resolution, resolve
-from .letters import letter_pdf
-from .models import Channel, Communication, CommunicationStatus
-from .outbox import ACTOR
+from . import journal
+from .communication_ends import awaiting_resolution, resolve
+from .communications.channels import SendError, SmsGateway, SmtpSender, SmtpSettings
+from .communications.letters import letter_pdf
+from .communications.models import Channel, Communication, CommunicationStatus
+from .communications.outbox import ACTOR
+from .documents import Document
+from .journal import Kind
+from .models import Action, ActionStatus
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from designer.models import SequenceVersion
 from kernel.errors import Conflict
 
-from .. import journal
-from ..actions import complete_action
-from ..journal import Kind
-from ..models import Action, ActionStatus, ActionType, Run
-from ..paths import graph_of, route
-from ..specs import model_of
-from .models import Communication, CommunicationStatus
-from .outbox import ACTOR
+from . import journal
+from .actions import complete_action
+from .communications.models import Communication, CommunicationStatus
+from .communications.outbox import ACTOR
+from .journal import Kind
+from .models import Action, ActionStatus, ActionType, Run
+from .paths import graph_of, route
+from .specs import model_of
 
 FLAG = "Envoi en échec, décision attendue : "
 MAX_REASON = 2000
