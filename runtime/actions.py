@@ -29,8 +29,13 @@ ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}
 ENDING_COLUMNS = ["status", "outcome", "comment", "completed_at", "completed_by", "completed_by_user_id"]
 
 
+def ending_statuses(action_type: str) -> set[str]:
+    """The statuses that can end an action of this type."""
+    return ENDING_STATUSES.get(action_type, {ActionStatus.DONE}) | ANY_TYPE
+
+
 def allowed_statuses(action: Action) -> list[str]:
-    return sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE}) | ANY_TYPE)
+    return sorted(ending_statuses(action.type))
 
 
 def held_by_user(user_id: int):

@@ -39,6 +39,11 @@ class ActionType(StrEnum):
     COMMUNICATION = "communication"
 
 
+def action_type(element) -> str:
+    """The type of the actions a diagram element (bpmn.dialect.Element, or None) opens."""
+    return element.action if element is not None and element.action else ActionType.TASK
+
+
 class Dossier(Base):
     __tablename__ = "dossiers"
 

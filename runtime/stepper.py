@@ -17,7 +17,7 @@ from .actors import Actor, system
 from .assignments import assign, unassign
 from .communications.outbox import queue_for_action
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer
+from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer, action_type
 
 CHECKPOINTS_KEPT = 50
 
@@ -206,7 +206,7 @@ def _create_action(
         element_id=task.element_id,
         task_id=task.task_id,
         name=(element.name if element and element.name else task.name or task.element_id),
-        type=element.action if element and element.action else ActionType.TASK,
+        type=action_type(element),
         role=(element.role if element and element.role else ""),
         outcomes=list(element.outcomes if element else []),
         due_at=add_duration(now, parse_duration(due), element.calendar or "calendar") if due else None,
