@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.accounts import User, UserKind, user_by_email
 from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from . import journal
@@ -178,3 +179,22 @@ def _role_key(role: str) -> str:
     if not role:
         raise Malformed("Un rôle vide n'est pas un rôle.")
     return role
+
+
+def account_for_participant(session: Session, kind: str, email: str) -> User:
+    """The account a new participant of `kind` is linked to: a partner's account for a partner, an internal
+    one for an internal participant; a contact has none."""
+    user = user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"Aucun compte {email}.")
+    expected = UserKind.PARTNER if kind == "partner" else UserKind.INTERNAL
+    if kind == "contact" or user.kind != expected:
+        raise RuleBroken(
+            f"Le compte {user.email} ne correspond pas à un intervenant « {kind} ».",
+            code="account_kind_mismatch",
+        )
+    return user
+
+
+def latest_dossiers(session: Session, limit: int) -> list[Dossier]:
+    return list(session.scalars(select(Dossier).order_by(Dossier.id.desc()).limit(limit)))

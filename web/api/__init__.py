@@ -137,10 +137,6 @@ def document_errors(spec: dict) -> dict:
     return spec
 
 
-def actor() -> str:
-    return f"user:{g.user.id}"
-
-
 from . import (  # noqa: E402,F401  (routes register on import)
     actions,
     communications,

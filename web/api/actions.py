@@ -4,11 +4,11 @@ from runtime import actions as service
 from runtime.models import Action
 from runtime.stepper import open_actions
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import allowed, api
-from .dossiers import current_actor
 from .schemas import ActionsQuery, CompleteIn
 from .views import action_dict, run_dict
 

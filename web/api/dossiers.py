@@ -1,26 +1,17 @@
 """Dossiers, participants, business events, history."""
 
-from flask import g
-from sqlalchemy import select
 
-from kernel.accounts import User, UserKind
-from kernel.errors import NotFound, RuleBroken
 from runtime import dossiers as service
-from runtime.actors import Actor
+from runtime import workspace
 from runtime.events import post_event
-from runtime.journal import JournalEntry
-from runtime.models import Dossier
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import ACCEPTED, CREATED, allowed, api
 from .schemas import DossierIn, DossierPatch, EventIn, ParticipantIn, ParticipantRolesIn
 from .views import dossier_dict, participant_dict
-
-
-def current_actor() -> Actor:
-    return Actor(user_id=g.user.id, is_partner=g.user.is_partner)
 
 
 @api.post("/dossiers")
@@ -40,7 +31,7 @@ def create_dossier(body):
 @allowed(Perm.DOSSIERS_READ)
 def list_dossiers():
     """Dossiers, newest first (first 200)."""
-    found = db.session.scalars(select(Dossier).order_by(Dossier.id.desc()).limit(200))
+    found = service.latest_dossiers(db.session, 200)
     return [dossier_dict(d, full=False) for d in found]
 
 
@@ -75,16 +66,7 @@ def add_participant(dossier_id: int, body):
     dossier = service.get_dossier(db.session, dossier_id)
     user_id = None
     if body["user_email"]:
-        user = db.session.scalar(select(User).where(User.email == body["user_email"].strip().lower()))
-        if user is None:
-            raise NotFound(f"Aucun compte {body['user_email']}.")
-        expected = UserKind.PARTNER if body["kind"] == "partner" else UserKind.INTERNAL
-        if body["kind"] == "contact" or user.kind != expected:
-            raise RuleBroken(
-                f"Le compte {user.email} ne correspond pas à un intervenant « {body['kind']} ».",
-                code="account_kind_mismatch",
-            )
-        user_id = user.id
+        user_id = service.account_for_participant(db.session, body["kind"], body["user_email"]).id
     participant = service.add_participant(
         db.session,
         dossier,
@@ -130,7 +112,5 @@ def post_dossier_event(dossier_id: int, body):
 def dossier_history(dossier_id: int):
     """Everything that happened on the dossier, oldest first."""
     service.get_dossier(db.session, dossier_id)
-    entries = db.session.scalars(
-        select(JournalEntry).where(JournalEntry.dossier_id == dossier_id).order_by(JournalEntry.id)
-    )
+    entries = workspace.history(db.session, dossier_id, newest_first=False)
     return [e.to_dict() for e in entries]

@@ -3,11 +3,11 @@
 from runtime import runs as service
 from runtime.stepper import open_actions
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import CREATED, allowed, api
-from .dossiers import current_actor
 from .schemas import AdhocIn, MoveBackIn, ReasonIn, RolesIn, RunIn, SwitchIn
 from .views import action_dict, run_dict
 

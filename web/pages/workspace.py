@@ -5,12 +5,9 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from sqlalchemy import select
 
-from kernel.accounts import User
+from kernel.accounts import user_names
 from kernel.errors import DomainError, NotFound
-from runtime.actors import Actor
 
 from ..extensions import db
 
@@ -66,11 +63,6 @@ CAUSES = {
 }
 
 
-def current_actor() -> Actor:
-    account = current_user.account
-    return Actor(user_id=account.id, is_partner=account.is_partner)
-
-
 def bundle_built(name: str = "run-viewer") -> bool:
     return (DIST / f"{name}.js").is_file()
 
@@ -82,11 +74,7 @@ def actor_names(labels: set[str]) -> dict[str, str]:
         for label in labels
         if label and label.startswith("user:") and label.split(":", 1)[1].isdigit()
     }
-    users = (
-        {i: n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
-        if ids
-        else {}
-    )
+    users = user_names(db.session, ids)
     names = {}
     for label in labels:
         if not label:
