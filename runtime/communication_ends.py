@@ -42,7 +42,7 @@ def awaiting_resolution():
 
 def resolve(session: Session, action_id: int, now: datetime) -> str | None:
     """Ends or flags the action if its communications are all over; returns what was done."""
-    action = session.get(Action, action_id)
+    action = session.get(Action, action_id, populate_existing=True)
     if action is None or action.status != ActionStatus.OPEN or action.type != ActionType.COMMUNICATION \
             or action.cause:
         return None

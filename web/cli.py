@@ -9,6 +9,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from designer import services
 from kernel import accounts
+from kernel.db import unit_of_work
 from kernel.errors import DomainError
 
 from . import create_app
@@ -28,12 +29,12 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 def create_user(email, name, kind, role, password):
     """Create a user."""
     try:
-        user = accounts.create_user(
-            db.session, email=email, name=name, kind=kind, role=role, password=password, now=now()
-        )
+        with unit_of_work(db.session):
+            user = accounts.create_user(
+                db.session, email=email, name=name, kind=kind, role=role, password=password, now=now()
+            )
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"Utilisateur {user.email} créé (id {user.id}).")
 
 
@@ -42,10 +43,10 @@ def create_user(email, name, kind, role, password):
 def create_token(email):
     """Print a new API token for a user."""
     try:
-        token = accounts.create_token(db.session, accounts.find_user(db.session, email), now())
+        with unit_of_work(db.session):
+            token = accounts.create_token(db.session, accounts.find_user(db.session, email), now())
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(token)
 
 

@@ -5,6 +5,7 @@ from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, OneOf
 from flask import Response
 
+from kernel.db import unit_of_work
 from kernel.errors import NotFound
 from runtime.communications import outbox, templates
 from runtime.communications.models import Communication, TemplateVersion
@@ -101,10 +102,10 @@ def list_templates():
 def create_template(body):
     """Create a template (version 1). It is rendered against a sample dossier first: an error is a 422
     with the field, the line and the message."""
-    template = templates.create_template(db.session, current_actor(), now(), key=body["key"],
-                                         channel=body["channel"], body=body["body"], subject=body["subject"],
-                                         name=body["name"], html=body["html"])
-    db.session.commit()
+    with unit_of_work(db.session):
+        template = templates.create_template(db.session, current_actor(), now(), key=body["key"],
+                                             channel=body["channel"], body=body["body"],
+                                             subject=body["subject"], name=body["name"], html=body["html"])
     return template_dict(template), 201
 
 
@@ -124,8 +125,8 @@ def get_template(key: str, query):
 @api.input(TemplatePut, arg_name="body")
 def update_template(key: str, body):
     """Edit a template: saves the next version (earlier ones are kept). Checked like a creation."""
-    template = templates.update_template(db.session, current_actor(), now(), key, body=body.get("body"),
-                                         subject=body.get("subject"), channel=body.get("channel"),
-                                         name=body.get("name"), html=body.get("html"))
-    db.session.commit()
+    with unit_of_work(db.session):
+        template = templates.update_template(db.session, current_actor(), now(), key, body=body.get("body"),
+                                             subject=body.get("subject"), channel=body.get("channel"),
+                                             name=body.get("name"), html=body.get("html"))
     return template_dict(template)

@@ -1,6 +1,7 @@
 """Dossiers, participants, business events, history."""
 
 
+from kernel.db import unit_of_work
 from runtime import dossiers as service
 from runtime import workspace
 from runtime.events import post_event
@@ -20,10 +21,10 @@ from .views import dossier_dict, participant_dict
 @api.input(DossierIn, arg_name="body")
 def create_dossier(body):
     """Create a dossier with free-form data."""
-    dossier = service.create_dossier(
-        db.session, current_actor(), body["reference"], body["title"], body["data"], now()
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.create_dossier(
+            db.session, current_actor(), body["reference"], body["title"], body["data"], now()
+        )
     return dossier_dict(dossier), 201
 
 
@@ -49,11 +50,11 @@ def get_dossier(dossier_id: int):
 @api.input(DossierPatch, arg_name="body")
 def update_dossier(dossier_id: int, body):
     """Change the title or data fields (merged into the existing data)."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    service.update_dossier(
-        db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        service.update_dossier(
+            db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
+        )
     return dossier_dict(dossier)
 
 
@@ -63,24 +64,24 @@ def update_dossier(dossier_id: int, body):
 @api.input(ParticipantIn, arg_name="body")
 def add_participant(dossier_id: int, body):
     """Add a participant (internal, partner or contact) with the roles it holds by default."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    user_id = None
-    if body["user_email"]:
-        user_id = service.account_for_participant(db.session, body["kind"], body["user_email"]).id
-    participant = service.add_participant(
-        db.session,
-        dossier,
-        current_actor(),
-        now(),
-        kind=body["kind"],
-        name=body["name"],
-        email=body["email"],
-        phone=body["phone"],
-        address=body["address"],
-        user_id=user_id,
-        roles=body["roles"],
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        user_id = None
+        if body["user_email"]:
+            user_id = service.account_for_participant(db.session, body["kind"], body["user_email"]).id
+        participant = service.add_participant(
+            db.session,
+            dossier,
+            current_actor(),
+            now(),
+            kind=body["kind"],
+            name=body["name"],
+            email=body["email"],
+            phone=body["phone"],
+            address=body["address"],
+            user_id=user_id,
+            roles=body["roles"],
+        )
     return participant_dict(participant), 201
 
 
@@ -89,10 +90,10 @@ def add_participant(dossier_id: int, body):
 @api.input(ParticipantRolesIn, arg_name="body")
 def set_participant_roles(dossier_id: int, participant_id: int, body):
     """Replace the roles a participant holds by default on the dossier."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    participant = service.get_participant(db.session, dossier, participant_id)
-    service.set_participant_roles(db.session, participant, current_actor(), body["roles"], now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        participant = service.get_participant(db.session, dossier, participant_id)
+        service.set_participant_roles(db.session, participant, current_actor(), body["roles"], now())
     return participant_dict(participant)
 
 
@@ -102,8 +103,8 @@ def set_participant_roles(dossier_id: int, participant_id: int, body):
 @api.input(EventIn, arg_name="body")
 def post_dossier_event(dossier_id: int, body):
     """Post a business event; every run waiting for it moves on. Recorded even when nobody waits."""
-    delivered = post_event(db.session, dossier_id, current_actor(), body["name"], body["data"], now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        delivered = post_event(db.session, dossier_id, current_actor(), body["name"], body["data"], now())
     return {"delivered_to": delivered}, 202
 
 

@@ -9,6 +9,7 @@ from flask import Response, g, request
 
 from designer import services
 from designer.models import Sequence
+from kernel.db import unit_of_work
 from kernel.errors import DomainError, UnsupportedType
 
 from ..clock import now
@@ -53,8 +54,8 @@ def sequence_dict(sequence: Sequence) -> dict:
 @allowed(Perm.SEQUENCES_WRITE)
 def save_sequence():
     """Create or replace the draft of the sequence whose key is the process id (body: BPMN XML)."""
-    sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence, created, report = services.save_draft(db.session, _xml_body(), g.user.id, now())
     body = {
         "key": sequence.key,
         "name": sequence.name,
@@ -78,12 +79,9 @@ def validate_sequence():
 def publish_sequence(key: str):
     """Publish the draft as a new immutable version (422 with the issues when invalid)."""
     before = services.get_sequence(db.session, key).latest
-    try:
+    # A refusal is committed too: it keeps the refreshed list of problems on the draft.
+    with unit_of_work(db.session, commit_on=(DomainError,)):
         version = services.publish_version(db.session, key, g.user.id, now())
-    except DomainError:
-        db.session.commit()  # keeps the refreshed list of problems on the draft
-        raise
-    db.session.commit()
     status = 200 if before is not None and before.id == version.id else 201
     return {"key": key, "version": version.number, "checksum": version.checksum}, status
 
@@ -98,12 +96,9 @@ class PublishBatchIn(Schema):
 @api.input(PublishBatchIn, arg_name="body")
 def publish_batch(body):
     """Publish several drafts together, all or none (sequences that switch into each other)."""
-    try:
+    # A refusal is committed too: it keeps the refreshed list of problems on each draft.
+    with unit_of_work(db.session, commit_on=(DomainError,)):
         versions = services.publish_versions(db.session, body["keys"], g.user.id, now())
-    except DomainError:
-        db.session.commit()  # keeps the refreshed list of problems on each draft
-        raise
-    db.session.commit()
     return {"published": [{"key": v.key, "version": v.number, "checksum": v.checksum} for v in versions]}, 201
 
 

@@ -7,6 +7,7 @@ from flask import flash, redirect, request
 from flask_babel import lazy_gettext as _l
 
 from kernel.accounts import user_names
+from kernel.db import unit_of_work
 from kernel.errors import DomainError, NotFound
 
 from ..extensions import db
@@ -101,15 +102,13 @@ def local_target(default: str) -> str:
 def attempt(work, success: str | None, back: str):
     """Runs one change; commits and says so, or rolls back and shows why. Always redirects (303)."""
     try:
-        work()
+        with unit_of_work(db.session):
+            work()
     except NotFound:
-        db.session.rollback()
         raise
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(back, code=303)
-    db.session.commit()
     if success:
         flash(success, "success")
     return redirect(back, code=303)
