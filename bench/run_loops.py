@@ -243,6 +243,7 @@ def _against_targets(early, late, fresh, result: dict) -> list[str]:
 
 def main() -> None:
     from tests.conftest import postgres_answers
+    from tests.scratch import create_database
 
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
     chosen = os.environ.get("BENCH_BACKENDS")  # e.g. "sqlite": only those
@@ -251,7 +252,9 @@ def main() -> None:
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
             url, drop = (
-                (f"sqlite:///{folder}/bench.db", None) if backend == "sqlite" else _fresh_pg_database()
+                (f"sqlite:///{folder}/bench.db", None)
+                if backend == "sqlite"
+                else create_database("sequences_bench")
             )
             try:
                 app, clock = _setup(url)
@@ -270,23 +273,3 @@ def main() -> None:
                 if drop:
                     drop()
 
-
-def _fresh_pg_database() -> str:
-    import uuid
-
-    import sqlalchemy
-    from sqlalchemy import text
-
-    name = f"sequences_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
