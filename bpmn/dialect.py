@@ -1,4 +1,5 @@
-"""The seq: dialect (SPEC §3) read from a parsed BPMN file into a plain model the runtime uses.
+"""The seq: dialect (README, "Writing sequences") read from a parsed BPMN file into a plain model the
+runtime uses.
 
 `read_model` is tolerant: it takes what it can from any BPMN file and leaves judging to validation, so
 the validator and the runtime read the file the same way. Values are kept as written (a bad `seq:due`

@@ -1,4 +1,4 @@
-"""Validation rules of the seq: dialect (SPEC §3 and §5): roles, seq: attributes, communications,
+"""Validation rules of the seq: dialect (README, "Writing sequences"): roles, seq: attributes, communications,
 durations and timers, branch conditions and the outcomes they test."""
 
 from collections.abc import Iterator

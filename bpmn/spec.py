@@ -169,7 +169,7 @@ def _iso_or_evaluate(text: str, my_task) -> str:
 
 
 class SeqMessage(MessageEventDefinition):
-    """A business event waited for by name; its payload becomes `event` for later conditions (SPEC §5)
+    """A business event waited for by name; its payload becomes `event` for later conditions
     instead of being spread into the task data as Spiff does."""
 
     def update_task_data(self, my_task) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
 from kernel.errors import InvalidSequence, Issue, Malformed, NotFound
 
@@ -101,7 +100,7 @@ def publish_versions(
             xml=data,
             checksum=checksum,
             model=report.model.to_dict(),
-            spec=build_spec(data),
+            spec=report.spec,  # built once, by the validation
             published_at=now,
             published_by=user_id,
         )

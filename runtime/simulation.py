@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bpmn.dialect import SequenceModel
 from bpmn.engine import Engine, EngineError, SpecBundle
-from bpmn.spec import build_spec, load_spec
+from bpmn.spec import load_spec
 from bpmn.validation import validate
 from kernel.errors import InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 
@@ -44,7 +44,7 @@ def simulate_draft(session: Session, data: bytes, steps, dossier, now: datetime)
     for key, version in versions.items():
         called[key] = spec_of(version)
         models[key] = SequenceModel.from_dict(version.model)
-    bundle = SpecBundle(top=load_spec(build_spec(data)), called=called)
+    bundle = SpecBundle(top=load_spec(report.spec), called=called)
     return simulate(bundle, models, steps, dossier, now)
 
 

@@ -1,4 +1,4 @@
-"""The `sequences` command (SPEC §7), built on Flask's CLI."""
+"""The `sequences` command (see the README, "Command line"), built on Flask's CLI."""
 
 import sys
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Who may do what (SPEC §2), in one table. Every API route and page names one of these permissions."""
+"""Who may do what, in one table. Every API route and page names one of these permissions."""
 
 from enum import StrEnum
 

@@ -1,4 +1,4 @@
-"""The `sequences` command line (SPEC §7)."""
+"""The `sequences` command line."""
 
 from sqlalchemy import func, select
 

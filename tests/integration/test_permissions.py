@@ -1,4 +1,5 @@
-"""SPEC §2 as a matrix, generated from the route table so that a new API route cannot skip it."""
+"""Who may do what through the API, as a matrix, generated from the route table so that a new API route
+cannot skip it."""
 
 import re
 

@@ -1,4 +1,5 @@
-"""REST API v1 (SPEC §6): JSON under /api/v1, Bearer tokens; the browser's session works too, with CSRF."""
+"""REST API v1 (README, "REST API"): JSON under /api/v1, Bearer tokens; the browser's session works too,
+with CSRF."""
 
 import math
 import re
@@ -97,7 +98,7 @@ ACCEPTED = {202: "Accepted"}
 XML = {200: {"description": "BPMN XML", "content": {"application/xml": {"schema": {"type": "string"}}}}}
 
 
-# SPEC §6: the errors any request with a body may answer. 500 is never documented: it is always a bug.
+# The errors any request with a body may answer. 500 is never documented: it is always a bug.
 WRITE_ERRORS = {
     "400": "Malformed request",
     "409": "Conflict (e.g. the action is no longer open)",
@@ -115,7 +116,8 @@ def _register_error_docs(state) -> None:
 
 def document_errors(spec: dict) -> dict:
     """Adds to the OpenAPI description the answers apiflask cannot infer: 403 when an internal role lacks
-    the permission, 404 when partners lack it (they get 404, SPEC §2), and SPEC §6's errors for writes."""
+    the permission, 404 when partners lack it (what they may not see does not exist for them), and the errors
+    any write may answer."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}}
     for rule in current_app.url_map.iter_rules():
         perm = getattr(current_app.view_functions[rule.endpoint], "permission", None)

@@ -1,4 +1,4 @@
-"""Communications (SPEC §6): a dossier's outbox, letters as PDF, and the template library."""
+"""Communications: a dossier's outbox, letters as PDF, and the template library."""
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, String
