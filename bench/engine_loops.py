@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bpmn.engine import Engine, SpecBundle  # noqa: E402
 from bpmn.spec import build_spec, load_spec  # noqa: E402
-from runtime.engine import Engine, SpecBundle  # noqa: E402
 
 CONTEXT = {"dossier": {}, "now": datetime(2026, 1, 1, tzinfo=UTC)}
 SLOW_STEP_SECONDS = 2.0

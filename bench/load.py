@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,26 +35,17 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 def _database(prefix: str):
-    import sqlalchemy
-    from sqlalchemy import text
+    """A new PostgreSQL database: its name, and the function that drops it."""
+    from tests.scratch import create_database
 
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(f"{PG}/test", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return name, drop
+    url, drop = create_database(prefix)
+    return url.rsplit("/", 1)[1], drop
 
 
 def _seed(url: str) -> tuple[str, list[int]]:
     """The manager's token and, per run, its open action."""
     from designer import services as designer
-    from designer.accounts import create_token, create_user
+    from kernel.accounts import create_token, create_user
     from runtime.actors import system
     from runtime.clock import Clock
     from runtime.dossiers import create_dossier

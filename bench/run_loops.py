@@ -52,10 +52,10 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
     100, whatever the machine does meanwhile."""
     import json
 
+    from bpmn.engine import Engine
     from designer import services as designer
     from runtime import engine_cache
-    from runtime import runs as runs_module
-    from runtime.engine import Engine
+    from runtime import step as step_module
     from runtime.models import Run
     from web.extensions import db
 
@@ -63,7 +63,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
         session = db.session
         suffix = "naive" if naive else "pruned" if kept else "rebuilt"
         actor = _manager_with_rt_loop(session, clock, suffix)
-        runs_module.Engine = (
+        step_module.Engine = (
             _naive_engine(designer.latest_version(session, "rt_loop").spec) if naive else Engine
         )
         engine_cache.enabled = kept and not naive
@@ -76,7 +76,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
                 fresh_run.step()
             if not long_run.step():
                 break
-        runs_module.Engine = Engine
+        step_module.Engine = Engine
         engine_cache.enabled = True
         state = len(json.dumps(session.get(Run, long_run.run_id).state or {}))
     return {
@@ -135,7 +135,7 @@ class _Looping:
 def _manager_with_rt_loop(session, clock, suffix: str):
     """A new manager, who publishes rt_loop again (a new version): the actor who launches and completes."""
     from designer import services as designer
-    from designer.accounts import create_user
+    from kernel.accounts import create_user
     from runtime.actors import Actor
 
     user = create_user(
@@ -177,7 +177,7 @@ def _kept_against_rebuilt(app, clock, steps: int = 400) -> None:
 
 def _naive_engine(spec: dict):
     """The baseline: SpiffWorkflow's whole state, never pruned, with its spec, saved at every step."""
-    from runtime.engine import Engine
+    from bpmn.engine import Engine
 
     class NaiveEngine(Engine):
         @classmethod
@@ -243,6 +243,7 @@ def _against_targets(early, late, fresh, result: dict) -> list[str]:
 
 def main() -> None:
     from tests.conftest import postgres_answers
+    from tests.scratch import create_database
 
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
     chosen = os.environ.get("BENCH_BACKENDS")  # e.g. "sqlite": only those
@@ -251,7 +252,9 @@ def main() -> None:
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
             url, drop = (
-                (f"sqlite:///{folder}/bench.db", None) if backend == "sqlite" else _fresh_pg_database()
+                (f"sqlite:///{folder}/bench.db", None)
+                if backend == "sqlite"
+                else create_database("sequences_bench")
             )
             try:
                 app, clock = _setup(url)
@@ -270,23 +273,3 @@ def main() -> None:
                 if drop:
                     drop()
 
-
-def _fresh_pg_database() -> str:
-    import uuid
-
-    import sqlalchemy
-    from sqlalchemy import text
-
-    name = f"sequences_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop

@@ -211,33 +211,16 @@ def _print(label: str, result: dict) -> None:
           f"(seeded in {result['seeded']:.1f} s; exit codes {result['codes']})")
 
 
-def _fresh_database():
-    import uuid
-
-    import sqlalchemy
-    from sqlalchemy import text
-
-    name = f"timers_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                                     isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
 def main() -> None:
     from tests.conftest import postgres_answers
+    from tests.scratch import create_database
 
     if not postgres_answers():
         print("skipped: PostgreSQL does not answer at 127.0.0.1:5432 (several workers need it)")
         return
-    url, drop = _fresh_database()
+    url, drop = create_database("timers_bench")
     try:
         app = _app(url)
         template = _template(app)

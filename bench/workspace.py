@@ -12,7 +12,6 @@ import os
 import random
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,22 +24,11 @@ NOW = datetime(2026, 6, 1, 9, tzinfo=UTC)
 RUNTIME = Path(__file__).resolve().parent.parent / "tests" / "data" / "bpmn" / "runtime"
 
 
-def _database():
-    import sqlalchemy
-    from sqlalchemy import text
-
-    name = f"sequences_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin, name, ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
 def _seed(app) -> dict:
     from sqlalchemy import text
 
     from designer import services as designer
-    from designer.accounts import create_user
+    from kernel.accounts import create_user
     from runtime.documents import Document
     from web.extensions import db
 
@@ -189,10 +177,11 @@ def main() -> None:
 
     from runtime import incidents, workspace
     from runtime.clock import FixedClock
+    from tests.scratch import create_database
     from web import create_app
     from web.extensions import db
 
-    admin, name, url = _database()
+    url, drop = create_database("sequences_bench")
     try:
         app = create_app(
             {
@@ -278,9 +267,7 @@ def main() -> None:
                     _db.engine.dispose()
             except Exception:  # noqa: BLE001 — the app may not exist if the database could not be created
                 pass
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop()
 
 
 if __name__ == "__main__":

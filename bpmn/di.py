@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from lxml import etree
 
 from bpmn.dialect import BPMN_NS, bpmn, main_process, ref
-from bpmn.errors import DomainError, Issue
 from bpmn.xml import parse_xml
+from kernel.errors import DomainError, Issue
 
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 _EXTENSIONS = bpmn("extensionElements")

@@ -1,4 +1,5 @@
-"""The seq: dialect (SPEC §3) read from a parsed BPMN file into a plain model the runtime uses.
+"""The seq: dialect (README, "Writing sequences") read from a parsed BPMN file into a plain model the
+runtime uses.
 
 Delays: `seq:due` (user tasks) and timer values are ISO 8601 durations counted by bpmn/durations.py with
 `seq:calendar` = calendar | business | legal (délai de procédure, art. 641-642 CPC), and `seq:notDuring` =

@@ -1,4 +1,5 @@
-"""The expression language of SPEC §5: Python syntax, evaluated by a sandbox, never by eval.
+"""The expression language of conditions and timer dates: Python syntax, evaluated by a sandbox, never by
+eval.
 
 An expression is parsed with `ast` and walked by our own small interpreter. Only the node types listed in
 _ALLOWED are accepted; anything else (lambdas, comprehensions, `**`, f-strings, starred arguments, walrus,

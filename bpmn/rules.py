@@ -26,7 +26,7 @@ from bpmn.dialect import (
     processes,
     ref,
 )
-from bpmn.errors import Issue
+from kernel.errors import Issue
 
 GATEWAYS = frozenset(
     {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}

@@ -1,4 +1,4 @@
-"""Validation rules of the seq: dialect (SPEC §3 and §5): roles, seq: attributes, communications,
+"""Validation rules of the seq: dialect (README, "Writing sequences"): roles, seq: attributes, communications,
 durations and timers, branch conditions and the outcomes they test."""
 
 from collections.abc import Iterator, Mapping
@@ -8,8 +8,8 @@ from lxml import etree
 from bpmn import expressions
 from bpmn.dialect import SEQ_NS, bpmn, local, read_timer, ref, seq
 from bpmn.durations import CALENDARS, PERIODS, parse_cycle, parse_date_time, parse_duration
-from bpmn.errors import Issue
 from bpmn.rules import Context, describe, describe_of, pronoun
+from kernel.errors import Issue
 
 ATTRIBUTES = {
     "lane": ("role", "roleKind"),

@@ -1,13 +1,14 @@
 """The engine side of the dialect: SpiffWorkflow specs built from a validated file, and the safe engine.
 
-This module and runtime/engine*.py are the only places that import SpiffWorkflow (pinned to 3.2.0).
+This module, bpmn/engine.py and bpmn/engine_prune.py are the only places that import SpiffWorkflow
+(pinned to 3.2.0).
 
     build_spec(data) -> dict          JSON-safe, stored once per published version
     load_spec(dct) -> LoadedSpec      cached by callers, per version
     SafeScriptEngine                  conditions through bpmn.expressions, scripts refused, never eval
 
 Timers are plain ISO text (P15D, R3/P7D, an ISO date-time, or an expression for timeDate) and never fire
-from the wall clock: Spiff only sees them fire when the runtime's worker says so (see runtime.engine).
+from the wall clock: Spiff only sees them fire when the runtime's worker says so (see bpmn.engine).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from bpmn import durations, expressions, xml
 from bpmn.dialect import unquote
-from bpmn.errors import InvalidSequence, Issue
+from kernel.errors import InvalidSequence, Issue
 
 SPEC_FORMAT = 1
 
@@ -168,7 +169,7 @@ def _iso_or_evaluate(text: str, my_task) -> str:
 
 
 class SeqMessage(MessageEventDefinition):
-    """A business event waited for by name; its payload becomes `event` for later conditions (SPEC §5)
+    """A business event waited for by name; its payload becomes `event` for later conditions
     instead of being spread into the task data as Spiff does."""
 
     def update_task_data(self, my_task) -> None:
@@ -295,7 +296,7 @@ SPEC_CONFIG.update(
 
 
 def make_registry(config: dict | None = None):
-    """A registry knowing our classes; runtime.engine extends the config with its workflow converter."""
+    """A registry knowing our classes; bpmn.engine extends the config with its workflow converter."""
     return BpmnWorkflowSerializer.configure(config or SPEC_CONFIG)
 
 

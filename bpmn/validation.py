@@ -2,7 +2,8 @@
 
 `validate` parses the file (TooLarge and Malformed propagate: the API answers 413 / 400), reads the seq:
 model, runs every rule of bpmn/rules.py and bpmn/seq_rules.py, and only when the diagram is clean asks the
-engine (bpmn.spec.build_spec) to build it, so SpiffWorkflow's own refusals reach the analyst as issues too.
+engine (bpmn.spec.build_spec) to build it, so SpiffWorkflow's own refusals reach the analyst as issues too;
+the spec it built is kept on the report, for publication and simulation to use as is.
 """
 
 from collections.abc import Collection, Mapping
@@ -12,8 +13,8 @@ from lxml import etree
 
 from bpmn import di, rules, seq_rules
 from bpmn.dialect import SequenceModel, read_model
-from bpmn.errors import InvalidSequence, Issue
 from bpmn.xml import parse_xml
+from kernel.errors import InvalidSequence, Issue
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Report:
     warnings: list[Issue] = field(default_factory=list)
     model: SequenceModel | None = None
     root: etree._Element | None = None
+    spec: dict | None = None  # built by the engine when the file has no problem
 
     @property
     def valid(self) -> bool:
@@ -47,23 +49,23 @@ def validate(
     issues: list[Issue] = []
     for rule in (*rules.RULES, *seq_rules.RULES):
         issues.extend(rule(context))
+    spec = None
     if not issues:
-        issues.extend(_engine_issues(data))
-    return Report(issues=_unique(issues), warnings=di.check(root), model=model, root=root)
+        spec, refused = _engine_spec(data)
+        issues.extend(refused)
+    return Report(issues=_unique(issues), warnings=di.check(root), model=model, root=root, spec=spec)
 
 
-def _engine_issues(data: bytes) -> list[Issue]:
-    from bpmn import spec  # imported late: spec imports SpiffWorkflow, which validation alone does not need
+def _engine_spec(data: bytes) -> tuple[dict | None, list[Issue]]:
+    """The engine's spec of a clean file, or why the engine refuses it."""
+    from bpmn.spec import build_spec  # imported late: SpiffWorkflow is not needed for the rules alone
 
-    build_spec = getattr(spec, "build_spec", None)
-    if build_spec is None:
-        return []
     try:
-        build_spec(data)
+        return build_spec(data), []
     except InvalidSequence as error:
-        return list(error.issues)
+        return None, list(error.issues)
     except Exception as error:  # noqa: BLE001 - any engine failure must become an issue, never a 500
-        return [
+        return None, [
             Issue(
                 None,
                 "engine_refused",
@@ -71,7 +73,6 @@ def _engine_issues(data: bytes) -> list[Issue]:
                 f"vérifiez les éléments signalés dans ce détail, ou signalez-le à l'équipe. Détail : {error}",
             )
         ]
-    return []
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:

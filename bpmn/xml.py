@@ -9,7 +9,7 @@ import re
 
 from lxml import etree
 
-from bpmn.errors import Malformed, TooLarge
+from kernel.errors import Malformed, TooLarge
 
 MAX_BYTES = 5 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -105,7 +105,7 @@ class Diff:
 
 
 def diff_xml(before: bytes, after: bytes, layout: bool = False) -> Diff:
-    """Compares two BPMN files. Raises bpmn.errors.Malformed / TooLarge for unreadable XML."""
+    """Compares two BPMN files. Raises kernel.errors.Malformed / TooLarge for unreadable XML."""
     old = elements(parse_xml(before), layout)
     new = elements(parse_xml(after), layout)
     result = Diff()

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import DomainError
 from bpmn.xml import BPMN_NS, parse_xml
+from kernel.errors import DomainError
 
 from .accounts import User
 from .models import Sequence, SequenceDraft

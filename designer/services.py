@@ -8,9 +8,8 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bpmn import di
-from bpmn.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
-from bpmn.spec import build_spec
 from bpmn.validation import Report, validate
+from kernel.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 
 from .drafts import find_draft, record_draft
 from .models import Sequence, SequenceDraft, SequenceVersion, TemplateVersion
@@ -202,7 +201,7 @@ def publish_versions(
             xml=data,
             checksum=checksum,
             model=report.model.to_dict(),
-            spec=build_spec(data),
+            spec=report.spec,  # built once, by the validation
             published_at=now,
             published_by=user_id,
         )

@@ -6,22 +6,23 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bpmn.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
+from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
 from .assignments import unassign
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
-from .runs import get_run, guarded, write_run
-from .stepper import Settled, open_actions, remember, result_entry
+from .runs import get_run
+from .step import action_ended, step_run
+from .stepper import Settled, open_actions
 
 ENDING_STATUSES = {
     ActionType.TASK: {ActionStatus.DONE},
     ActionType.REMINDER: {ActionStatus.DONE},
     ActionType.VALIDATION: {ActionStatus.VALIDATED},
     # `failed`: set by the system when a send fails and the diagram draws a failure path
-    # (runtime.communications.completion).
+    # (runtime.communication_ends).
     ActionType.COMMUNICATION: {ActionStatus.DONE, ActionStatus.FAILED},
 }
 ANY_TYPE = {ActionStatus.CANCELLED, ActionStatus.SKIPPED}
@@ -29,8 +30,14 @@ MAX_COMMENT = 10_000
 ENDING_COLUMNS = ["status", "outcome", "comment", "completed_at", "completed_by", "completed_by_user_id"]
 
 
-# How the holder of an action completes it: the only ending a partner may choose (SPEC §2).
+# How the holder of an action completes it: the only ending a partner may choose (the contract lets partners
+# only complete their own actions).
 COMPLETIONS = {ActionType.VALIDATION: ActionStatus.VALIDATED}
+
+
+def ending_statuses(action_type: str) -> set[str]:
+    """The statuses that can end an action of this type."""
+    return ENDING_STATUSES.get(action_type, {ActionStatus.DONE}) | ANY_TYPE
 
 
 def allowed_statuses(action: Action, actor: Actor | None = None) -> list[str]:
@@ -38,7 +45,7 @@ def allowed_statuses(action: Action, actor: Actor | None = None) -> list[str]:
     status its type allows. Pages and the API offer what this answers; completion checks it."""
     if actor is not None and actor.is_partner:
         return [COMPLETIONS.get(action.type, ActionStatus.DONE)]
-    return sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE}) | ANY_TYPE)
+    return sorted(ending_statuses(action.type))
 
 
 def held_by_user(user_id: int):
@@ -153,14 +160,8 @@ def complete_action(
     )
     if action.adhoc or run.status != RunStatus.RUNNING:
         return action, None
-    results = {**(run.results or {}), action.element_id: result_entry(action)}
-    data = {"status": status, "outcome": outcome, "actions": results}
     others = [a for a in current if a is not action]
-    operation = {"op": "complete", "task_id": action.task_id, "data": data}
-    settled = guarded(session, run, actor, now, operation, current=others)
-    # Written after the step, so that the run is updated once (actions the step cancelled are in it already).
-    remember(run, action)
-    write_run(session, run)
+    settled = step_run(session, run, action_ended(run, action), actor, now, current=others)
     return action, settled
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from designer.db import Base
+from kernel.db import Base
 
 from .models import Action, ActionStatus, Participant, Run, RunRole
 

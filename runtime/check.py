@@ -56,7 +56,12 @@ def check_chains(session: Session) -> list[Problem]:
 
 def check_agreement(session: Session, restore=None) -> list[Problem]:
     """The history agrees with the state of runs and actions; running runs can be loaded (`restore`)."""
-    problems: list[Problem] = []
+    by_action, by_run = _history_kinds(session)
+    return _actions_agree(session, by_action) + _runs_agree(session, by_run, restore)
+
+
+def _history_kinds(session: Session) -> tuple[dict[int, Counter], dict[int, list[str]]]:
+    """What the history says of each action (kinds counted) and of each run (its run_* kinds, in order)."""
     by_action: dict[int, Counter] = defaultdict(Counter)
     by_run: dict[int, list[str]] = defaultdict(list)
     query = select(JournalEntry.run_id, JournalEntry.action_id, JournalEntry.kind).order_by(JournalEntry.id)
@@ -65,6 +70,12 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
             by_action[action_id][kind] += 1
         if run_id is not None and kind.startswith("run_"):
             by_run[run_id].append(kind)
+    return by_action, by_run
+
+
+def _actions_agree(session: Session, by_action: dict[int, Counter]) -> list[Problem]:
+    """Each action was created once, and ended once if it is no longer open."""
+    problems: list[Problem] = []
     for action in session.scalars(select(Action)).yield_per(2000):
         seen = by_action.get(action.id, Counter())
         created = seen[Kind.ACTION_CREATED.value] + seen[Kind.ACTION_ADDED.value]
@@ -97,6 +108,12 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
                     f"l'action {action.id} ({action.status}) a {ended} entrée(s) de fin",
                 )
             )
+    return problems
+
+
+def _runs_agree(session: Session, by_run: dict[int, list[str]], restore) -> list[Problem]:
+    """Each run was launched, ended as its status says, and a running one has a state that loads."""
+    problems: list[Problem] = []
     pending_timers: dict[int, set[str]] = defaultdict(set)
     if restore is not None:
         pending = select(Timer.run_id, Timer.task_id).where(
@@ -105,60 +122,65 @@ def check_agreement(session: Session, restore=None) -> list[Problem]:
         for run_id, task_id in session.execute(pending):
             pending_timers[run_id].add(task_id)
     for run in session.scalars(select(Run)).yield_per(500):
-        kinds = by_run.get(run.id, [])
-        if Kind.RUN_LAUNCHED.value not in kinds:
-            problems.append(
-                Problem(
-                    run.dossier_id, "run_launch", f"le déroulement {run.id} n'a pas d'entrée de lancement"
-                )
+        problems += _run_problems(run, by_run.get(run.id, []), restore, pending_timers)
+    return problems
+
+
+def _run_problems(run: Run, kinds: list[str], restore, pending_timers: dict[int, set[str]]) -> list[Problem]:
+    problems: list[Problem] = []
+    if Kind.RUN_LAUNCHED.value not in kinds:
+        problems.append(
+            Problem(
+                run.dossier_id, "run_launch", f"le déroulement {run.id} n'a pas d'entrée de lancement"
             )
-        ending = RUN_ENDINGS.get(run.status)
-        if ending is not None and kinds.count(ending.value) != 1:
-            problems.append(
-                Problem(
-                    run.dossier_id,
-                    "run_end",
-                    f"le déroulement {run.id} ({run.status}) n'a pas une seule entrée {ending.value}",
-                )
+        )
+    ending = RUN_ENDINGS.get(run.status)
+    if ending is not None and kinds.count(ending.value) != 1:
+        problems.append(
+            Problem(
+                run.dossier_id,
+                "run_end",
+                f"le déroulement {run.id} ({run.status}) n'a pas une seule entrée {ending.value}",
             )
-        if run.status == RunStatus.RUNNING:
-            if any(k in kinds for k in (e.value for e in RUN_ENDINGS.values())):
-                problems.append(
-                    Problem(
-                        run.dossier_id,
-                        "run_running_but_ended",
-                        f"le déroulement {run.id} est en cours mais l'historique le dit terminé",
-                    )
-                )
-            if run.state is None:
-                problems.append(
-                    Problem(
-                        run.dossier_id,
-                        "run_without_state",
-                        f"le déroulement {run.id} est en cours sans état moteur",
-                    )
-                )
-            elif restore is not None:
-                try:
-                    engine = restore(run)
-                except Exception as error:  # noqa: BLE001 — reported, not raised: this is a checker
-                    problems.append(
-                        Problem(
-                            run.dossier_id,
-                            "run_corrupted",
-                            f"le déroulement {run.id} ne se recharge pas : {error}",
-                        )
-                    )
-                else:
-                    problems += _timers_agree(run, engine, pending_timers)
-        if run.status == RunStatus.FAILED and (not kinds or kinds[-1] != Kind.RUN_FAILED.value):
+        )
+    if run.status == RunStatus.RUNNING:
+        if any(k in kinds for k in (e.value for e in RUN_ENDINGS.values())):
             problems.append(
                 Problem(
                     run.dossier_id,
-                    "run_failed_unrecorded",
-                    f"le déroulement {run.id} est en échec sans entrée run_failed finale",
+                    "run_running_but_ended",
+                    f"le déroulement {run.id} est en cours mais l'historique le dit terminé",
                 )
             )
+        if run.state is None:
+            problems.append(
+                Problem(
+                    run.dossier_id,
+                    "run_without_state",
+                    f"le déroulement {run.id} est en cours sans état moteur",
+                )
+            )
+        elif restore is not None:
+            try:
+                engine = restore(run)
+            except Exception as error:  # noqa: BLE001 — reported, not raised: this is a checker
+                problems.append(
+                    Problem(
+                        run.dossier_id,
+                        "run_corrupted",
+                        f"le déroulement {run.id} ne se recharge pas : {error}",
+                    )
+                )
+            else:
+                problems += _timers_agree(run, engine, pending_timers)
+    if run.status == RunStatus.FAILED and (not kinds or kinds[-1] != Kind.RUN_FAILED.value):
+        problems.append(
+            Problem(
+                run.dossier_id,
+                "run_failed_unrecorded",
+                f"le déroulement {run.id} est en échec sans entrée run_failed finale",
+            )
+        )
     return problems
 
 
@@ -207,7 +229,8 @@ def check_assignments(session: Session) -> list[Problem]:
 def check_all(session: Session, deep: bool = True) -> list[Problem]:
     restore = None
     if deep:
-        from .engine import Engine
+        from bpmn.engine import Engine
+
         from .specs import bundle_of_run
 
         def restore(run: Run) -> Engine:

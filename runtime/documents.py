@@ -8,8 +8,8 @@ from pathlib import PurePath
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
-from bpmn.errors import DomainError, Malformed, NotFound, TooLarge
-from designer.db import Base
+from kernel.db import Base
+from kernel.errors import Malformed, NotFound, TooLarge, UnsupportedType
 
 from .actors import Actor
 from .models import Action
@@ -32,11 +32,6 @@ _MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
 }
-
-
-class UnsupportedType(DomainError):
-    code = "unsupported_media_type"
-    status = 415
 
 
 class Document(Base):

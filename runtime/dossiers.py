@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
-from designer.accounts import User, UserKind
+from kernel.accounts import User, UserKind
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
@@ -294,3 +294,7 @@ def _refuse_duplicate(session: Session, dossier: Dossier, user_id: int | None, e
                 field="email",
                 participant_id=other.id,
             )
+
+
+def latest_dossiers(session: Session, limit: int) -> list[Dossier]:
+    return list(session.scalars(select(Dossier).order_by(Dossier.id.desc()).limit(limit)))

@@ -9,7 +9,7 @@ works, so that no two requests share one."""
 import threading
 from collections import OrderedDict
 
-from .engine import Engine
+from bpmn.engine import Engine
 
 KEPT = 256  # runs per process (SEQUENCES_ENGINE_CACHE); a run's engine weighs tens of kilobytes
 

@@ -5,14 +5,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Malformed
+from kernel.errors import Malformed
 
 from . import journal
 from .actors import Actor, system
 from .dossiers import get_dossier
 from .journal import Kind
 from .models import Run, RunStatus, Timer
-from .runs import get_run, guarded
+from .runs import get_run
+from .step import event_received, step_run, timer_fired
 
 
 def post_event(
@@ -33,14 +34,7 @@ def post_event(
         if run.status != RunStatus.RUNNING:
             continue
         if name in (run.waiting_messages or []):
-            settled = guarded(
-                session,
-                run,
-                system("event"),
-                now,
-                {"op": "event", "name": name, "payload": data or {}},
-                cause=f"événement « {name} »",
-            )
+            settled = step_run(session, run, event_received(name, data or {}), system("event"), now)
             if settled is not None:
                 delivered.append(run.id)
     journal.record(
@@ -78,12 +72,5 @@ def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
         fired_at=now.isoformat(),
         late_seconds=max(0.0, (now - timer.due_at).total_seconds()),
     )
-    guarded(
-        session,
-        run,
-        system("timer"),
-        now,
-        {"op": "timer", "task_id": timer.task_id},
-        cause=f"délai écoulé ({timer.element_id})",
-    )
+    step_run(session, run, timer_fired(timer.task_id, timer.element_id), system("timer"), now)
     return True

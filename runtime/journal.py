@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
-from designer.db import Base
+from kernel.db import Base
 
 
 class Kind(StrEnum):

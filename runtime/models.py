@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from designer.db import Base
+from kernel.db import Base
 
 
 class ParticipantKind(StrEnum):
@@ -37,6 +37,11 @@ class ActionType(StrEnum):
     REMINDER = "reminder"
     VALIDATION = "validation"
     COMMUNICATION = "communication"
+
+
+def action_type(element) -> str:
+    """The type of the actions a diagram element (bpmn.dialect.Element, or None) opens."""
+    return element.action if element is not None and element.action else ActionType.TASK
 
 
 class Dossier(Base):

@@ -41,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy import Integer as SqlInteger
 from sqlalchemy.orm import Session, aliased
 
-from designer.accounts import User
 from designer.models import Sequence, SequenceVersion
+from kernel.accounts import User
 
 from . import paths
 from .assignments import Assignment

@@ -6,8 +6,8 @@ there. Launching says so first, step by step and person by person, and asks for 
 
 from sqlalchemy.orm import Session
 
-from bpmn.errors import RuleBroken
 from designer.models import SequenceVersion
+from kernel.errors import RuleBroken
 
 from .communications.outbox import ADDRESS_FIELD, MISSING, valid_email
 from .models import Dossier

@@ -8,8 +8,8 @@ import difflib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import RuleBroken
 from designer.models import SequenceVersion
+from kernel.errors import RuleBroken
 
 from .specs import model_of
 

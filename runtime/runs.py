@@ -3,26 +3,24 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, inspect, select, update
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
-from bpmn.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
 from designer.models import Sequence, SequenceVersion
 from designer.services import get_version, latest_version, require_launchable
+from kernel.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
 
-from . import engine_cache, journal
+from . import journal
 from .actors import Actor, system
 from .assignments import reassign_role
-from .dossiers import default_holders, get_dossier
-from .engine import Engine
+from .dossiers import get_dossier
 from .journal import Kind
-from .models import Action, Checkpoint, Dossier, Run, RunRole, RunStatus
+from .models import Action, Checkpoint, Run, RunRole, RunStatus
 from .reach import check_reach
 from .roles import check_holders
-from .specs import bundle_of_run, models_of_run, pin_called_versions
-from .stepper import Settled, cancel_all, engine_context, open_action, settle
+from .specs import roles_used
+from .step import current_holders, holders_for, moved_back, retried, start_run, step_run, switch_to
+from .stepper import cancel_all, open_action
 
 
 def _locked_run_query(run_id) -> Select:
@@ -85,50 +83,10 @@ def get_run(
     return run
 
 
-def roles_used(session: Session, run_or_version) -> dict[str, str]:
-    """Role key → kind, for the sequence and every sequence it calls."""
-    from .specs import model_of, pin_called_versions
-
-    version = run_or_version
-    roles = {k: r.kind for k, r in model_of(version).roles.items()}
-    for version_id in pin_called_versions(session, version).values():
-        roles.update({k: r.kind for k, r in model_of(session.get(SequenceVersion, version_id)).roles.items()})
-    return roles
-
-
 def _resolve_version(session: Session, key: str, number: int | None) -> SequenceVersion:
     if number is not None:
         return get_version(session, key, number)
     return latest_version(session, key)
-
-
-def _holders(
-    session: Session,
-    dossier: Dossier,
-    roles: dict[str, str],
-    given: dict | None,
-    inherited: dict[str, list[int]] | None,
-) -> dict[str, list[int]]:
-    if given is not None and not isinstance(given, dict):
-        raise Malformed("« roles » doit associer chaque rôle à une liste d'intervenants.")
-    people = {p.id: p for p in dossier.participants}
-    ids = set(people)
-    holders: dict[str, list[int]] = {}
-    for role, participant_ids in (given or {}).items():
-        if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
-            raise Malformed(f"Le rôle « {role} » attend une liste d'identifiants d'intervenants.")
-        strangers = [i for i in participant_ids if i not in ids]
-        if strangers:
-            raise RuleBroken(
-                f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
-            )
-        holders[role] = list(dict.fromkeys(participant_ids))
-        check_holders(roles, role, [people[i] for i in holders[role]], field=f"roles.{role}")
-    defaults = default_holders(dossier)
-    for role in roles:
-        if role not in holders:
-            holders[role] = [i for i in (inherited or {}).get(role, []) if i in ids] or defaults.get(role, [])
-    return holders
 
 
 def launch_run(
@@ -141,17 +99,14 @@ def launch_run(
     version: int | None = None,
     roles: dict | None = None,
     allow_unassigned: bool = False,
-    inherited: dict[str, list[int]] | None = None,
-    previous: Run | None = None,
     allow_unreachable: bool = False,
     confirm: bool = False,
 ) -> Run:
-    """Starts a run by an explicit act: a user on one dossier, or another sequence (`inherited` holders).
-    A sequence that already runs on the dossier runs a second time only with `confirm` (`already_running`)."""
+    """Starts a run by an explicit act of a user on one dossier (a sequence that ends starts the next one
+    through step.switch_to). A sequence that already runs on the dossier runs a second time only with
+    `confirm` (`already_running`); an archived sequence is refused."""
     dossier = get_dossier(session, dossier_id)
-    if previous is None:
-        # An archived sequence is refused to a user; one that a run switches into by itself still starts.
-        require_launchable(session, sequence)
+    require_launchable(session, sequence)
     pinned = _resolve_version(session, sequence, version)
     if not confirm:
         # Locked first: two launches at once (a double click) cannot both find the sequence not running.
@@ -167,45 +122,16 @@ def launch_run(
                 started_at=running.started_at.isoformat(),
             )
     used = roles_used(session, pinned)
-    holders = _holders(session, dossier, used, roles, inherited)
+    holders = holders_for(dossier, used, roles, None)
     missing = sorted(r for r in used if not holders.get(r))
-    if missing and not allow_unassigned and inherited is None:
+    if missing and not allow_unassigned:
         raise RuleBroken(
             "Des rôles de la séquence n'ont pas de titulaire : " + ", ".join(missing) + ".",
             code="unassigned_roles",
             roles=missing,
         )
-    check_reach(session, dossier, pinned, holders, allowed=allow_unreachable or inherited is not None)
-    run = Run(
-        dossier=dossier,
-        version=pinned,
-        version_id=pinned.id,
-        status=RunStatus.RUNNING,
-        called_versions=pin_called_versions(session, pinned),
-        started_at=now,
-        started_by=actor.label,
-        previous_run_id=previous.id if previous else None,
-    )
-    session.add(run)
-    for role, participant_ids in holders.items():
-        for participant_id in participant_ids:
-            run.holders.append(RunRole(role=role, participant_id=participant_id))
-    session.flush()
-    journal.record(
-        session,
-        dossier.id,
-        actor.label,
-        Kind.RUN_LAUNCHED,
-        now,
-        run_id=run.id,
-        sequence=pinned.key,
-        version=pinned.number,
-        holders=holders,
-        unassigned=missing,
-        previous_run_id=run.previous_run_id,
-    )
-    guarded(session, run, actor, now, {"op": "start"})
-    return run
+    check_reach(session, dossier, pinned, holders, allowed=allow_unreachable)
+    return start_run(session, dossier, pinned, holders, actor, now, unassigned=missing)
 
 
 def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
@@ -223,135 +149,6 @@ def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
         .order_by(Run.started_at, Run.id)
         .limit(1)
     )
-
-
-def guarded(
-    session: Session,
-    run: Run,
-    actor: Actor,
-    now: datetime,
-    operation: dict,
-    cause: str | None = None,
-    current: list[Action] | None = None,
-) -> Settled | None:
-    """Applies one engine operation to a run. The engine works in memory first: an unexpected engine error
-    leaves the run as it was before the operation, marked failed with the error, and an admin retries it
-    once the cause is fixed. Only a successful operation is written (settled) into the tables. `current`:
-    the run's open actions, when the caller has just read them."""
-    try:
-        engine, timers_before = _operate(session, run, now, operation)
-    except (Conflict, NotFound, Malformed, RuleBroken):
-        raise
-    except Exception as error:  # noqa: BLE001 — any engine failure must be kept, not lost
-        run.status = RunStatus.FAILED
-        run.error = f"{type(error).__name__}: {error}"
-        run.failed_operation = operation
-        journal.record(
-            session,
-            run.dossier_id,
-            actor.label,
-            Kind.RUN_FAILED,
-            now,
-            run_id=run.id,
-            error=run.error,
-            operation=operation.get("op"),
-        )
-        return None
-    settled = settle(
-        session, run, engine, models_of_run(session, run), actor, now, cause, current, timers_before
-    )
-    _after(session, run, settled, actor, now)
-    engine_cache.keep(run.id, engine, run.state)
-    return settled
-
-
-def _operate(session: Session, run: Run, now: datetime, operation: dict) -> tuple[Engine, set[str] | None]:
-    """The engine after the operation and, when they are known, the timers pending before it: after each
-    step the pending timers are those the engine waited for, and completing an action or delivering an event
-    fires none."""
-    bundle = bundle_of_run(session, run)
-    context = engine_context(run, now)
-    op = operation["op"]
-    if op == "start":
-        return Engine.start(bundle, context), None
-    engine = engine_cache.take(run.id, run.state, context) or Engine.restore(bundle, run.state, context)
-    timers_before = {t.task_id for t in engine.waiting_timers()} if op in ("complete", "event") else None
-    if op == "complete":
-        engine.complete(operation["task_id"], operation["data"])
-    elif op == "timer":
-        engine.fire_timer(operation["task_id"])
-    elif op == "event":
-        engine.deliver(operation["name"], operation.get("payload") or {})
-    elif op != "restore":  # restore: the state was replaced by a checkpoint's; settling follows it
-        raise ValueError(f"unknown engine operation {op!r}")
-    return engine, timers_before
-
-
-def _after(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:
-    if not settled.completed:
-        return
-    model = models_of_run(session, run)[run.version.key]
-    next_keys = [
-        model.elements[e].next for e in settled.end_events if e in model.elements and model.elements[e].next
-    ]
-    run.ended_at = now
-    run.state = None  # nothing left to execute; the history keeps the path
-    if next_keys:
-        _switch(
-            session,
-            run,
-            system("sequence"),
-            now,
-            next_keys[0],
-            reason="fin de séquence",
-            roles=None,
-            by_sequence=True,
-        )
-    else:
-        run.status = RunStatus.COMPLETED
-        journal.record(
-            session,
-            run.dossier_id,
-            actor.label,
-            Kind.RUN_COMPLETED,
-            now,
-            run_id=run.id,
-            end_events=settled.end_events,
-        )
-
-
-def write_run(session: Session, run: Run) -> None:
-    """Writes what changed in the run's columns at once, guarded by its revision, as the session's flush would
-    for this one row but without the flush's bookkeeping of everything the session holds. A run whose holders
-    changed is left to the flush."""
-    state = inspect(run)
-    if any(state.attrs[r.key].history.has_changes() for r in state.mapper.relationships):
-        return
-    changes = {}
-    for column in state.mapper.column_attrs:
-        added = state.attrs[column.key].history.added
-        if added:
-            changes[column.key] = added[0]
-    if not changes:
-        return
-    revision = state.committed_state.get("revision", run.revision)
-    table = Run.__table__
-    done = session.connection().execute(
-        update(table).where(table.c.id == run.id, table.c.revision == revision),
-        {**changes, "revision": revision + 1},
-    )
-    if done.rowcount != 1:
-        raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
-    set_committed_value(run, "revision", revision + 1)
-    # What is in memory is now what is stored: nothing left for the flush (SQLAlchemy is pinned for this).
-    state._commit_all(state.dict, session.identity_map)
-
-
-def current_holders(run: Run) -> dict[str, list[int]]:
-    holders: dict[str, list[int]] = {}
-    for holder in run.holders:
-        holders.setdefault(holder.role, []).append(holder.participant_id)
-    return holders
 
 
 def _require_running(run: Run) -> None:
@@ -393,47 +190,7 @@ def switch_run(
     if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
     require_launchable(session, sequence)
-    return _switch(session, run, actor, now, sequence, reason, roles, by_sequence=False)
-
-
-def _switch(
-    session: Session,
-    run: Run,
-    actor: Actor,
-    now: datetime,
-    sequence: str,
-    reason: str,
-    roles: dict | None,
-    by_sequence: bool,
-) -> Run:
-    cancel_all(session, run, system("switch"), now, f"changement de séquence vers « {sequence} »")
-    run.status, run.ended_at, run.end_reason, run.state = RunStatus.SWITCHED, now, reason, None
-    new = launch_run(
-        session,
-        run.dossier_id,
-        actor,
-        now,
-        sequence=sequence,
-        roles=roles,
-        inherited=current_holders(run),
-        previous=run,
-        allow_unassigned=True,
-        confirm=True,  # the run it replaces is named: a switch never asks, by a user or by a sequence
-    )
-    run.next_run_id = new.id
-    journal.record(
-        session,
-        run.dossier_id,
-        actor.label,
-        Kind.RUN_SWITCHED,
-        now,
-        run_id=run.id,
-        next_run_id=new.id,
-        sequence=sequence,
-        reason=reason,
-        by_sequence=by_sequence,
-    )
-    return new
+    return switch_to(session, run, actor, now, sequence, reason, roles, by_sequence=False)
 
 
 def set_role_holders(
@@ -541,7 +298,7 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
         elements=target.elements,
         reason=reason,
     )
-    guarded(session, run, actor, now, {"op": "restore"}, cause=f"retour à l'étape {step} : {reason}")
+    step_run(session, run, moved_back(f"retour à l'étape {step} : {reason}"), actor, now)
     return run
 
 
@@ -560,5 +317,5 @@ def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run
         run_id=run.id,
         operation=operation.get("op"),
     )
-    guarded(session, run, actor, now, operation)
+    step_run(session, run, retried(operation), actor, now)
     return run

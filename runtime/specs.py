@@ -5,12 +5,12 @@ Engine specs never change once published, so they are loaded once per process an
 from sqlalchemy.orm import Session
 
 from bpmn.dialect import SequenceModel
-from bpmn.errors import RuleBroken
+from bpmn.engine import SpecBundle
 from bpmn.spec import load_spec
 from designer.models import SequenceVersion
 from designer.services import latest_version
+from kernel.errors import NotFound, RuleBroken
 
-from .engine import SpecBundle
 from .models import Run
 
 # Versions are immutable, so what is derived from them is derived once per process.
@@ -18,23 +18,40 @@ _MODELS: dict[tuple[int, str], SequenceModel] = {}
 _SPECS: dict[str, object] = {}
 
 
-def pin_called_versions(session: Session, version: SequenceVersion) -> dict[str, int]:
-    """The latest published version of every sequence the version calls, transitively."""
-    pinned: dict[str, int] = {}
-    pending = list(SequenceModel.from_dict(version.model).called)
+def called_versions(session: Session, model: SequenceModel) -> dict[str, SequenceVersion]:
+    """The latest published version of every sequence the model calls, transitively. NotFound names the
+    first one not published (`details["key"]`)."""
+    found: dict[str, SequenceVersion] = {}
+    pending = list(model.called)
     while pending:
         key = pending.pop()
-        if key in pinned:
+        if key in found:
             continue
         try:
-            called = latest_version(session, key)
-        except Exception as error:
-            raise RuleBroken(
-                f"La sous-séquence « {key} » n'est pas publiée.", code="called_sequence_unknown"
-            ) from error
-        pinned[key] = called.id
-        pending.extend(SequenceModel.from_dict(called.model).called)
-    return pinned
+            found[key] = latest_version(session, key)
+        except NotFound as error:  # only this: a database error is not an unpublished sequence
+            raise NotFound(error.message, key=key) from error
+        pending.extend(SequenceModel.from_dict(found[key].model).called)
+    return found
+
+
+def pin_called_versions(session: Session, version: SequenceVersion) -> dict[str, int]:
+    """The ids of the versions a run of `version` calls, pinned when it starts."""
+    try:
+        called = called_versions(session, SequenceModel.from_dict(version.model))
+    except NotFound as error:
+        raise RuleBroken(
+            f"La sous-séquence « {error.details['key']} » n'est pas publiée.", code="called_sequence_unknown"
+        ) from error
+    return {key: v.id for key, v in called.items()}
+
+
+def roles_used(session: Session, version: SequenceVersion) -> dict[str, str]:
+    """Role key → kind, for the sequence and every sequence it calls."""
+    roles = {k: r.kind for k, r in model_of(version).roles.items()}
+    for version_id in pin_called_versions(session, version).values():
+        roles.update({k: r.kind for k, r in model_of(session.get(SequenceVersion, version_id)).roles.items()})
+    return roles
 
 
 def model_of(version: SequenceVersion) -> SequenceModel:

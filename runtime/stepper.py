@@ -18,15 +18,15 @@ from bpmn.durations import (
     parse_date_time,
     start_of,
 )
+from bpmn.engine import Engine
 from bpmn.expressions import evaluate
 
 from . import journal
 from .actors import Actor, system
 from .assignments import assign, unassign
 from .communications.outbox import queue_for_action
-from .engine import Engine
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer
+from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer, action_type
 from .places import holidays_of
 
 CHECKPOINTS_KEPT = 50
@@ -219,7 +219,7 @@ def _create_action(
         element_id=task.element_id,
         task_id=task.task_id,
         name=(element.name if element and element.name else task.name or task.element_id),
-        type=element.action if element and element.action else ActionType.TASK,
+        type=action_type(element),
         role=(element.role if element and element.role else ""),
         outcomes=list(element.outcomes if element else []),
         due_at=due.due_at if due else None,

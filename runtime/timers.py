@@ -17,6 +17,8 @@ from typing import cast
 from sqlalchemy import CursorResult, Select, or_, select, update
 from sqlalchemy.orm import Session
 
+from kernel.db import unit_of_work
+
 from .clock import Clock
 from .events import fire_timer
 from .models import Timer
@@ -55,18 +57,17 @@ def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 10
     """Claims up to `limit` due timers for `worker_id` until `now + lease`, and commits.
 
     PostgreSQL: rows another worker is claiming at this moment are skipped, not waited for. SQLite: the
-    transaction already holds the database's single write lock (BEGIN IMMEDIATE, designer.db), so the
+    transaction already holds the database's single write lock (BEGIN IMMEDIATE, kernel.db), so the
     select and the update cannot interleave with another worker's."""
-    session.rollback()  # start from a fresh transaction: the claim must see what others committed
-    query = due_timers(now).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(update(Timer).where(Timer.id.in_(ids))
-                        .values(claimed_by=worker_id, claimed_until=now + lease)
-                        .execution_options(synchronize_session=False))
-    session.commit()
+    with unit_of_work(session, fresh=True):  # fresh: the claim must see what others committed
+        query = due_timers(now).limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Timer).where(Timer.id.in_(ids))
+                            .values(claimed_by=worker_id, claimed_until=now + lease)
+                            .execution_options(synchronize_session=False))
     return ids
 
 
@@ -74,11 +75,10 @@ def release_claims(session: Session, worker_id: str, ids: list[int]) -> int:
     """Gives back the claims of timers not fired yet, so another worker takes them at once."""
     if not ids:
         return 0
-    session.rollback()
     mine = update(Timer).where(Timer.id.in_(ids), Timer.claimed_by == worker_id, Timer.fired_at.is_(None))
-    result = cast(CursorResult, session.execute(mine.values(claimed_by=None, claimed_until=None)
-                                                .execution_options(synchronize_session=False)))
-    session.commit()
+    with unit_of_work(session, fresh=True):
+        result = cast(CursorResult, session.execute(mine.values(claimed_by=None, claimed_until=None)
+                                                    .execution_options(synchronize_session=False)))
     return result.rowcount or 0
 
 
@@ -96,10 +96,9 @@ def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, l
             done.released = release_claims(session, worker_id, ids[position:])
             break
         try:
-            fired = fire_timer(session, timer_id, clock.now())
-            session.commit()
-        except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch
-            session.rollback()
+            with unit_of_work(session):
+                fired = fire_timer(session, timer_id, clock.now())
+        except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
             _log_failure(timer_id, worker_id, error)
             _count_failure(session, worker_id, timer_id, clock.now())
             done.failed += 1
@@ -127,15 +126,14 @@ def _log_failure(timer_id: int, worker_id: str, error: Exception) -> None:
 
 def _count_failure(session: Session, worker_id: str, timer_id: int, now: datetime) -> None:
     try:
-        timer = session.get(Timer, timer_id)
-        if timer is None:
-            return
-        timer.attempts = (timer.attempts or 0) + 1
-        timer.claimed_by = worker_id
-        timer.claimed_until = now + retry_delay(timer.attempts)
-        session.commit()
+        with unit_of_work(session):
+            timer = session.get(Timer, timer_id, populate_existing=True)
+            if timer is None:
+                return
+            timer.attempts = (timer.attempts or 0) + 1
+            timer.claimed_by = worker_id
+            timer.claimed_until = now + retry_delay(timer.attempts)
     except Exception:  # noqa: BLE001 — the database itself may be what failed; the lease expires anyway
-        session.rollback()
         log.exception("timer %s: could not record the failed attempt", timer_id)
 
 

@@ -349,3 +349,15 @@ def published_sequences(session: Session) -> list[tuple[Sequence, SequenceVersio
         .order_by(Sequence.name)
     )
     return [(s, v) for s, v in session.execute(query)]
+
+
+def completed_by(session: Session, user_id: int, limit: int) -> list[tuple[Action, str, str]]:
+    """The actions the user completed last, each with its dossier's reference and title."""
+    query = (
+        select(Action, Dossier.reference, Dossier.title)
+        .join(Dossier, Dossier.id == Action.dossier_id)
+        .where(Action.completed_by_user_id == user_id)
+        .order_by(Action.completed_at.desc(), Action.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query))

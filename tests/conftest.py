@@ -2,14 +2,13 @@
 
 import os
 import socket
-import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, text
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test"
+from tests.scratch import PG_HOST, PG_PORT, scratch_database
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -28,16 +27,8 @@ def postgres_url():
         if os.environ.get("SEQUENCES_TEST_POSTGRES") == "required":
             pytest.fail("PostgreSQL is required (SEQUENCES_TEST_POSTGRES=required) but does not answer")
         pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}")
-    import sqlalchemy
-
-    name = f"sequences_test_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("sequences_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ class Account:
 
 
 def make_user(session, name="user", kind="internal", role="manager", password="correct horse", **overrides):
-    from designer.accounts import create_token, create_user
+    from kernel.accounts import create_token, create_user
 
     user = create_user(
         session,

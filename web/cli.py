@@ -1,4 +1,4 @@
-"""The `sequences` command (SPEC §7), built on Flask's CLI."""
+"""The `sequences` command (see the README, "Command line"), built on Flask's CLI."""
 
 import sys
 from pathlib import Path
@@ -7,8 +7,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from bpmn.errors import DomainError
-from designer import accounts, services
+from designer import services
+from kernel import accounts
+from kernel.db import unit_of_work
+from kernel.errors import DomainError
 
 from . import create_app
 from .clock import now
@@ -27,12 +29,12 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 def create_user(email, name, kind, role, password):
     """Create a user."""
     try:
-        user = accounts.create_user(
-            db.session, email=email, name=name, kind=kind, role=role, password=password, now=now()
-        )
+        with unit_of_work(db.session):
+            user = accounts.create_user(
+                db.session, email=email, name=name, kind=kind, role=role, password=password, now=now()
+            )
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"Utilisateur {user.email} créé (id {user.id}).")
 
 
@@ -41,10 +43,10 @@ def create_user(email, name, kind, role, password):
 def create_token(email):
     """Print a new API token for a user."""
     try:
-        token = accounts.create_token(db.session, accounts.find_user(db.session, email), now())
+        with unit_of_work(db.session):
+            token = accounts.create_token(db.session, accounts.find_user(db.session, email), now())
     except DomainError as error:
         raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(token)
 
 

@@ -32,16 +32,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bpmn.dialect import local, read_model, ref, seq
-from bpmn.errors import Conflict, DomainError
 from bpmn.xml import parse_xml
-from designer import accounts, services
+from designer import services
 from designer.models import Sequence
 from designer.services import publish_versions
+from kernel import accounts
+from kernel.errors import Conflict, DomainError
 from runtime import dossiers as dossier_service
 from runtime import engine_cache
 from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.communications import deliver_pending, templates
+from runtime.communications import templates
+from runtime.delivery import deliver_pending
 from runtime.events import fire_timer, post_event
 from runtime.models import Action, ActionStatus, ActionType, Dossier, Run, RunStatus, Timer
 from runtime.runs import launch_run

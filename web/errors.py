@@ -5,9 +5,46 @@ from flask import g, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from bpmn.errors import DomainError
+from bpmn.engine import EngineError
+from kernel.errors import (
+    Conflict,
+    DomainError,
+    InvalidSequence,
+    Malformed,
+    NotAllowed,
+    NotFound,
+    RuleBroken,
+    TooLarge,
+    UnsupportedType,
+)
 
 from .extensions import db
+
+
+class Unauthorized(DomainError):
+    """No valid API token."""
+
+    code = "unauthorized"
+
+
+# The HTTP status of each domain error, the nearest class in its ancestry deciding.
+_STATUS = {
+    DomainError: 400,
+    Malformed: 400,
+    Unauthorized: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    UnsupportedType: 415,
+    RuleBroken: 422,
+    InvalidSequence: 422,
+    EngineError: 500,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next(_STATUS[cls] for cls in type(error).__mro__ if cls in _STATUS)
 
 _CODES = {
     400: "malformed",
@@ -57,11 +94,11 @@ def init_app(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
-        if error.status == 404 and _partner_asks():
+        if status_of(error) == 404 and _partner_asks():
             # What a partner may not see does not exist for them: the answer any unknown address gets, with
             # no id and nothing that tells "someone else's" from "none".
             return _answer(404, _CODES[404], _MESSAGES[404])
-        return _answer(error.status, error.code, error.message, **error.details)
+        return _answer(status_of(error), error.code, error.message, **error.details)
 
     @app.error_processor
     def api_error(error: HTTPError):

@@ -6,9 +6,11 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from designer.db import Base
+from kernel.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# What a transaction loaded stays readable once it is committed: an answer is built from it after the commit,
+# without reading it again. Whatever must see other writers' changes reads under a lock (populate_existing).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()

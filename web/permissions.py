@@ -1,8 +1,8 @@
-"""Who may do what (SPEC §2), in one table. Every API route and page names one of these permissions."""
+"""Who may do what, in one table. Every API route and page names one of these permissions."""
 
 from enum import StrEnum
 
-from designer.accounts import User, UserKind, UserRole
+from kernel.accounts import User, UserKind, UserRole
 
 
 class Perm(StrEnum):

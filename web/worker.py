@@ -15,7 +15,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kernel.db import unit_of_work
 from runtime import timers
+from runtime.delivery import deliver_pending
 
 from .extensions import db
 
@@ -32,6 +34,7 @@ def run_pass(app, ident: str, batch: int, lease: timedelta, should_stop: Callabl
     """One pass: fire what is due, then send what is to be sent. Needs the app context."""
     from .clock import clock
 
+    db.session.expire_all()  # what the last pass read is read again: other processes wrote since
     done = timers.run_once(db.session, ident, clock(), batch, lease, should_stop=should_stop)
     if done.claimed:
         log.info("%s: %d timer(s) claimed, %d fired, %d skipped, %d failed, %d released", ident, done.claimed,
@@ -46,17 +49,12 @@ _last_delivery_error: dict[str, str] = {}
 
 
 def _deliver_communications(app, ident: str, now) -> None:
-    try:
-        from runtime.communications import deliver_pending
-    except ImportError:
-        return
     # The core receives plain values, never the app's config object.
     settings = {key: value for key, value in app.config.items() if key.startswith("SMTP_")}
     try:
-        sent = deliver_pending(db.session, now, settings, worker_id=ident)
-        db.session.commit()
+        with unit_of_work(db.session):
+            sent = deliver_pending(db.session, now, settings, worker_id=ident)
     except Exception as error:  # noqa: BLE001 — a mail server or an outbox problem must not stop the timers
-        db.session.rollback()
         text = f"{type(error).__name__}: {error}"
         if _last_delivery_error.get(ident) != text:  # once per distinct error, not at every pass
             _last_delivery_error[ident] = text

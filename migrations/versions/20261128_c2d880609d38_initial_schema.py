@@ -8,7 +8,7 @@ Create Date: 2026-11-28 20:42:38.624691
 from alembic import op
 import sqlalchemy as sa
 
-import designer.db
+import kernel.db
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('subject', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('html', sa.Boolean(), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_communication_templates')),
     sa.UniqueConstraint('key', 'version', name=op.f('uq_communication_templates_key'))
@@ -42,8 +42,8 @@ def upgrade():
     sa.Column('reference', sa.String(length=100), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossiers')),
     sa.UniqueConstraint('reference', name=op.f('uq_dossiers_reference'))
     )
@@ -55,7 +55,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=True),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
@@ -63,8 +63,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('last_used_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', kernel.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -81,7 +81,7 @@ def upgrade():
     sa.Column('phone', sa.String(length=50), nullable=True),
     sa.Column('address', sa.Text(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_participants_dossier_id_dossiers')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_participants_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participants'))
@@ -97,9 +97,9 @@ def upgrade():
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('draft_xml', sa.LargeBinary(), nullable=True),
     sa.Column('draft_issues', sa.JSON(), nullable=False),
-    sa.Column('draft_updated_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('draft_updated_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('draft_updated_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['draft_updated_by'], ['users.id'], name=op.f('fk_sequences_draft_updated_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sequences')),
     sa.UniqueConstraint('key', name=op.f('uq_sequences_key'))
@@ -121,7 +121,7 @@ def upgrade():
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('model', sa.JSON(), nullable=False),
     sa.Column('spec', sa.JSON(), nullable=False),
-    sa.Column('published_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('published_at', kernel.db.UTCDateTime(), nullable=False),
     sa.Column('published_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['published_by'], ['users.id'], name=op.f('fk_sequence_versions_published_by_users')),
     sa.ForeignKeyConstraint(['sequence_id'], ['sequences.id'], name=op.f('fk_sequence_versions_sequence_id_sequences')),
@@ -142,9 +142,9 @@ def upgrade():
     sa.Column('waiting_messages', sa.JSON(), nullable=False),
     sa.Column('results', sa.JSON(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('started_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('started_at', kernel.db.UTCDateTime(), nullable=False),
     sa.Column('started_by', sa.String(length=100), nullable=False),
-    sa.Column('ended_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('ended_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('end_reason', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('failed_operation', sa.JSON(), nullable=True),
@@ -176,9 +176,9 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('outcome', sa.String(length=100), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('due_at', designer.db.UTCDateTime(), nullable=True),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('completed_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('due_at', kernel.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('completed_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('completed_by', sa.String(length=100), nullable=True),
     sa.Column('completed_by_user_id', sa.Integer(), nullable=True),
     sa.Column('cause', sa.Text(), nullable=True),
@@ -200,7 +200,7 @@ def upgrade():
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('elements', sa.JSON(), nullable=False),
     sa.Column('state', sa.JSON(), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], name=op.f('fk_checkpoints_run_id_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkpoints'))
     )
@@ -227,12 +227,12 @@ def upgrade():
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('element_id', sa.String(length=200), nullable=False),
     sa.Column('task_id', sa.String(length=300), nullable=False),
-    sa.Column('due_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('fired_at', designer.db.UTCDateTime(), nullable=True),
-    sa.Column('cancelled_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('due_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('fired_at', kernel.db.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
-    sa.Column('claimed_until', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('claimed_until', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], name=op.f('fk_timers_run_id_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_timers'))
@@ -244,7 +244,7 @@ def upgrade():
     op.create_table('action_assignees',
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('due_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('due_at', kernel.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_action_assignees_action_id_actions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_action_assignees_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('action_id', 'user_id', name=op.f('pk_action_assignees'))
@@ -261,7 +261,7 @@ def upgrade():
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=True),
     sa.Column('uploaded_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_documents_action_id_actions')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_documents_dossier_id_dossiers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
@@ -275,7 +275,7 @@ def upgrade():
     sa.Column('dossier_id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
     sa.Column('action_id', sa.Integer(), nullable=True),
-    sa.Column('at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('at', kernel.db.UTCDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
@@ -306,14 +306,14 @@ def upgrade():
     sa.Column('template_version', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
-    sa.Column('claimed_until', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('claimed_until', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.Column('created_at', designer.db.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', designer.db.UTCDateTime(), nullable=True),
-    sa.Column('failed_at', designer.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', kernel.db.UTCDateTime(), nullable=True),
+    sa.Column('failed_at', kernel.db.UTCDateTime(), nullable=True),
     sa.Column('document_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_communications_action_id_actions')),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_communications_document_id_documents')),

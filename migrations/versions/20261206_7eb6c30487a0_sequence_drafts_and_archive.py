@@ -11,7 +11,7 @@ Create Date: 2026-12-06 04:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import designer.db
+import kernel.db
 from designer.drafts import count_elements
 
 
@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('xml', sa.LargeBinary(), nullable=False),
     sa.Column('element_count', sa.Integer(), nullable=False),
-    sa.Column('saved_at', designer.db.UTCDateTime(), nullable=False),
+    sa.Column('saved_at', kernel.db.UTCDateTime(), nullable=False),
     sa.Column('saved_by', sa.Integer(), nullable=True),
     sa.Column('restored_from', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['restored_from'], ['sequence_drafts.id'], name=op.f('fk_sequence_drafts_restored_from_sequence_drafts')),
@@ -41,15 +41,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sequence_drafts_sequence_id'), ['sequence_id'], unique=False)
 
     with op.batch_alter_table('sequences', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('archived_at', designer.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('archived_at', kernel.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('archived_by', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_sequences_archived_by_users'), 'users', ['archived_by'], ['id'])
 
     # Backfill: each sequence's current draft is the first entry of its history.
     sequences = sa.table('sequences',
         sa.column('id', sa.Integer()), sa.column('name', sa.String()), sa.column('draft_xml', sa.LargeBinary()),
-        sa.column('draft_updated_at', designer.db.UTCDateTime()),
-        sa.column('draft_updated_by', sa.Integer()), sa.column('created_at', designer.db.UTCDateTime()))
+        sa.column('draft_updated_at', kernel.db.UTCDateTime()),
+        sa.column('draft_updated_by', sa.Integer()), sa.column('created_at', kernel.db.UTCDateTime()))
     connection = op.get_bind()
     rows = connection.execute(sa.select(sequences).where(sequences.c.draft_xml.is_not(None))
                               .order_by(sequences.c.id))

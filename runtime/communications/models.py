@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from designer.db import Base
+from kernel.db import Base
 
 
 class Channel(StrEnum):

@@ -1,9 +1,9 @@
 """Queuing: when a run reaches a send task, one outbox row per participant holding the lane's role.
 
 Everything here runs inside the engine step that created the action, so the rows, the history entries
-and the step commit (or roll back) together. Nothing is sent here: the worker does that (delivery.py).
+and the step commit (or roll back) together. Nothing is sent here: the worker does that (runtime.delivery).
 A recipient without an address, or a template that cannot render, gives a row already `failed` with the
-reason; the worker then ends or flags the action (completion.py)."""
+reason; the worker then ends or flags the action (runtime.communication_ends)."""
 
 import uuid
 from datetime import datetime
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import NotFound
 from designer.models import TemplateVersion
+from kernel.errors import NotFound
 
 from .. import journal
 from ..actors import Actor, system

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict, Malformed, NotFound, RuleBroken
 from designer.models import TemplateVersion
+from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
 from ..actors import Actor
 from .models import Channel

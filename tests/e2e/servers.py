@@ -18,10 +18,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from tests.conftest import PG_ADMIN_URL, PG_HOST, PG_PORT, postgres_answers
+from tests.conftest import PG_HOST, PG_PORT, postgres_answers
 from tests.factories import DATA
+from tests.scratch import scratch_database
 
 BIN = Path(sys.executable).parent
 GUNICORN = BIN / "gunicorn"
@@ -43,20 +44,11 @@ def require_postgres_and_gunicorn() -> None:
 def fresh_database():
     """A new, migrated PostgreSQL database, dropped afterwards (even when connections remain)."""
     require_postgres_and_gunicorn()
-    name = f"sequences_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    try:
+    with scratch_database("sequences_e2e") as url:
         subprocess.run(
             [SEQUENCES, "db", "upgrade"], env=environment(url), check=True, capture_output=True, timeout=120
         )
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def environment(url: str, **extra: str) -> dict:
@@ -81,7 +73,7 @@ def free_port() -> int:
 
 def seed_accounts(url: str) -> dict[str, str]:
     """admin, analyst, manager, partner accounts; returns their API tokens."""
-    from designer.accounts import create_token, create_user
+    from kernel.accounts import create_token, create_user
     from runtime.clock import Clock
     from web import create_app
     from web.extensions import db
@@ -264,8 +256,8 @@ def database_session(url: str):
     """A plain SQLAlchemy session on the database (no Flask), for checks after the fact."""
     from sqlalchemy.orm import Session
 
-    import designer.accounts  # noqa: F401 — every table known to the metadata
     import designer.models  # noqa: F401
+    import kernel.accounts  # noqa: F401 — every table known to the metadata
     import runtime.journal  # noqa: F401
     import runtime.models  # noqa: F401
 

@@ -37,7 +37,7 @@ def server(tmp_path_factory):
     from web import create_app
     from web.extensions import db
 
-    path = tmp_path_factory.mktemp("e2e") / "designer.db"
+    path = tmp_path_factory.mktemp("e2e") / "kernel.db"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
     with app.app_context():
         upgrade()

@@ -1,9 +1,9 @@
-"""The `sequences` command line (SPEC §7)."""
+"""The `sequences` command line."""
 
 from sqlalchemy import func, select
 
-from designer.accounts import ApiToken, User
 from designer.models import SequenceVersion
+from kernel.accounts import ApiToken, User
 from tests.factories import DATA
 
 

@@ -126,7 +126,7 @@ def smtp_config(server):
 
 
 def deliver(session, clock, config=None):
-    from runtime.communications import deliver_pending
+    from runtime.delivery import deliver_pending
 
     return deliver_pending(session, clock.now(), config or {})
 
@@ -263,7 +263,7 @@ def test_a_refusal_451_then_acceptance_delivers_exactly_one_copy(pilot, session,
     dossier = make_dossier(pilot)
     run = pilot.launch(dossier["id"], "comm_relance")
     smtp_server.data_replies = ["451 4.3.0 Try again later"]
-    from runtime.communications import deliver_pending
+    from runtime.delivery import deliver_pending
 
     # As the worker calls it: the SMTP_* values without their prefix.
     first = deliver_pending(session, clock.now(), smtp={"host": "127.0.0.1", "port": smtp_server.port,
@@ -311,7 +311,7 @@ def test_an_interrupted_run_does_not_send_what_was_queued(pilot, session, clock,
 
 
 def test_two_workers_at_once_send_each_email_once(app, pilot, session, clock, smtp_server):
-    from runtime.communications import deliver_pending
+    from runtime.delivery import deliver_pending
     from web.extensions import db
 
     add_template(pilot, RELANCE)
@@ -341,7 +341,7 @@ def test_two_workers_at_once_send_each_email_once(app, pilot, session, clock, sm
 
 def test_a_crash_between_send_and_mark_resends_the_same_message_id(pilot, session, clock, smtp_server,
                                                                     monkeypatch):
-    from runtime.communications import delivery
+    from runtime import delivery
 
     add_template(pilot, RELANCE)
     dossier = make_dossier(pilot)
@@ -454,7 +454,7 @@ def test_a_template_that_does_not_fit_the_dossier_fails_at_queue_time_with_the_l
 
 
 def test_sms_go_through_a_gateway_or_are_kept_in_the_outbox(pilot, session, clock):
-    from runtime.communications import deliver_pending
+    from runtime.delivery import deliver_pending
 
     add_template(pilot, SMS)
     dossier = pilot.dossier("D-300", {"balance": 80})

@@ -4,10 +4,10 @@ the one it dumped: a rolled-back step or another writer makes the next step rebu
 import pytest
 from sqlalchemy import func, select
 
+from bpmn.engine import Engine
 from runtime import engine_cache
 from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.engine import Engine
 from runtime.journal import JournalEntry
 from runtime.models import Run
 from runtime.stepper import open_actions

@@ -16,7 +16,7 @@ from bpmn.durations import end_of, start_of
 from bpmn.validation import validate
 from designer.services import publish_versions
 from runtime.actors import Actor
-from runtime.communications import deliver_pending
+from runtime.delivery import deliver_pending
 from runtime.events import fire_timer
 from runtime.models import Run, RunStatus, Timer
 from tests.integration.pilot import Pilot
@@ -456,8 +456,8 @@ def test_s5_over_indebtedness_pauses_the_plan(lib):
 
 
 def _counts(session):
-    from designer.accounts import User
     from designer.models import SequenceVersion, TemplateVersion
+    from kernel.accounts import User
     from runtime.communications.models import Communication
     from runtime.journal import JournalEntry
     from runtime.models import Action, Dossier, Participant

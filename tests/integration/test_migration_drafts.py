@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from designer.db import UTCDateTime
+from kernel.db import UTCDateTime
 from tests.conftest import PG_ADMIN_URL, START, postgres_answers
 from tests.factories import bpmn
 

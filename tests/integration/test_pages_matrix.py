@@ -1,4 +1,4 @@
-"""SPEC §2 for the pages, generated from the route table (endpoints "pages.*") so that a new page cannot
+"""Who may see which page, generated from the route table (endpoints "pages.*") so that a new page cannot
 skip it: every page names its permission, and each kind of user gets the expected answer on every page,
 with ids that exist (a dossier, its run, action, participant and document; a published sequence)."""
 

@@ -1,4 +1,5 @@
-"""SPEC §2 as a matrix, generated from the route table so that a new API route cannot skip it."""
+"""Who may do what through the API, as a matrix, generated from the route table so that a new API route
+cannot skip it."""
 
 import re
 
@@ -73,7 +74,7 @@ def test_spec_table(app, users, perm, roles):
 
 
 def test_a_deactivated_account_is_refused(app, users, session):
-    from designer.accounts import User
+    from kernel.accounts import User
 
     session.get(User, users["manager"].id).active = False
     session.commit()

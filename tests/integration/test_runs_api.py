@@ -1,4 +1,4 @@
-"""Scenario tests of SPEC §4 through the API, on SQLite and PostgreSQL."""
+"""Scenario tests of runs through the API, on SQLite and PostgreSQL."""
 
 import pytest
 

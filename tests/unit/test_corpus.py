@@ -7,8 +7,8 @@ import pytest
 from lxml import etree
 
 from bpmn.di import model_elements
-from bpmn.errors import Malformed
 from bpmn.validation import validate
+from kernel.errors import Malformed
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 FILES = sorted(CORPUS.rglob("*.bpmn")) if CORPUS.is_dir() else []

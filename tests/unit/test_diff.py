@@ -2,8 +2,8 @@
 
 import pytest
 
-from bpmn.errors import Malformed
 from designer.diff import diff_xml
+from kernel.errors import Malformed
 
 HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '

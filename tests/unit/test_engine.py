@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bpmn.errors import Conflict
+from bpmn.engine import Engine, EngineError, SpecBundle
 from bpmn.spec import LoadedSpec, SafeScriptEngine, build_spec, load_spec
-from runtime.engine import Engine, EngineError, SpecBundle
+from kernel.errors import Conflict
 
 DATA = Path(__file__).parents[1] / "data" / "bpmn" / "engine"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ near 500 without): the equivalence is checked over the first loops, the bound ov
 
 import json
 
-from runtime.engine import Engine
+from bpmn.engine import Engine
 from tests.unit.test_engine import CONTEXT, Twin, bundle, complete, deliver, fire, open_ids
 
 LOOP_OPERATIONS = (

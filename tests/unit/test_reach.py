@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from bpmn.errors import RuleBroken
 from bpmn.validation import validate
+from kernel.errors import RuleBroken
 from runtime.reach import check_reach, unreachable_contacts
 
 LETTER = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "communications" / "comm_letter.bpmn"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bpmn.errors import InvalidSequence
+from bpmn.engine import Engine, SpecBundle
 from bpmn.spec import (
     SafeScriptEngine,
     SendAction,
@@ -17,7 +17,7 @@ from bpmn.spec import (
     build_spec,
     load_spec,
 )
-from runtime.engine import Engine, SpecBundle
+from kernel.errors import InvalidSequence
 
 DATA = Path(__file__).parents[1] / "data" / "bpmn" / "engine"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from lxml import etree
 
 from bpmn import di, spec
 from bpmn.dialect import main_process
-from bpmn.errors import Malformed
 from bpmn.validation import validate
 from bpmn.xml import parse_xml
+from kernel.errors import Malformed
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bpmn"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"

@@ -6,9 +6,9 @@ import pytest
 from lxml import etree
 
 from bpmn import spec
-from bpmn.errors import InvalidSequence, Issue, Malformed, TooLarge
 from bpmn.validation import Report, validate
 from bpmn.xml import MAX_BYTES
+from kernel.errors import InvalidSequence, Issue, Malformed, TooLarge
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bpmn"
 VALID = DATA / "valid" / "relance.bpmn"
@@ -226,9 +226,18 @@ def test_the_engine_is_asked_only_about_clean_diagrams(monkeypatch):
     assert len(calls) == 1
 
 
-def test_without_build_spec_validation_still_works(monkeypatch):
-    monkeypatch.delattr(spec, "build_spec", raising=False)
-    assert validate(VALID.read_bytes()).valid
+def test_a_clean_file_carries_the_spec_the_engine_built_once(monkeypatch):
+    calls = []
+    real = spec.build_spec
+
+    def counted(data):
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(spec, "build_spec", counted)
+    report = validate(VALID.read_bytes())
+    assert report.valid and report.spec == real(VALID.read_bytes()) and len(calls) == 1
+    assert validate(read("missing_channel")).spec is None
 
 
 def test_unreadable_files_propagate():

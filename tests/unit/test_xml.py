@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from bpmn.errors import Malformed, TooLarge
 from bpmn.xml import DEFINITIONS, MAX_BYTES, parse_xml
+from kernel.errors import Malformed, TooLarge
+from web.errors import status_of
 
 BPMN = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
 MINIMAL = f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {BPMN} id="D"/>'.encode()
@@ -65,7 +66,7 @@ def test_a_file_above_the_cap_is_too_large():
     data = MINIMAL + b" " * (MAX_BYTES + 1 - len(MINIMAL))
     with pytest.raises(TooLarge) as raised:
         parse_xml(data)
-    assert raised.value.status == 413
+    assert status_of(raised.value) == 413
     assert "5 Mo" in raised.value.message
 
 
@@ -79,7 +80,7 @@ def test_malformed_xml_says_where_in_french():
     with pytest.raises(Malformed) as raised:
         parse_xml(data.encode())
     error = raised.value
-    assert error.status == 400
+    assert status_of(error) == 400
     assert "ligne 4" in error.message and "colonne" in error.message
     assert error.details["line"] == 4
 

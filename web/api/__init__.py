@@ -1,4 +1,5 @@
-"""REST API v1 (SPEC §6): JSON under /api/v1, Bearer tokens; the browser's session works too, with CSRF."""
+"""REST API v1 (README, "REST API"): JSON under /api/v1, Bearer tokens; the browser's session works too,
+with CSRF."""
 
 import math
 import re
@@ -8,20 +9,16 @@ from apiflask import APIBlueprint
 from flask import current_app, g, request
 from flask_login import current_user
 
-from bpmn.errors import DomainError, Malformed, NotAllowed, NotFound
-from designer.accounts import user_for_token
+from kernel.accounts import user_for_token
+from kernel.errors import Malformed, NotAllowed, NotFound
 
 from ..clock import now
+from ..errors import Unauthorized
 from ..extensions import csrf, db
 from ..permissions import Perm, allows, table
 
 api = APIBlueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
-
-
-class Unauthorized(DomainError):
-    code = "unauthorized"
-    status = 401
 
 
 @api.before_request
@@ -101,7 +98,7 @@ ACCEPTED = {202: "Accepted"}
 XML = {200: {"description": "BPMN XML", "content": {"application/xml": {"schema": {"type": "string"}}}}}
 
 
-# SPEC §6: the errors any request with a body may answer. 500 is never documented: it is always a bug.
+# The errors any request with a body may answer. 500 is never documented: it is always a bug.
 WRITE_ERRORS = {
     "400": "Malformed request",
     "409": "Conflict (e.g. the action is no longer open)",
@@ -119,7 +116,8 @@ def _register_error_docs(state) -> None:
 
 def document_errors(spec: dict) -> dict:
     """Adds to the OpenAPI description the answers apiflask cannot infer: 403 when an internal role lacks
-    the permission, 404 when partners lack it (they get 404, SPEC §2), and SPEC §6's errors for writes."""
+    the permission, 404 when partners lack it (what they may not see does not exist for them), and the errors
+    any write may answer."""
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}}
     for rule in current_app.url_map.iter_rules():
         perm = getattr(current_app.view_functions[rule.endpoint], "permission", None)
@@ -139,10 +137,6 @@ def document_errors(spec: dict) -> dict:
                 for status, description in WRITE_ERRORS.items():
                     responses.setdefault(status, {**error, "description": description})
     return spec
-
-
-def actor() -> str:
-    return f"user:{g.user.id}"
 
 
 from . import (  # noqa: E402,F401  (routes register on import)

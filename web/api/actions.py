@@ -1,14 +1,15 @@
 """Actions: the lists people work from, and completion."""
 
+from kernel.db import unit_of_work
 from runtime import actions as service
 from runtime.models import Action
 from runtime.stepper import open_actions
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import allowed, api
-from .dossiers import current_actor
 from .schemas import ActionsQuery, CompleteIn
 from .views import action_dict, run_dict
 
@@ -49,11 +50,11 @@ def complete(action_id: int, body):
     """End an open action with a status and an optional outcome; the run moves on (409 if no longer open)."""
     actor = current_actor()
     at = now()
-    action, settled = service.complete_action(
-        db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at
-    )
-    # The answer is built before the commit, from what is already loaded (a commit would expire it all).
-    db.session.flush()
+    with unit_of_work(db.session):
+        action, settled = service.complete_action(
+            db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at
+        )
+    # What the completion loaded is still there after the commit (expire_on_commit is off).
     run = action.run
     created: list[Action] = settled.created if settled else []
     if actor.is_partner:
@@ -70,5 +71,4 @@ def complete(action_id: int, body):
             "next_actions": [action_dict(a, at) for a in created],
             "run": run_dict(run, settled.open if settled else open_actions(db.session, run), at),
         }
-    db.session.commit()
     return answer

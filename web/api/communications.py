@@ -1,18 +1,19 @@
-"""Communications (SPEC §6): a dossier's outbox, letters as PDF, and the template library."""
+"""Communications: a dossier's outbox, letters as PDF, and the template library."""
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, String
 from apiflask.validators import Length, OneOf
-from flask import Response, g
+from flask import Response
 
-from bpmn.errors import NotFound
 from designer.models import TemplateVersion
-from runtime.actors import Actor
+from kernel.db import unit_of_work
+from kernel.errors import NotFound
 from runtime.communications import outbox, templates
 from runtime.communications.models import Communication
 from runtime.documents import get_document
 from runtime.dossiers import get_dossier
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
@@ -42,10 +43,6 @@ class TemplatePut(Schema):
 
 class VersionQuery(Schema):
     version = Integer(load_default=None, validate=IN_RANGE)
-
-
-def _actor() -> Actor:
-    return Actor(user_id=g.user.id, is_partner=g.user.is_partner)
 
 
 def communication_dict(c: Communication) -> dict:
@@ -106,10 +103,10 @@ def list_templates():
 def create_template(body):
     """Create a template (version 1). It is rendered against a sample dossier first: an error is a 422
     with the field, the line and the message."""
-    template = templates.create_template(db.session, _actor(), now(), key=body["key"],
-                                         channel=body["channel"], body=body["body"], subject=body["subject"],
-                                         name=body["name"], html=body["html"])
-    db.session.commit()
+    with unit_of_work(db.session):
+        template = templates.create_template(db.session, current_actor(), now(), key=body["key"],
+                                             channel=body["channel"], body=body["body"],
+                                             subject=body["subject"], name=body["name"], html=body["html"])
     return template_dict(template), 201
 
 
@@ -129,8 +126,8 @@ def get_template(key: str, query):
 @api.input(TemplatePut, arg_name="body")
 def update_template(key: str, body):
     """Edit a template: saves the next version (earlier ones are kept). Checked like a creation."""
-    template = templates.update_template(db.session, _actor(), now(), key, body=body.get("body"),
-                                         subject=body.get("subject"), channel=body.get("channel"),
-                                         name=body.get("name"), html=body.get("html"))
-    db.session.commit()
+    with unit_of_work(db.session):
+        template = templates.update_template(db.session, current_actor(), now(), key, body=body.get("body"),
+                                             subject=body.get("subject"), channel=body.get("channel"),
+                                             name=body.get("name"), html=body.get("html"))
     return template_dict(template)

@@ -1,14 +1,12 @@
 """Dossiers, participants, business events, history."""
 
-from flask import g
-from sqlalchemy import select
 
+from kernel.db import unit_of_work
 from runtime import dossiers as service
-from runtime.actors import Actor
+from runtime import workspace
 from runtime.events import post_event
-from runtime.journal import JournalEntry
-from runtime.models import Dossier
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
@@ -17,20 +15,16 @@ from .schemas import DossierIn, DossierPatch, EventIn, ParticipantIn, Participan
 from .views import dossier_dict, participant_dict
 
 
-def current_actor() -> Actor:
-    return Actor(user_id=g.user.id, is_partner=g.user.is_partner)
-
-
 @api.post("/dossiers")
 @api.doc(responses=CREATED)
 @allowed(Perm.DOSSIERS_WRITE)
 @api.input(DossierIn, arg_name="body")
 def create_dossier(body):
     """Create a dossier with free-form data."""
-    dossier = service.create_dossier(
-        db.session, current_actor(), body["reference"], body["title"], body["data"], now()
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.create_dossier(
+            db.session, current_actor(), body["reference"], body["title"], body["data"], now()
+        )
     return dossier_dict(dossier), 201
 
 
@@ -38,7 +32,7 @@ def create_dossier(body):
 @allowed(Perm.DOSSIERS_READ)
 def list_dossiers():
     """Dossiers, newest first (first 200)."""
-    found = db.session.scalars(select(Dossier).order_by(Dossier.id.desc()).limit(200))
+    found = service.latest_dossiers(db.session, 200)
     return [dossier_dict(d, full=False) for d in found]
 
 
@@ -56,11 +50,11 @@ def get_dossier(dossier_id: int):
 @api.input(DossierPatch, arg_name="body")
 def update_dossier(dossier_id: int, body):
     """Change the title or data fields (merged into the existing data)."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    service.update_dossier(
-        db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        service.update_dossier(
+            db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
+        )
     return dossier_dict(dossier)
 
 
@@ -72,21 +66,21 @@ def add_participant(dossier_id: int, body):
     """Add a participant (internal, partner or contact) with the roles it holds by default; internal and
     partner participants are linked to their user account (`user_email`). 422 naming the field, 409 when
     the account or e-mail is already on the dossier."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    participant = service.add_participant(
-        db.session,
-        dossier,
-        current_actor(),
-        now(),
-        kind=body["kind"],
-        name=body["name"],
-        email=body["email"],
-        phone=body["phone"],
-        address=body["address"],
-        user_email=body["user_email"],
-        roles=body["roles"],
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        participant = service.add_participant(
+            db.session,
+            dossier,
+            current_actor(),
+            now(),
+            kind=body["kind"],
+            name=body["name"],
+            email=body["email"],
+            phone=body["phone"],
+            address=body["address"],
+            user_email=body["user_email"],
+            roles=body["roles"],
+        )
     return participant_dict(participant), 201
 
 
@@ -95,10 +89,10 @@ def add_participant(dossier_id: int, body):
 @api.input(ParticipantRolesIn, arg_name="body")
 def set_participant_roles(dossier_id: int, participant_id: int, body):
     """Replace the roles a participant holds by default on the dossier."""
-    dossier = service.get_dossier(db.session, dossier_id)
-    participant = service.get_participant(db.session, dossier, participant_id)
-    service.set_participant_roles(db.session, participant, current_actor(), body["roles"], now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        participant = service.get_participant(db.session, dossier, participant_id)
+        service.set_participant_roles(db.session, participant, current_actor(), body["roles"], now())
     return participant_dict(participant)
 
 
@@ -108,8 +102,8 @@ def set_participant_roles(dossier_id: int, participant_id: int, body):
 @api.input(EventIn, arg_name="body")
 def post_dossier_event(dossier_id: int, body):
     """Post a business event; every run waiting for it moves on. Recorded even when nobody waits."""
-    delivered = post_event(db.session, dossier_id, current_actor(), body["name"], body["data"], now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        delivered = post_event(db.session, dossier_id, current_actor(), body["name"], body["data"], now())
     return {"delivered_to": delivered}, 202
 
 
@@ -118,7 +112,5 @@ def post_dossier_event(dossier_id: int, body):
 def dossier_history(dossier_id: int):
     """Everything that happened on the dossier, oldest first."""
     service.get_dossier(db.session, dossier_id)
-    entries = db.session.scalars(
-        select(JournalEntry).where(JournalEntry.dossier_id == dossier_id).order_by(JournalEntry.id)
-    )
+    entries = workspace.history(db.session, dossier_id, newest_first=False)
     return [e.to_dict() for e in entries]

@@ -1,22 +1,23 @@
 """Runs: launch, read, pilot (roles, interrupt, switch, adapt), retry."""
 
+from kernel.db import unit_of_work
 from runtime import runs as service
 from runtime.stepper import open_actions
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import CREATED, allowed, api
-from .dossiers import current_actor
 from .schemas import AdhocIn, MoveBackIn, ReasonIn, RolesIn, RunIn, SwitchIn
 from .views import action_dict, run_dict
 
 
-def _run_answer(run, status: int = 200):
-    # Built before the commit, from what is already loaded (a commit would expire it all).
-    db.session.flush()
-    answer = run_dict(run, open_actions(db.session, run), now())
-    db.session.commit()
+def _run_answer(change, status: int = 200):
+    """Makes the change (one unit of work) and answers with the run it returns, as it is in the database."""
+    with unit_of_work(db.session):
+        run = change()
+        answer = run_dict(run, open_actions(db.session, run), now())
     return answer, status
 
 
@@ -28,19 +29,21 @@ def launch_run(dossier_id: int, body):
     """Launch a published sequence on the dossier (422 unassigned_roles when a role has no holder, 422
     unreachable_contacts when a communication's recipient lacks the address its channel needs; 409
     already_running, with the running run's id, when it already runs there, unless `confirm`)."""
-    run = service.launch_run(
-        db.session,
-        dossier_id,
-        current_actor(),
-        now(),
-        sequence=body["sequence"],
-        version=body["version"],
-        roles=body["roles"],
-        allow_unassigned=body["allow_unassigned"],
-        allow_unreachable=body["allow_unreachable"],
-        confirm=body["confirm"],
+    return _run_answer(
+        lambda: service.launch_run(
+            db.session,
+            dossier_id,
+            current_actor(),
+            now(),
+            sequence=body["sequence"],
+            version=body["version"],
+            roles=body["roles"],
+            allow_unassigned=body["allow_unassigned"],
+            allow_unreachable=body["allow_unreachable"],
+            confirm=body["confirm"],
+        ),
+        201,
     )
-    return _run_answer(run, 201)
 
 
 @api.get("/runs/<int:run_id>")
@@ -56,8 +59,11 @@ def get_run(run_id: int):
 @api.input(RolesIn, arg_name="body")
 def set_role(run_id: int, role: str, body):
     """Change who holds a role in this run; open actions move at once."""
-    run = service.set_role_holders(db.session, run_id, current_actor(), role, body["participant_ids"], now())
-    return _run_answer(run)
+    return _run_answer(
+        lambda: service.set_role_holders(
+            db.session, run_id, current_actor(), role, body["participant_ids"], now()
+        )
+    )
 
 
 @api.post("/runs/<int:run_id>/interrupt")
@@ -65,7 +71,9 @@ def set_role(run_id: int, role: str, body):
 @api.input(ReasonIn, arg_name="body")
 def interrupt(run_id: int, body):
     """Interrupt the run with a reason; its open actions are cancelled."""
-    return _run_answer(service.interrupt_run(db.session, run_id, current_actor(), body["reason"], now()))
+    return _run_answer(
+        lambda: service.interrupt_run(db.session, run_id, current_actor(), body["reason"], now())
+    )
 
 
 @api.post("/runs/<int:run_id>/switch")
@@ -74,16 +82,18 @@ def interrupt(run_id: int, body):
 @api.input(SwitchIn, arg_name="body")
 def switch(run_id: int, body):
     """End the run as switched and launch another sequence, role holders carried over."""
-    new = service.switch_run(
-        db.session,
-        run_id,
-        current_actor(),
-        now(),
-        sequence=body["sequence"],
-        reason=body["reason"],
-        roles=body["roles"],
+    return _run_answer(
+        lambda: service.switch_run(
+            db.session,
+            run_id,
+            current_actor(),
+            now(),
+            sequence=body["sequence"],
+            reason=body["reason"],
+            roles=body["roles"],
+        ),
+        201,
     )
-    return _run_answer(new, 201)
 
 
 @api.post("/runs/<int:run_id>/actions")
@@ -92,16 +102,16 @@ def switch(run_id: int, body):
 @api.input(AdhocIn, arg_name="body")
 def add_action(run_id: int, body):
     """Add an ad hoc action to the run; it does not change the path."""
-    action = service.add_adhoc_action(
-        db.session,
-        run_id,
-        current_actor(),
-        now(),
-        name=body["name"],
-        role=body["role"],
-        due_at=body["due_at"],
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        action = service.add_adhoc_action(
+            db.session,
+            run_id,
+            current_actor(),
+            now(),
+            name=body["name"],
+            role=body["role"],
+            due_at=body["due_at"],
+        )
     return action_dict(action, now()), 201
 
 
@@ -121,14 +131,15 @@ def steps(run_id: int):
 @api.input(MoveBackIn, arg_name="body")
 def move_back(run_id: int, body):
     """Move the run back to an earlier step, with a reason; the steps in between stay in history."""
-    run = service.move_back(
-        db.session, run_id, current_actor(), now(), step=body["step"], reason=body["reason"]
+    return _run_answer(
+        lambda: service.move_back(
+            db.session, run_id, current_actor(), now(), step=body["step"], reason=body["reason"]
+        )
     )
-    return _run_answer(run)
 
 
 @api.post("/runs/<int:run_id>/retry")
 @allowed(Perm.RUNS_PILOT)
 def retry(run_id: int):
     """Retry a failed run once the cause is fixed (managers, admins: as from the dossier page)."""
-    return _run_answer(service.retry_run(db.session, run_id, current_actor(), now()))
+    return _run_answer(lambda: service.retry_run(db.session, run_id, current_actor(), now()))

@@ -7,9 +7,10 @@ from apiflask.fields import Boolean, List, String
 from apiflask.validators import Length
 from flask import Response, g, request
 
-from bpmn.errors import DomainError
 from designer import drafts, services
 from designer.models import Sequence
+from kernel.db import unit_of_work
+from kernel.errors import DomainError, UnsupportedType
 
 from ..clock import now
 from ..extensions import db
@@ -19,14 +20,9 @@ from . import CREATED, CREATED_OR_SAME, XML, allowed, api
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
 
 
-class UnsupportedMediaType(DomainError):
-    code = "unsupported_media_type"
-    status = 415
-
-
 def _xml_body() -> bytes:
     if request.mimetype not in XML_TYPES:
-        raise UnsupportedMediaType("Envoyez le fichier BPMN avec Content-Type: application/xml.")
+        raise UnsupportedType("Envoyez le fichier BPMN avec Content-Type: application/xml.")
     return request.get_data(cache=False)
 
 
@@ -66,10 +62,10 @@ class SaveQuery(Schema):
 def save_sequence(query):
     """Create the sequence whose key is the process id (body: BPMN XML). 409 `sequence_exists` when that key
     exists, unless `replace=true`: then the body becomes its new draft (200), earlier drafts are kept."""
-    sequence, created, report = services.save_draft(
-        db.session, _xml_body(), g.user.id, now(), replace=query["replace"]
-    )
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence, created, report = services.save_draft(
+            db.session, _xml_body(), g.user.id, now(), replace=query["replace"]
+        )
     body = {
         "key": sequence.key,
         "name": sequence.name,
@@ -98,12 +94,9 @@ def validate_sequence():
 def publish_sequence(key: str):
     """Publish the draft as a new immutable version (422 with the issues when invalid)."""
     before = services.get_sequence(db.session, key).latest
-    try:
+    # A refusal is committed too: it keeps the refreshed list of problems on the draft.
+    with unit_of_work(db.session, commit_on=(DomainError,)):
         version = services.publish_version(db.session, key, g.user.id, now())
-    except DomainError:
-        db.session.commit()  # keeps the refreshed list of problems on the draft
-        raise
-    db.session.commit()
     status = 200 if before is not None and before.id == version.id else 201
     return {"key": key, "version": version.number, "checksum": version.checksum}, status
 
@@ -118,12 +111,9 @@ class PublishBatchIn(Schema):
 @api.input(PublishBatchIn, arg_name="body")
 def publish_batch(body):
     """Publish several drafts together, all or none (sequences that switch into each other)."""
-    try:
+    # A refusal is committed too: it keeps the refreshed list of problems on each draft.
+    with unit_of_work(db.session, commit_on=(DomainError,)):
         versions = services.publish_versions(db.session, body["keys"], g.user.id, now())
-    except DomainError:
-        db.session.commit()  # keeps the refreshed list of problems on each draft
-        raise
-    db.session.commit()
     return {"published": [{"key": v.key, "version": v.number, "checksum": v.checksum} for v in versions]}, 201
 
 

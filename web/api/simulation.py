@@ -1,32 +1,14 @@
-"""Simulation of a draft on the real engine, before publishing: nothing is stored.
-
-The browser sends the draft XML and the steps chosen so far; the draft is validated, started on a fresh
-engine and the steps are replayed, so the answer (open actions, waiting timers and events, active elements,
-end) is exactly what a run of that draft would show."""
-
-from datetime import datetime
+"""Simulation of a draft on the real engine, before publishing (runtime.simulation): nothing is stored."""
 
 from flask import request
 
-from bpmn.dialect import SequenceModel
-from bpmn.durations import holidays_for
-from bpmn.errors import InvalidSequence, Issue, Malformed, RuleBroken
-from bpmn.spec import build_spec, load_spec
-from bpmn.validation import validate
-from designer import services
-from runtime.actions import ANY_TYPE, ENDING_STATUSES
-from runtime.engine import Engine, EngineError, SpecBundle
-from runtime.models import ActionType
-from runtime.places import departement
-from runtime.specs import spec_of
-from runtime.stepper import timer_due
+from kernel.errors import Malformed
+from runtime.simulation import simulate_draft as simulate
 
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import allowed, api
-
-MAX_STEPS = 500
 
 
 @api.post("/simulation")
@@ -38,132 +20,4 @@ def simulate_draft():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
         raise Malformed("Envoyez {\"xml\": \"<definitions…>\", \"steps\": [...]} en JSON.")
-    steps = body.get("steps") or []
-    if not isinstance(steps, list) or len(steps) > MAX_STEPS or not all(isinstance(s, dict) for s in steps):
-        raise Malformed(f"« steps » doit être une liste d'au plus {MAX_STEPS} étapes.")
-    dossier = body.get("dossier") or {}
-    if not isinstance(dossier, dict):
-        raise Malformed("« dossier » doit être un objet (les données du dossier fictif).")
-    data = body["xml"].encode("utf-8")
-    report = validate(data)
-    if not report.valid:
-        raise InvalidSequence(report.issues, "Corrigez ces problèmes avant de simuler.")
-    models = {report.model.key: report.model}
-    called = {}
-    for key, version in _called_versions(report.model).items():
-        called[key] = spec_of(version)
-        models[key] = SequenceModel.from_dict(version.model)
-    bundle = SpecBundle(top=load_spec(build_spec(data)), called=called)
-    return simulate(bundle, models, steps, dossier, now())
-
-
-def _called_versions(model: SequenceModel) -> dict:
-    """The latest published version of every sequence the draft calls, transitively."""
-    found: dict = {}
-    pending = list(model.called)
-    while pending:
-        key = pending.pop()
-        if key in found:
-            continue
-        try:
-            found[key] = services.latest_version(db.session, key)
-        except services.NotFound as error:
-            raise InvalidSequence([Issue(None, "called_sequence_unknown",
-                                         f"La séquence appelée « {key} » n'est pas publiée : publiez-la "
-                                         "d'abord pour simuler celle-ci.")]) from error
-        pending.extend(SequenceModel.from_dict(found[key].model).called)
-    return found
-
-
-def simulate(bundle: SpecBundle, models: dict[str, SequenceModel], steps: list[dict], dossier: dict,
-             at: datetime) -> dict:
-    place = holidays_for(departement(dossier))
-    context = {"dossier": dossier, "now": at, "holidays": place}
-    engine = _engine(lambda: Engine.start(bundle, context, prune=False))
-    done: dict[str, dict] = {}
-    log = ["Départ de la séquence."]
-    for number, step in enumerate(steps, start=1):
-        log.append(_apply(engine, models, step, number, done, at))
-    open_actions = []
-    for task in engine.open_tasks():
-        element = models.get(task.process_key, SequenceModel(None, None)).elements.get(task.element_id)
-        kind = _kind(element)
-        open_actions.append({
-            "element_id": task.element_id, "name": task.name or task.element_id, "type": kind,
-            "role": element.role if element else None, "outcomes": list(element.outcomes) if element else [],
-            # The usual ending first: it is what the simulation proposes.
-            "statuses": [*sorted(ENDING_STATUSES.get(kind, {"done"})), *sorted(ANY_TYPE)],
-        })
-    timers = []
-    for t in engine.waiting_timers():
-        element = models.get(t.process_key, SequenceModel(None, None)).elements.get(t.element_id)
-        calendar = (element.timer or {}).get("calendar", "calendar") if element else "calendar"
-        # counted as the runtime will count it, with its explanation ({"fr", "en"})
-        due_at, note = timer_due(t.kind, t.value, calendar, dossier, at, place,
-                                 element.not_during if element else None)
-        timers.append({"element_id": t.element_id, "kind": t.kind, "value": t.value,
-                       "name": _name(models, t.process_key, t.element_id), "due_at": due_at.isoformat(),
-                       "note": note})
-    ended = engine.is_completed()
-    if ended:
-        log.append("Séquence terminée" + (" (fin immédiate)." if engine.terminated else "."))
-    return {"ended": ended, "terminated": engine.terminated, "end_events": engine.end_events_reached(),
-            "open_actions": open_actions, "timers": timers, "messages": sorted(engine.waiting_messages()),
-            "active_elements": engine.active_elements(), "log": log}
-
-
-def _apply(engine: Engine, models: dict, step: dict, number: int, done: dict, at: datetime) -> str:
-    kind, element_id = step.get("kind"), step.get("element_id")
-    if kind == "complete":
-        task = next((t for t in engine.open_tasks() if t.element_id == element_id), None)
-        if task is None:
-            raise _step_error(number, f"l'action « {element_id} » n'est pas ouverte.")
-        element = models.get(task.process_key, SequenceModel(None, None)).elements.get(element_id)
-        status, outcome = step.get("status") or "done", step.get("outcome") or None
-        possible = ENDING_STATUSES.get(_kind(element), {"done"}) | ANY_TYPE
-        if status not in possible:
-            raise _step_error(number, f"statut « {status} » impossible ici ({', '.join(sorted(possible))}).")
-        if outcome is not None and element is not None and outcome not in element.outcomes:
-            raise _step_error(number, f"résultat « {outcome} » inconnu de « {element_id} ».")
-        done[element_id] = {"status": status, "outcome": outcome, "completed_at": at.isoformat()}
-        _engine(lambda: engine.complete(task.task_id, {"status": status, "outcome": outcome,
-                                                         "actions": dict(done)}))
-        ending = f", {outcome}." if outcome else "."
-        return f"Action « {task.name or element_id} » terminée : {status}{ending}"
-    if kind == "timer":
-        timer = next((t for t in engine.waiting_timers() if t.element_id == element_id), None)
-        if timer is None:
-            raise _step_error(number, f"aucun délai « {element_id} » n'attend.")
-        _engine(lambda: engine.fire_timer(timer.task_id))
-        return f"Délai « {_name(models, timer.process_key, element_id)} » écoulé ({timer.value})."
-    if kind == "message":
-        name = step.get("name")
-        if not _engine(lambda: engine.deliver(name, step.get("payload") or {})):
-            raise _step_error(number, f"personne n'attend l'événement « {name} ».")
-        return f"Événement « {name} » reçu."
-    raise _step_error(number, f"type d'étape inconnu {kind!r} (complete, timer ou message).")
-
-
-def _engine(operation):
-    try:
-        return operation()
-    except EngineError as error:
-        raise RuleBroken(f"Le moteur s'est arrêté : {error.message}", code="simulation_failed",
-                         element_id=error.element_id) from error
-
-
-def _step_error(number: int, why: str) -> RuleBroken:
-    return RuleBroken(f"Étape {number} : {why}", code="simulation_step", step=number)
-
-
-def _kind(element) -> str:
-    if element is None:
-        return ActionType.TASK
-    if element.tag == "sendTask":
-        return ActionType.COMMUNICATION
-    return element.action or ActionType.TASK
-
-
-def _name(models: dict, process_key: str, element_id: str) -> str:
-    element = models.get(process_key, SequenceModel(None, None)).elements.get(element_id)
-    return (element.name if element and element.name else None) or element_id
+    return simulate(db.session, body["xml"].encode("utf-8"), body.get("steps"), body.get("dossier"), now())

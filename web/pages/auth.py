@@ -5,11 +5,10 @@ from functools import wraps
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from designer.accounts import User, UserRole
+from kernel.accounts import User, UserRole, user_by_email, user_by_id
 
 from ..extensions import db, login_manager
 from ..permissions import Perm, allows
@@ -27,7 +26,7 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> LoginUser | None:
-    account = db.session.get(User, int(user_id))
+    account = user_by_id(db.session, int(user_id))
     return LoginUser(account) if account is not None and account.active else None
 
 
@@ -69,7 +68,7 @@ def login():
         if wait:
             error = f"Trop de tentatives : réessayez dans {int(wait // 60) + 1} minute(s)."
             return render_template("auth/login.html", form=form, error=error), 429
-        account = db.session.scalar(select(User).where(User.email == email))
+        account = user_by_email(db.session, email)
         if account is not None and account.active and account.check_password(form.password.data):
             limiter.succeeded(*keys)
             login_user(LoginUser(account))

@@ -19,9 +19,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
-from bpmn.errors import DomainError, Malformed
 from designer import drafts, services
 from designer.diff import diff_xml
+from kernel.errors import DomainError, Malformed
 
 from ..clock import now
 from ..extensions import db

@@ -10,35 +10,24 @@ from datetime import datetime
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import defer, selectinload
 
 from bpmn.durations import PARIS
-from bpmn.errors import AlreadyRunning, DomainError, Malformed
-from designer.models import Sequence, SequenceVersion
+from kernel.errors import AlreadyRunning, DomainError, Malformed
+from runtime import dossier_view, incidents, workspace
 from runtime import dossiers as dossier_service
-from runtime import incidents, paths, workspace
-from runtime.actions import ENDING_STATUSES, allowed_statuses, complete_action
-from runtime.deadlines import waiting_delays
-from runtime.documents import documents_of, get_document
+from runtime.actions import allowed_statuses, complete_action
+from runtime.documents import get_document
+from runtime.dossier_view import LIVE
 from runtime.events import post_event
 from runtime.journal import JournalEntry
-from runtime.layout import with_diagram
-from runtime.models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
+from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
-from runtime.reach import unreachable_contacts
-from runtime.runs import (
-    current_holders,
-    interrupt_run,
-    launch_run,
-    roles_used,
-    running_run,
-    set_role_holders,
-    switch_run,
-)
+from runtime.runs import interrupt_run, launch_run, set_role_holders, switch_run
 from runtime.specs import model_of
 
+from ..actors import current_actor
 from ..clock import now
+from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
 from ..permissions import Perm, allows
@@ -53,14 +42,12 @@ from .workspace import (
     bundle_built,
     cause_advice,
     cause_sentence,
-    current_actor,
     failure_message,
     local_target,
 )
 
 TABS = ("run", "people", "history", "data")
 HISTORY_SHOWN = 500
-LIVE = (RunStatus.RUNNING, RunStatus.FAILED)
 
 
 # ---- the list
@@ -103,7 +90,7 @@ def _list_page(typed: dict | None = None, error: str | None = None, status: int 
         summaries=found,
         filters=filters,
         kept=kept,
-        sequences=_published_choices(),
+        sequences=dossier_view.published_choices(db.session),
         statuses=STATUS_LABELS,
         run_statuses=list(RunStatus),
         can_write=allows(current_user.account, Perm.DOSSIERS_WRITE),
@@ -127,58 +114,20 @@ def dossier_create():
     except DomainError as error:
         db.session.rollback()
         # The list again with the form open and what was typed, not a blank form to fill again.
-        return _list_page(typed=request.form, error=error.message, status=error.status)
+        return _list_page(typed=request.form, error=error.message, status=status_of(error))
     db.session.commit()
     flash(_("Dossier créé."), "success")
     return redirect(url_for("pages.dossier_page", dossier_id=dossier.id), code=303)
-
-
-def _published_choices() -> list[tuple[str, str]]:
-    query = (
-        select(Sequence.key, Sequence.name)
-        .where(Sequence.id.in_(select(SequenceVersion.sequence_id)), Sequence.archived_at.is_(None))
-        .order_by(Sequence.name)
-    )
-    return [(key, name) for key, name in db.session.execute(query)]
 
 
 # ---- one dossier
 
 
 def _load(dossier_id: int) -> Dossier:
-    query = (
-        select(Dossier)
-        .where(Dossier.id == dossier_id)
-        .options(selectinload(Dossier.participants).selectinload(Participant.roles))
-    )
-    dossier = db.session.scalar(query)
+    dossier = dossier_view.dossier_with_participants(db.session, dossier_id)
     if dossier is None:
         abort(404)
     return dossier
-
-
-def _runs(dossier_id: int) -> list[Run]:
-    # The engine state is never needed to show a run: it can be large, so it is not read.
-    query = (
-        select(Run)
-        .where(Run.dossier_id == dossier_id)
-        .order_by(Run.id)
-        .options(
-            defer(Run.state),
-            defer(Run.failed_operation),
-            selectinload(Run.holders),
-            selectinload(Run.version)
-            .load_only(
-                SequenceVersion.id,
-                SequenceVersion.number,
-                SequenceVersion.name,
-                SequenceVersion.checksum,
-                SequenceVersion.sequence_id,
-            )
-            .selectinload(SequenceVersion.sequence),
-        )
-    )
-    return list(db.session.scalars(query))
 
 
 @pages.route("/dossiers/<int:dossier_id>")
@@ -190,7 +139,7 @@ def dossier_page(dossier_id: int):
 
 def _dossier_page(dossier_id: int, tab: str, **extra):
     dossier = _load(dossier_id)
-    runs = _runs(dossier_id)
+    runs = dossier_view.runs_of(db.session, dossier_id)
     at = now()
     account = current_user.account
     context = {
@@ -204,18 +153,15 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
         "can_write": allows(account, Perm.DOSSIERS_WRITE),
         "can_act": allows(account, Perm.ACTIONS_ANY),
         "people": {p.id: p for p in dossier.participants},
-        "sequences": _published_choices(),
+        "sequences": dossier_view.published_choices(db.session),
     }
     live = [r for r in runs if r.status in LIVE]
-    context["role_kinds"] = {r.id: roles_used(db.session, r.version) for r in live}
-    context["holders"] = {r.id: current_holders(r) for r in live}
-    context["unassigned"] = {
-        r.id: sorted(k for k in context["role_kinds"][r.id] if not context["holders"][r.id].get(k))
-        for r in live
-        if r.status == RunStatus.RUNNING
-    }
+    context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
-        context.update(_run_tab(dossier, live, at))
+        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
+        context.update(
+            allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
+        )
         context.update(_repairs(dossier, live))
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
@@ -223,86 +169,6 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     elif tab == "data":
         context["place"] = place_of(dossier)
     return render_template("dossiers/page.html", **context, **extra)
-
-
-def _run_tab(dossier: Dossier, live: list[Run], at: datetime) -> dict:
-    open_actions = list(
-        db.session.scalars(
-            select(Action)
-            .where(Action.dossier_id == dossier.id, Action.status == ActionStatus.OPEN)
-            .order_by(Action.due_at.asc().nulls_last(), Action.id)
-        )
-    )
-    ended = list(
-        db.session.execute(
-            select(Action.run_id, Action.element_id, Action.status, Action.outcome, Action.completed_at)
-            .where(
-                Action.dossier_id == dossier.id, Action.status != ActionStatus.OPEN, Action.adhoc.is_(False)
-            )
-            .order_by(Action.id)
-        )
-    )
-    done: dict[int, set[str]] = {}
-    seen: dict[int, dict[str, dict]] = {}
-    for run_id, element_id, status, outcome, completed_at in ended:
-        if status in (ActionStatus.DONE, ActionStatus.VALIDATED):
-            done.setdefault(run_id, set()).add(element_id)
-        seen.setdefault(run_id, {})[element_id] = {
-            "status": status,
-            "outcome": outcome,
-            "completed_at": completed_at.isoformat() if completed_at else None,
-        }
-    by_run = {r.id: r for r in live}
-    actions_of: dict[int, list[Action]] = {}
-    what_if: dict[int, list[dict]] = {}
-    for action in open_actions:
-        actions_of.setdefault(action.run_id, []).append(action)
-        run = by_run.get(action.run_id)
-        if run is None or action.adhoc or run.status != RunStatus.RUNNING:
-            continue
-        ending = sorted(ENDING_STATUSES.get(action.type, {ActionStatus.DONE}))[0]
-        what_if[action.id] = paths.what_if(
-            run.version,
-            action.element_id,
-            action.outcomes or [],
-            ending,
-            {"dossier": dict(dossier.data or {}), "actions": seen.get(run.id, {}), "event": None},
-            at,
-        )
-    diagrams = {}
-    for run in live:
-        labels = {k: (v or _("sinon")) for k, v in paths.flow_labels(run.version).items()}
-        diagrams[run.id] = {
-            "xml": with_diagram(run.version.xml, run.version.checksum).decode("utf-8", errors="replace"),
-            "active": run.active_elements or [],
-            "done": sorted(done.get(run.id, set())),
-            "labels": labels,
-            "whatif": {
-                str(a.id): [
-                    {"outcome": w["outcome"], "flows": w["flows"], "reaches": [r["id"] for r in w["reaches"]]}
-                    for w in what_if.get(a.id, [])
-                ]
-                for a in actions_of.get(run.id, [])
-            },
-        }
-    documents = {}
-    for document in documents_of(db.session, dossier.id):
-        documents.setdefault(document.action_id, []).append(document)
-    pairs = {(a.run_id, a.role) for a in open_actions}
-    return {
-        "open_actions": actions_of,
-        "what_if": what_if,
-        "diagrams": diagrams,
-        "documents": documents,
-        "holder_names": workspace.holders_of(db.session, pairs),
-        "delays": waiting_delays(db.session, live),
-        "allowed_statuses": allowed_statuses,
-        "ending_statuses": {
-            a.id: sorted(ENDING_STATUSES.get(a.type, {ActionStatus.DONE})) for a in open_actions
-        },
-        "launch": _launch_form(dossier),
-        "bundle_built": bundle_built(),
-    }
 
 
 def _repairs(dossier: Dossier, live: list[Run]) -> dict:
@@ -328,28 +194,7 @@ def _launch_form(dossier: Dossier) -> dict | None:
     key = request.args.get("launch", "")
     if not key or not allows(current_user.account, Perm.RUNS_PILOT):
         return None
-    version = db.session.scalar(
-        select(SequenceVersion)
-        .join(Sequence)
-        .where(Sequence.key == key)
-        .order_by(SequenceVersion.number.desc())
-        .limit(1)
-    )
-    if version is None:
-        return {"key": key, "missing_sequence": True}
-    roles = roles_used(db.session, version)
-    defaults = dossier_service.default_holders(dossier)
-    return {
-        "key": key,
-        "name": version.name,
-        "version": version.number,
-        "roles": roles,
-        "role_names": {k: r.name for k, r in model_of(version).roles.items()},
-        "defaults": defaults,
-        "missing": sorted(r for r in roles if not defaults.get(r)),
-        "unreachable": unreachable_contacts(db.session, dossier, version, defaults),
-        "running": running_run(db.session, dossier.id, key),
-    }
+    return dossier_view.launch_form(db.session, dossier, key)
 
 
 # ---- history
@@ -460,8 +305,8 @@ def _ids(values: list[str]) -> list[int]:
 @pages.route("/dossiers/<int:dossier_id>/actions/<int:action_id>/complete", methods=["POST"])
 @page_allowed(Perm.ACTIONS_ANY)
 def dossier_complete_action(dossier_id: int, action_id: int):
-    action = db.session.get(Action, action_id)
-    if action is None or action.dossier_id != dossier_id:
+    action = dossier_view.action_in_dossier(db.session, dossier_id, action_id)
+    if action is None:
         abort(404)
     status, _sep, outcome = request.form.get("choice", "").partition(":")
     comment = request.form.get("comment", "").strip() or None
@@ -483,18 +328,9 @@ def dossier_launch(dossier_id: int):
     given = request.form.get("roles_given") == "1"
     mark = incidents.journal_mark(db.session, dossier.id)
     try:
-        version = db.session.scalar(
-            select(SequenceVersion)
-            .join(Sequence)
-            .where(Sequence.key == key)
-            .order_by(SequenceVersion.number.desc())
-            .limit(1)
-        )
         roles = None
-        if version is not None and given:
-            roles = {
-                role: _ids(request.form.getlist(f"role:{role}")) for role in roles_used(db.session, version)
-            }
+        if given and (names := dossier_view.roles_to_give(db.session, key)) is not None:
+            roles = {role: _ids(request.form.getlist(f"role:{role}")) for role in names}
         launch_run(
             db.session,
             dossier.id,
@@ -577,7 +413,7 @@ def dossier_switch(dossier_id: int, run_id: int):
 
 
 def _own_run(dossier_id: int, run_id: int) -> None:
-    if db.session.scalar(select(Run.dossier_id).where(Run.id == run_id)) != dossier_id:
+    if not dossier_view.run_in_dossier(db.session, dossier_id, run_id):
         abort(404)
 
 
@@ -651,11 +487,11 @@ def dossier_add_participant(dossier_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        if error.status == 404:
+        if status_of(error) == 404:
             raise
         # The form again, as it was typed, with the reason next to the field it is about.
         typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
-        return _dossier_page(dossier_id, "people", participant_form=typed), error.status
+        return _dossier_page(dossier_id, "people", participant_form=typed), status_of(error)
     db.session.commit()
     flash(_("Intervenant ajouté."), "success")
     return redirect(_back(dossier_id, "people"), code=303)

@@ -7,7 +7,7 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from bpmn.errors import Malformed
+from kernel.errors import Malformed
 from runtime import incidents
 from runtime.runs import add_adhoc_action, get_run, move_back, retry_run
 

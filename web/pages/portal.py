@@ -5,21 +5,23 @@ documents. Every other page answers 404 to a partner, exactly as if it did not e
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from sqlalchemy import select
 
-from bpmn.errors import DomainError, Malformed
-from designer.accounts import User
+from kernel.accounts import user_by_email
+from kernel.errors import DomainError, Malformed, NotFound
 from runtime import documents, workspace
 from runtime.actions import allowed_statuses, complete_action, get_action
-from runtime.models import Action, Dossier
+from runtime.dossiers import get_dossier
+from runtime.models import Action
 
+from ..actors import current_actor
 from ..clock import now
+from ..errors import status_of
 from ..extensions import db
 from ..permissions import Perm
 from . import pages
 from .auth import LoginForm, LoginUser, landing, page_allowed
 from .dossiers import send_document
-from .workspace import STATUS_LABELS, current_actor
+from .workspace import STATUS_LABELS
 
 # Endpoints a partner's session may reach; everything else of the pages answers 404.
 PARTNER_ENDPOINTS = {"pages.login", "pages.logout", "pages.home"}
@@ -48,7 +50,7 @@ def portal_login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        account = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        account = user_by_email(db.session, form.email.data)
         if account is not None and account.active and account.check_password(form.password.data):
             login_user(LoginUser(account))
             return redirect(landing(account))
@@ -70,15 +72,7 @@ def portal_home():
         return elsewhere
     at = now()
     rows, counts = workspace.inbox(db.session, current_user.account.id, at, limit=200)
-    done = list(
-        db.session.execute(
-            select(Action, Dossier.reference, Dossier.title)
-            .join(Dossier, Dossier.id == Action.dossier_id)
-            .where(Action.completed_by_user_id == current_user.account.id)
-            .order_by(Action.completed_at.desc(), Action.id.desc())
-            .limit(20)
-        )
-    )
+    done = workspace.completed_by(db.session, current_user.account.id, limit=20)
     return render_template(
         "portal/home.html", rows=rows, counts=counts, done=done, now=at, statuses=STATUS_LABELS
     )
@@ -97,7 +91,7 @@ def portal_action(action_id: int):
 
 
 def _action_page(action: Action, error: str | None = None, status: int = 200, comment: str = ""):
-    dossier = db.session.get(Dossier, action.dossier_id)
+    dossier = get_dossier(db.session, action.dossier_id)
     return render_template(
         "portal/action.html",
         action=action,
@@ -146,11 +140,11 @@ def portal_complete(action_id: int):
             documents.attach(db.session, action, actor, filename, data, at)
     except DomainError as error:
         db.session.rollback()
-        if error.status == 404:
+        if isinstance(error, NotFound):
             raise
         # The page again, with the reason and the form: the action is still open.
         return _action_page(
-            _visible_action(action_id), error.message, error.status, request.form.get("comment", "")
+            _visible_action(action_id), error.message, status_of(error), request.form.get("comment", "")
         )
     db.session.commit()
     flash(_("Action « %(name)s » terminée, merci.", name=action.name), "success")

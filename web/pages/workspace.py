@@ -7,14 +7,12 @@ from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from bpmn.errors import DomainError, NotFound
-from designer.accounts import User
+from kernel.accounts import user_names
+from kernel.db import unit_of_work
+from kernel.errors import DomainError, NotFound
 from runtime import incidents
-from runtime.actors import Actor
 from runtime.models import RunStatus
 from runtime.runs import get_run
 
@@ -93,11 +91,6 @@ def long_text(value, limit: int = SHORT) -> Markup:
     )
 
 
-def current_actor() -> Actor:
-    account = current_user.account
-    return Actor(user_id=account.id, is_partner=account.is_partner)
-
-
 def bundle_built(name: str = "run-viewer") -> bool:
     return (DIST / f"{name}.js").is_file()
 
@@ -109,11 +102,7 @@ def actor_names(labels: set[str]) -> dict[str, str]:
         for label in labels
         if label and label.startswith("user:") and label.split(":", 1)[1].isdigit()
     }
-    users = (
-        {i: n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
-        if ids
-        else {}
-    )
+    users = user_names(db.session, ids)
     names = {}
     for label in labels:
         if not label:
@@ -149,18 +138,18 @@ def attempt(work, success: str | None, back: str, watch: int | None = None, run_
     was (an action added, holders changed) is said as a warning that the run still waits for its repair."""
     mark = incidents.journal_mark(db.session, watch) if watch is not None else None
     try:
-        note = work()
+        with unit_of_work(db.session):
+            note = work()
+            failed = incidents.failed_since(db.session, watch, mark) if watch is not None else []
+            messages = [failure_message(run) for run in failed]
+            still = (
+                run_id is not None and not failed and get_run(db.session, run_id).status == RunStatus.FAILED
+            )
     except NotFound:
-        db.session.rollback()
         raise
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(back, code=303)
-    failed = incidents.failed_since(db.session, watch, mark) if watch is not None else []
-    messages = [failure_message(run) for run in failed]
-    still = run_id is not None and not failed and get_run(db.session, run_id).status == RunStatus.FAILED
-    db.session.commit()
     for message in messages:
         flash(message, "error")
     if still:

@@ -1,4 +1,4 @@
-// Bundles the designer with esbuild into web/static/dist/ (run from the repository root: npm run build).
+// Bundles the designer, the diagram viewer and the run viewer with esbuild into web/static/dist/ (run from the repository root: npm run build).
 // The bpmnlint configuration is compiled at build time (bpmnlint/lib/support/compile-config) and bundled.
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
@@ -26,7 +26,8 @@ const lintConfigPlugin = {
 const options = {
   entryPoints: {
     modeler: path.join(here, 'src/modeler/index.js'),
-    viewer: path.join(here, 'src/viewer/index.js')
+    viewer: path.join(here, 'src/viewer/index.js'),
+    'run-viewer': path.join(here, 'src/run-viewer/index.js')
   },
   outdir: path.join(here, 'dist'),
   bundle: true,

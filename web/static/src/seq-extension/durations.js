@@ -1,4 +1,4 @@
-// ISO 8601 durations as the runtime reads them (SPEC §3), and the French phrases analysts type instead.
+// ISO 8601 durations as the runtime reads them (the seq: dialect, README "Writing sequences"), and the French phrases analysts type instead.
 // Never quoted: the value is written as is (P15D), not as a Python string literal ("P15D").
 
 const ISO_DURATION = /^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;

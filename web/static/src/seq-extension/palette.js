@@ -1,4 +1,4 @@
-// The palette, replace menu and context pad limited to what the runtime supports (SPEC §3).
+// The palette, replace menu and context pad limited to what the runtime supports.
 import { assign } from 'min-dash';
 
 const REFUSED_REPLACEMENTS = /script|service|business-rule|manual|receive|complex|signal|escalation|compensat|conditional|link|error|transaction|ad-hoc|data-|replace-with-task$|intermediate-throw|message-end|message-start|signal-start/;

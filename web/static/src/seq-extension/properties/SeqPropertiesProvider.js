@@ -1,4 +1,4 @@
-// Adds the "Séquence" group to the properties panel: the seq: attributes of SPEC §3, per element type.
+// Adds the "Séquence" group to the properties panel: the seq: attributes of our dialect (README "Writing sequences"), per element type.
 import { isTextFieldEntryEdited, isSelectEntryEdited, isCheckboxEntryEdited } from '@bpmn-io/properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 

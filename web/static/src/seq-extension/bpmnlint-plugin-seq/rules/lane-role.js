@@ -1,6 +1,6 @@
 const ROLE = /^[a-z][a-z0-9_]*$/;
 
-/** Every lane is a role: seq:role is required (SPEC §3). */
+/** Every lane is a role: seq:role is required. */
 module.exports = function() {
   function check(node, reporter) {
     if (!node.$instanceOf || !node.$instanceOf('bpmn:Lane')) {

@@ -1,4 +1,4 @@
-/** Scripts never run: the runtime refuses script tasks (SPEC §3). */
+/** Scripts never run: the runtime refuses script tasks. */
 module.exports = function() {
   function check(node, reporter) {
     if (node.$instanceOf && node.$instanceOf('bpmn:ScriptTask')) {

@@ -15,7 +15,8 @@ Message-ID (most do) show it once. Letters and SMS are written in step 3's trans
 
 Transient failures (4xx, connection refused, timeout) go back to `queued` with an exponential back-off;
 permanent ones (5xx, no usable address) and the last allowed attempt make the row `failed`, and its action
-is ended or flagged (completion.py). This function commits its own transactions, like runtime.timers.
+is ended or flagged (runtime.communication_ends). Each of these steps is its own unit of work (kernel.db),
+as in runtime.timers.
 """
 
 import logging
@@ -28,15 +29,17 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import journal
-from ..documents import Document
-from ..journal import Kind
-from ..models import Action, ActionStatus
-from .channels import SendError, SmsGateway, SmtpSender, SmtpSettings
-from .completion import awaiting_resolution, resolve
-from .letters import letter_pdf
-from .models import Channel, Communication, CommunicationStatus
-from .outbox import ACTOR
+from kernel.db import unit_of_work
+
+from . import journal
+from .communication_ends import awaiting_resolution, resolve
+from .communications.channels import SendError, SmsGateway, SmtpSender, SmtpSettings
+from .communications.letters import letter_pdf
+from .communications.models import Channel, Communication, CommunicationStatus
+from .communications.outbox import ACTOR
+from .documents import Document
+from .journal import Kind
+from .models import Action, ActionStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,7 @@ def deliver_pending(session: Session, now: datetime, config: dict[str, Any] | No
         for communication_id in ids:
             try:
                 outcome = _deliver_one(session, communication_id, worker_id, now, settings, sender, sms)
-                session.commit()
             except Exception:  # noqa: BLE001 — the row keeps its lease and is retried when it runs out
-                session.rollback()
                 log.exception("communication %s: delivery interrupted", communication_id)
                 continue
             if outcome:
@@ -104,29 +105,29 @@ def _keep_in_outbox(session: Session, now: datetime, channels: list[str]) -> int
         return 0
     query = select(Communication).where(Communication.status == CommunicationStatus.QUEUED,
                                         Communication.channel.in_(channels)).limit(BATCH)
-    rows = list(session.scalars(query.with_for_update(skip_locked=True)))
-    for communication in rows:
-        communication.status, communication.next_attempt_at = CommunicationStatus.KEPT, None
-        journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_KEPT, now,
-                       **_entry(communication), template=communication.template_key,
-                       template_version=communication.template_version)
-    session.flush()
-    for action_id in dict.fromkeys(c.action_id for c in rows if c.action_id is not None):
-        resolve(session, action_id, now)
-    session.commit()
+    with unit_of_work(session):
+        rows = list(session.scalars(query.with_for_update(skip_locked=True)
+                                    .execution_options(populate_existing=True)))
+        for communication in rows:
+            communication.status, communication.next_attempt_at = CommunicationStatus.KEPT, None
+            journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_KEPT, now,
+                           **_entry(communication), template=communication.template_key,
+                           template_version=communication.template_version)
+        session.flush()
+        for action_id in dict.fromkeys(c.action_id for c in rows if c.action_id is not None):
+            resolve(session, action_id, now)
     return len(rows)
 
 
 def _cancel_orphans(session: Session) -> int:
     """Rows not sent yet whose action has ended (run interrupted, timer, manager): they are not sent."""
-    session.rollback()
     ended = exists().where(Action.id == Communication.action_id, Action.status != ActionStatus.OPEN)
-    result = session.execute(update(Communication)
-                             .where(Communication.status == CommunicationStatus.QUEUED, ended)
-                             .values(status=CommunicationStatus.CANCELLED, next_attempt_at=None,
-                                     error="action terminée avant l'envoi")
-                             .execution_options(synchronize_session=False))
-    session.commit()
+    with unit_of_work(session, fresh=True):
+        result = session.execute(update(Communication)
+                                 .where(Communication.status == CommunicationStatus.QUEUED, ended)
+                                 .values(status=CommunicationStatus.CANCELLED, next_attempt_at=None,
+                                         error="action terminée avant l'envoi")
+                                 .execution_options(synchronize_session=False))
     return getattr(result, "rowcount", 0) or 0
 
 
@@ -134,33 +135,33 @@ def claim(session: Session, worker_id: str, now: datetime, channels: list[str], 
           lease: timedelta = LEASE) -> list[int]:
     """Takes up to `limit` due rows for this worker until `now + lease`, and commits. A row left `sending`
     by a worker whose lease ran out is due again."""
-    session.rollback()
     if not channels:
-        return []
+        with unit_of_work(session, fresh=True):  # as a claim would: nothing of the pass stays open
+            return []
     due = or_(and_(Communication.status == CommunicationStatus.QUEUED, Communication.next_attempt_at <= now),
               and_(Communication.status == CommunicationStatus.SENDING, Communication.claimed_until < now))
     query = (select(Communication.id).where(Communication.channel.in_(channels), due)
              .order_by(Communication.next_attempt_at, Communication.id).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = list(session.scalars(query))
-    if ids:
-        session.execute(update(Communication).where(Communication.id.in_(ids))
-                        .values(status=CommunicationStatus.SENDING, claimed_by=worker_id,
-                                claimed_until=now + lease, attempts=Communication.attempts + 1)
-                        .execution_options(synchronize_session=False))
-    session.commit()
+    with unit_of_work(session, fresh=True):
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Communication).where(Communication.id.in_(ids))
+                            .values(status=CommunicationStatus.SENDING, claimed_by=worker_id,
+                                    claimed_until=now + lease, attempts=Communication.attempts + 1)
+                            .execution_options(synchronize_session=False))
     return ids
 
 
 def _deliver_one(session: Session, communication_id: int, worker_id: str, now: datetime,
                  settings: SmtpSettings, sender: SmtpSender, sms: SmsGateway | None) -> str | None:
-    communication = session.get(Communication, communication_id, populate_existing=True)
-    if communication is None or not _ours(communication, worker_id):
-        return None
+    with unit_of_work(session):  # ended before the send: no transaction stays open during it
+        communication = session.get(Communication, communication_id, populate_existing=True)
+        if communication is None or not _ours(communication, worker_id):
+            return None
+        session.expunge(communication)  # read while detached
     pdf = None
-    session.expunge(communication)  # read while detached: no transaction stays open during the send
-    session.rollback()
     try:
         if communication.channel == Channel.EMAIL:
             sender.send(communication)
@@ -171,8 +172,10 @@ def _deliver_one(session: Session, communication_id: int, worker_id: str, now: d
         else:
             pdf = letter_pdf(communication, now, sender=None)
     except SendError as error:
-        return _finish_failed(session, communication_id, worker_id, now, error)
-    return _finish_sent(session, communication_id, worker_id, now, pdf)
+        with unit_of_work(session):
+            return _finish_failed(session, communication_id, worker_id, now, error)
+    with unit_of_work(session):
+        return _finish_sent(session, communication_id, worker_id, now, pdf)
 
 
 def _ours(communication: Communication, worker_id: str) -> bool:
@@ -241,14 +244,14 @@ def _entry(c: Communication) -> dict:
 
 def _resolve_waiting(session: Session, now: datetime) -> int:
     """Actions whose rows all ended without passing through a delivery (no recipient, no address...)."""
-    session.rollback()
     resolved = 0
-    for action_id in list(session.scalars(awaiting_resolution().limit(BATCH))):
+    with unit_of_work(session, fresh=True):
+        waiting = list(session.scalars(awaiting_resolution().limit(BATCH)))
+    for action_id in waiting:
         try:
-            if resolve(session, action_id, now):
-                resolved += 1
-            session.commit()
-        except Exception:  # noqa: BLE001 — one action must not stop the others
-            session.rollback()
+            with unit_of_work(session):
+                if resolve(session, action_id, now):
+                    resolved += 1
+        except Exception:  # noqa: BLE001 — one action must not stop the others (rolled back)
             log.exception("communication action %s: could not be resolved", action_id)
     return resolved

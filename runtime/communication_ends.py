@@ -15,17 +15,17 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from bpmn.errors import Conflict
 from designer.models import SequenceVersion
+from kernel.errors import Conflict
 
-from .. import journal
-from ..actions import complete_action
-from ..journal import Kind
-from ..models import Action, ActionStatus, ActionType, Run
-from ..paths import graph_of, route
-from ..specs import model_of
-from .models import Communication, CommunicationStatus
-from .outbox import ACTOR
+from . import journal
+from .actions import complete_action
+from .communications.models import Communication, CommunicationStatus
+from .communications.outbox import ACTOR
+from .journal import Kind
+from .models import Action, ActionStatus, ActionType, Run
+from .paths import graph_of, route
+from .specs import model_of
 
 FLAG = "Envoi en échec, décision attendue : "
 MAX_REASON = 2000
@@ -42,7 +42,7 @@ def awaiting_resolution():
 
 def resolve(session: Session, action_id: int, now: datetime) -> str | None:
     """Ends or flags the action if its communications are all over; returns what was done."""
-    action = session.get(Action, action_id)
+    action = session.get(Action, action_id, populate_existing=True)
     if action is None or action.status != ActionStatus.OPEN or action.type != ActionType.COMMUNICATION \
             or action.cause:
         return None

@@ -1,5 +1,5 @@
-"""Errors shared by every layer. They live at the bottom so that each layer can raise them; web/ turns them
-into HTML pages or JSON answers in one place."""
+"""Errors shared by every layer. They live at the bottom so that each layer can raise them; web/errors.py
+turns them into HTML pages or JSON answers, with their HTTP status, in one place."""
 
 from dataclasses import asdict, dataclass
 
@@ -18,7 +18,6 @@ class Issue:
 
 class DomainError(Exception):
     code = "error"
-    status = 400
 
     def __init__(self, message: str, **details):
         super().__init__(message)
@@ -28,17 +27,14 @@ class DomainError(Exception):
 
 class Malformed(DomainError):
     code = "malformed"
-    status = 400
 
 
 class NotFound(DomainError):
     code = "not_found"
-    status = 404
 
 
 class NotAllowed(DomainError):
     code = "forbidden"
-    status = 403
 
 
 class ForbiddenStatus(NotAllowed):
@@ -49,7 +45,6 @@ class ForbiddenStatus(NotAllowed):
 
 class Conflict(DomainError):
     code = "conflict"
-    status = 409
 
     def __init__(self, message: str, code: str | None = None, **details):
         super().__init__(message, **details)
@@ -65,14 +60,16 @@ class AlreadyRunning(Conflict):
 
 class TooLarge(DomainError):
     code = "too_large"
-    status = 413
+
+
+class UnsupportedType(DomainError):
+    code = "unsupported_media_type"
 
 
 class RuleBroken(DomainError):
-    """A valid request that breaks a business rule (422)."""
+    """A valid request that breaks a business rule."""
 
     code = "rule_broken"
-    status = 422
 
     def __init__(self, message: str, code: str | None = None, **details):
         super().__init__(message, **details)
@@ -94,7 +91,6 @@ class TooLong(RuleBroken):
 
 class InvalidSequence(DomainError):
     code = "invalid_sequence"
-    status = 422
 
     def __init__(self, issues: list[Issue], message: str = "La séquence comporte des problèmes à corriger."):
         super().__init__(message, issues=[i.to_dict() for i in issues])

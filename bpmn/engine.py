@@ -2,7 +2,7 @@
 
 The runtime service layer persists `dump()` (the run's live state, without specs) and the specs once per
 published version. Every operation ends with engine steps and a pruning of the task tree
-(runtime.engine_prune), so that a run that loops for years keeps a small state and fast steps.
+(bpmn.engine_prune), so that a run that loops for years keeps a small state and fast steps.
 
 Timers never fire by themselves: waiting_timers() lists them with their plain ISO value, the runtime's
 worker schedules them and calls fire_timer() when due. Messages are delivered by name with deliver().
@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from bpmn.errors import Conflict, DomainError
+from bpmn import engine_prune
 from bpmn.spec import (
     SPEC_CONFIG,
     LoadedSpec,
@@ -37,7 +37,7 @@ from bpmn.spec import (
     SeqTimer,
     make_registry,
 )
-from runtime import engine_prune
+from kernel.errors import Conflict, DomainError
 
 STATE_FORMAT = 1
 
@@ -47,7 +47,6 @@ class EngineError(DomainError):
     nothing is persisted by the caller, an admin can retry."""
 
     code = "engine_error"
-    status = 500
 
     def __init__(self, message: str, element_id: str | None = None):
         super().__init__(message, element_id=element_id)

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bpmn.errors import Conflict, Malformed, NotFound
+from kernel.errors import Conflict, Malformed, NotFound
 
 from .db import Base
 
@@ -96,11 +96,25 @@ def create_user(
     return user
 
 
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
 def find_user(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = user_by_email(session, email)
     if user is None:
         raise NotFound(f"Aucun utilisateur {email}.")
     return user
+
+
+def user_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {i: name for i, name in session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
 
 
 def create_token(session: Session, user: User, now: datetime) -> str:

@@ -1,13 +1,15 @@
 """The declarative base shared by every package's models.
 
-It sits in the lowest layer that persists anything, so runtime/ and web/ can bind and extend it."""
+It sits in the lowest layer, so that every package's models share it and web/ binds it."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -64,3 +66,24 @@ def _sqlite_begin(connection) -> None:
     # SELECT ... FOR UPDATE for the same guarantee).
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def unit_of_work(
+    session: Session, *, fresh: bool = False, commit_on: tuple[type[BaseException], ...] = ()
+) -> Iterator[Session]:
+    """One transaction, the only way a change is committed (requests, command line, worker): what the block
+    wrote is committed when it ends, rolled back when it raises (committed anyway for `commit_on` errors,
+    which keep what was written before them). `fresh`: what the session had not committed is dropped first,
+    so that the block sees what others committed."""
+    if fresh:
+        session.rollback()
+    try:
+        yield session
+    except commit_on:
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()

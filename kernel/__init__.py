@@ -1,0 +1,1 @@
+"""What every layer shares, below them all: domain errors, the declarative base, accounts."""
