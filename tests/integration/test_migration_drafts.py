@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from kernel.db import UTCDateTime
-from tests.conftest import PG_ADMIN_URL, START, postgres_answers
+from tests.conftest import START, postgres_answers
 from tests.factories import bpmn
+from tests.scratch import PG_ADMIN_URL
 
 PREVIOUS = "c2d880609d38"
 

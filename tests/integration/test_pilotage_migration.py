@@ -6,7 +6,8 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from tests.conftest import PG_ADMIN_URL, START, postgres_answers
+from tests.conftest import START, postgres_answers
+from tests.scratch import PG_ADMIN_URL
 
 PREVIOUS = "5b1e7c0d9a42"  # the revision below the pilotage indexes
 INDEXES = {"ix_actions_completed_at", "ix_actions_due_at", "ix_actions_open_element"}

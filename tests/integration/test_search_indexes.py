@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy
 from sqlalchemy import text
 
-from tests.conftest import PG_ADMIN_URL, START, postgres_answers
+from tests.conftest import START, postgres_answers
+from tests.scratch import PG_ADMIN_URL
 
 PREVIOUS = "c2d880609d38"
 
