@@ -11,12 +11,13 @@ from kernel.errors import Malformed
 from runtime import incidents
 from runtime.runs import add_adhoc_action, get_run, move_back, retry_run
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
-from .workspace import OPERATIONS, attempt, cause_sentence, current_actor, local_target
+from .workspace import OPERATIONS, attempt, cause_sentence, local_target
 
 SHOWN = 100
 
