@@ -7,9 +7,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.xml import BPMN_NS, parse_xml
+from kernel.accounts import User
 from kernel.errors import DomainError
 
-from .accounts import User
 from .models import Sequence, SequenceDraft
 
 # How far back the list of earlier drafts goes; older entries stay stored.
