@@ -61,6 +61,13 @@ def import_files(files, publish, replace):
     """Store BPMN files as drafts (and publish them); print the problems per element.
 
     A file whose sequence exists with another draft is refused, and nothing is stored, unless --replace."""
+    with unit_of_work(db.session):
+        if not _store(files, publish, replace):
+            sys.exit(1)  # leaving the unit of work rolls it all back: every file or none
+
+
+def _store(files: tuple[Path, ...], publish: bool, replace: bool) -> bool:
+    """Saves (and publishes) the files, printing what became of each; False when any was refused."""
     saved: dict[str, Path] = {}
     failed = False
     for path in files:
@@ -91,10 +98,7 @@ def import_files(files, publish, replace):
         else:
             for version in versions:
                 click.echo(f"{saved[version.key]}: « {version.key} » publiée en version {version.number}.")
-    if failed:
-        db.session.rollback()
-        sys.exit(1)
-    db.session.commit()
+    return not failed
 
 
 def _print_problems(path: Path, message: str, issues: list[dict]) -> None:

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from designer.models import SequenceVersion
+from designer.models import Sequence, SequenceVersion
 from kernel.accounts import ApiToken, User
 from tests.factories import DATA
 
@@ -73,3 +73,5 @@ def test_import_publishes_in_dependency_order_and_reports_problems(app):
     assert bad.exit_code == 1
     assert "Flow_other [branch_without_condition]" in bad.output
     assert db_scalar(select(func.count(SequenceVersion.id))) == 2
+    # Nothing of a refused import is kept, not even its draft.
+    assert db_scalar(select(func.count(Sequence.id))) == 2

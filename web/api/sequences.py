@@ -163,8 +163,8 @@ def list_drafts(key: str):
 @allowed(Perm.SEQUENCES_WRITE)
 def restore_draft(key: str, draft_id: int):
     """Make an earlier draft the current one; it is kept as a new draft, nothing is deleted."""
-    sequence = services.restore_draft(db.session, key, draft_id, g.user.id, now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.restore_draft(db.session, key, draft_id, g.user.id, now())
     return sequence_dict(sequence)
 
 
@@ -172,8 +172,8 @@ def restore_draft(key: str, draft_id: int):
 @allowed(Perm.SEQUENCES_WRITE)
 def archive_sequence(key: str):
     """No longer offered nor launched by hand (422 `sequence_archived`); running dossiers go on."""
-    sequence = services.archive_sequence(db.session, key, g.user.id, now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.archive_sequence(db.session, key, g.user.id, now())
     return sequence_dict(sequence)
 
 
@@ -181,8 +181,8 @@ def archive_sequence(key: str):
 @allowed(Perm.SEQUENCES_WRITE)
 def unarchive_sequence(key: str):
     """Offer the sequence for launch again."""
-    sequence = services.unarchive_sequence(db.session, key)
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.unarchive_sequence(db.session, key)
     return sequence_dict(sequence)
 
 
@@ -191,6 +191,6 @@ def unarchive_sequence(key: str):
 @allowed(Perm.SEQUENCES_WRITE)
 def delete_sequence(key: str):
     """Delete a never-published sequence and its drafts (422 `published_sequence` once published)."""
-    services.delete_sequence(db.session, key)
-    db.session.commit()
+    with unit_of_work(db.session):
+        services.delete_sequence(db.session, key)
     return "", 204

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired
 
 from designer import drafts, services
 from designer.diff import diff_xml
+from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed
 
 from ..clock import now
@@ -199,18 +200,16 @@ def designer_upload_replace():
 
 def _import(data: bytes, filename: str, replace: bool):
     try:
-        sequence, _created, report = services.save_draft(
-            db.session, data, current_user.account.id, now(), replace=replace)
+        with unit_of_work(db.session):
+            sequence, _created, report = services.save_draft(
+                db.session, data, current_user.account.id, now(), replace=replace)
     except services.SequenceExists as error:
-        db.session.rollback()
         confirm = ReplaceForm(content=base64.b64encode(data).decode("ascii"), filename=filename)
         return _library(409, replacing=error.details, confirm=confirm, filename=filename)
     except DomainError as error:
-        db.session.rollback()
         flash(_("Le fichier « %(name)s » n'a pas été importé : %(why)s", name=filename,
                 why=error.message), "error")
         return redirect(url_for("pages.designer_library"))
-    db.session.commit()
     count = len(report.issues)
     if count:
         flash(_("Brouillon « %(key)s » enregistré avec %(n)d problème(s) à corriger.", key=sequence.key,
@@ -232,8 +231,8 @@ def designer_drafts(key: str):
 @pages.route("/designer/sequences/<key>/drafts/<int:draft_id>/restore", methods=["POST"])
 @page_allowed(Perm.SEQUENCES_WRITE)
 def designer_restore_draft(key: str, draft_id: int):
-    sequence = services.restore_draft(db.session, key, draft_id, current_user.account.id, now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.restore_draft(db.session, key, draft_id, current_user.account.id, now())
     flash(_("Brouillon restauré : c'est maintenant le brouillon actuel de « %(name)s ».", name=sequence.name),
           "success")
     return redirect(url_for("pages.designer_drafts", key=key), code=303)
@@ -242,8 +241,8 @@ def designer_restore_draft(key: str, draft_id: int):
 @pages.route("/designer/sequences/<key>/archive", methods=["POST"])
 @page_allowed(Perm.SEQUENCES_WRITE)
 def designer_archive(key: str):
-    sequence = services.archive_sequence(db.session, key, current_user.account.id, now())
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.archive_sequence(db.session, key, current_user.account.id, now())
     flash(_("« %(name)s » est archivée : elle n'est plus proposée au lancement.", name=sequence.name),
           "success")
     return redirect(url_for("pages.designer_library"), code=303)
@@ -252,8 +251,8 @@ def designer_archive(key: str):
 @pages.route("/designer/sequences/<key>/unarchive", methods=["POST"])
 @page_allowed(Perm.SEQUENCES_WRITE)
 def designer_unarchive(key: str):
-    sequence = services.unarchive_sequence(db.session, key)
-    db.session.commit()
+    with unit_of_work(db.session):
+        sequence = services.unarchive_sequence(db.session, key)
     flash(_("« %(name)s » est de nouveau proposée au lancement.", name=sequence.name), "success")
     return redirect(url_for("pages.designer_library"), code=303)
 
@@ -262,8 +261,8 @@ def designer_unarchive(key: str):
 @page_allowed(Perm.SEQUENCES_WRITE)
 def designer_delete(key: str):
     name = services.get_sequence(db.session, key).name
-    services.delete_sequence(db.session, key)
-    db.session.commit()
+    with unit_of_work(db.session):
+        services.delete_sequence(db.session, key)
     flash(_("« %(name)s » et ses brouillons sont supprimés.", name=name), "success")
     return redirect(url_for("pages.designer_library"), code=303)
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
+from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
 from runtime import dossier_view, incidents, workspace
 from runtime import dossiers as dossier_service
@@ -103,19 +104,18 @@ def _list_page(typed: dict | None = None, error: str | None = None, status: int 
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_create():
     try:
-        dossier = dossier_service.create_dossier(
-            db.session,
-            current_actor(),
-            request.form.get("reference", ""),
-            request.form.get("title", "").strip(),
-            {},
-            now(),
-        )
+        with unit_of_work(db.session):
+            dossier = dossier_service.create_dossier(
+                db.session,
+                current_actor(),
+                request.form.get("reference", ""),
+                request.form.get("title", "").strip(),
+                {},
+                now(),
+            )
     except DomainError as error:
-        db.session.rollback()
         # The list again with the form open and what was typed, not a blank form to fill again.
         return _list_page(typed=request.form, error=error.message, status=status_of(error))
-    db.session.commit()
     flash(_("Dossier créé."), "success")
     return redirect(url_for("pages.dossier_page", dossier_id=dossier.id), code=303)
 
@@ -328,30 +328,28 @@ def dossier_launch(dossier_id: int):
     given = request.form.get("roles_given") == "1"
     mark = incidents.journal_mark(db.session, dossier.id)
     try:
-        roles = None
-        if given and (names := dossier_view.roles_to_give(db.session, key)) is not None:
-            roles = {role: _ids(request.form.getlist(f"role:{role}")) for role in names}
-        launch_run(
-            db.session,
-            dossier.id,
-            current_actor(),
-            now(),
-            sequence=key,
-            roles=roles,
-            allow_unassigned=request.form.get("allow_unassigned") == "1",
-            allow_unreachable=request.form.get("allow_unreachable") == "1",
-            confirm=request.form.get("confirm") == "1",
-        )
+        with unit_of_work(db.session):
+            roles = None
+            if given and (names := dossier_view.roles_to_give(db.session, key)) is not None:
+                roles = {role: _ids(request.form.getlist(f"role:{role}")) for role in names}
+            launch_run(
+                db.session,
+                dossier.id,
+                current_actor(),
+                now(),
+                sequence=key,
+                roles=roles,
+                allow_unassigned=request.form.get("allow_unassigned") == "1",
+                allow_unreachable=request.form.get("allow_unreachable") == "1",
+                confirm=request.form.get("confirm") == "1",
+            )
+            failed = [failure_message(run) for run in incidents.failed_since(db.session, dossier.id, mark)]
     except AlreadyRunning as error:
-        db.session.rollback()
         return _confirm_launch(dossier, error), 409
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         # Back to the launch form, where the roles without holder are shown.
         return redirect(url_for("pages.dossier_page", dossier_id=dossier_id, launch=key), code=303)
-    failed = [failure_message(run) for run in incidents.failed_since(db.session, dossier.id, mark)]
-    db.session.commit()
     for message in failed:
         flash(message, "error")
     if not failed:
@@ -472,27 +470,26 @@ def dossier_add_participant(dossier_id: int):
     dossier = _load(dossier_id)
     form = request.form
     try:
-        dossier_service.add_participant(
-            db.session,
-            dossier,
-            current_actor(),
-            now(),
-            kind=form.get("kind", ""),
-            name=form.get("name", ""),
-            email=form.get("email"),
-            phone=form.get("phone"),
-            address=form.get("address"),
-            user_email=form.get("user_email"),
-            roles=_role_list(form.get("roles", "")),
-        )
+        with unit_of_work(db.session):
+            dossier_service.add_participant(
+                db.session,
+                dossier,
+                current_actor(),
+                now(),
+                kind=form.get("kind", ""),
+                name=form.get("name", ""),
+                email=form.get("email"),
+                phone=form.get("phone"),
+                address=form.get("address"),
+                user_email=form.get("user_email"),
+                roles=_role_list(form.get("roles", "")),
+            )
     except DomainError as error:
-        db.session.rollback()
         if status_of(error) == 404:
             raise
         # The form again, as it was typed, with the reason next to the field it is about.
         typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
         return _dossier_page(dossier_id, "people", participant_form=typed), status_of(error)
-    db.session.commit()
     flash(_("Intervenant ajouté."), "success")
     return redirect(_back(dossier_id, "people"), code=303)
 

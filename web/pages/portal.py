@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from kernel.accounts import user_by_email
+from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed, NotFound
 from runtime import documents, workspace
 from runtime.actions import allowed_statuses, complete_action, get_action
@@ -127,26 +128,25 @@ def portal_complete(action_id: int):
         for filename, data in uploads:
             documents.check_upload(filename, data)
         at = now()
-        complete_action(
-            db.session,
-            action_id,
-            actor,
-            status,
-            outcome or None,
-            request.form.get("comment", "").strip() or None,
-            at,
-        )
-        for filename, data in uploads:
-            documents.attach(db.session, action, actor, filename, data, at)
+        with unit_of_work(db.session):
+            complete_action(
+                db.session,
+                action_id,
+                actor,
+                status,
+                outcome or None,
+                request.form.get("comment", "").strip() or None,
+                at,
+            )
+            for filename, data in uploads:
+                documents.attach(db.session, action, actor, filename, data, at)
     except DomainError as error:
-        db.session.rollback()
         if isinstance(error, NotFound):
             raise
         # The page again, with the reason and the form: the action is still open.
         return _action_page(
             _visible_action(action_id), error.message, status_of(error), request.form.get("comment", "")
         )
-    db.session.commit()
     flash(_("Action « %(name)s » terminée, merci.", name=action.name), "success")
     return redirect(url_for("pages.portal_home"), code=303)
 

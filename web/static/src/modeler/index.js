@@ -29,12 +29,13 @@ function readJson(id) {
   return node ? JSON.parse(node.textContent) : null;
 }
 
-async function boot() {
+// What every part of the page shares: the modeler, the labels, the status line, the problem list, the key of
+// the sequence open, and the count of unsaved changes.
+function createPage() {
   const root = document.getElementById('designer');
   const L = readJson('designer-labels');
   const lang = document.documentElement.lang || 'fr';
   const catalogue = { sequences: [] };
-  let key = root.dataset.key || '';
   const statusBox = document.getElementById('designer-status');
 
   const modeler = new Modeler({
@@ -49,38 +50,39 @@ async function boot() {
   const problems = new Problems(modeler, document.getElementById('problem-list'),
     document.getElementById('problems-summary'), L);
 
-  function say(message, kind = 'info') {
-    statusBox.textContent = message;
-    statusBox.className = `designer-status ${kind}`;
-  }
-
-  // Unsaved changes: every command counts; a save only clears what it actually sent.
-  let changes = 0;
-  let savedAt = 0;
-  const dirty = () => changes !== savedAt;
-  window.addEventListener('beforeunload', event => {
-    if (dirty()) {
-      event.preventDefault();
-      event.returnValue = L.unsaved;
+  const page = {
+    root, L, catalogue, statusBox, modeler, problems,
+    key: root.dataset.key || '',
+    // Unsaved changes: every command counts; a save only clears what it actually sent.
+    changes: 0,
+    savedAt: 0,
+    dirty: () => page.changes !== page.savedAt,
+    say(message, kind = 'info') {
+      statusBox.textContent = message;
+      statusBox.className = `designer-status ${kind}`;
+    },
+    async currentXml() {
+      try {
+        const { xml } = await modeler.saveXML({ format: true });
+        return xml;
+      } catch (error) {
+        page.say(explainSaveError(error), 'error');
+        return null;
+      }
     }
-  });
+  };
+  return page;
+}
 
-  async function currentXml() {
-    try {
-      const { xml } = await modeler.saveXML({ format: true });
-      return xml;
-    } catch (error) {
-      say(explainSaveError(error), 'error');
-      return null;
-    }
-  }
-
-  // Server validation, debounced; late answers for an older diagram are dropped.
+// Server validation, debounced; late answers for an older diagram are dropped.
+function createValidation(page) {
+  const { root, L, problems } = page;
   let validateTimer = null;
   let validationRound = 0;
+  let validating = 0;
   async function validateNow() {
     const round = ++validationRound;
-    const xml = await currentXml();
+    const xml = await page.currentXml();
     if (xml === null) return;
     root.dataset.validating = '1';
     validating += 1;
@@ -96,14 +98,14 @@ async function boot() {
       problems.show(answer.body.issues);
       // A faulty layout (BPMN DI) does not stop publication: one line, and saving the draft repairs it.
       const warnings = answer.body.warnings || [];
-      if (warnings.length) say(warnings.map(w => w.message).join(' '), 'warning');
+      if (warnings.length) page.say(warnings.map(w => w.message).join(' '), 'warning');
     } else {
       problems.show((answer.body && answer.body.issues) || []);
-      say(L.validationFailed.replace('{message}', (answer.body && answer.body.message) || answer.status), 'error');
+      page.say(L.validationFailed.replace('{message}', (answer.body && answer.body.message) || answer.status),
+        'error');
     }
     root.dataset.validated = String(round);
   }
-  let validating = 0;
   function scheduleValidation() {
     clearTimeout(validateTimer);
     validateTimer = setTimeout(() => {
@@ -113,26 +115,41 @@ async function boot() {
   }
   // For tests and scripts: true when no validation is waiting or running.
   const idle = () => validateTimer === null && !validating;
+  return { validateNow, scheduleValidation, idle };
+}
 
-  modeler.on('commandStack.changed', () => {
-    changes += 1;
-    root.dataset.dirty = '1';
+// Every command marks the diagram unsaved and asks for a validation; leaving with unsaved changes asks first.
+function trackChanges(page, { scheduleValidation }) {
+  window.addEventListener('beforeunload', event => {
+    if (page.dirty()) {
+      event.preventDefault();
+      event.returnValue = page.L.unsaved;
+    }
+  });
+  page.modeler.on('commandStack.changed', () => {
+    page.changes += 1;
+    page.root.dataset.dirty = '1';
     scheduleValidation();
   });
+}
+
+// Drawing a diagram (the page's own, or an opened file) and downloading it.
+function createFiles(page, { validateNow }) {
+  const { root, L, modeler } = page;
 
   async function load(xml, { fromFile = false } = {}) {
-    const previous = fromFile ? await currentXml() : null;
+    const previous = fromFile ? await page.currentXml() : null;
     try {
       const result = await modeler.importXML(xml);
       const warnings = result.warnings || [];
       if (warnings.length) {
-        say(L.importWarnings.replace('{n}', warnings.length) + ' ' + warnings.slice(0, 3).map(w => w.message).join(' ; '),
-          'warning');
+        page.say(L.importWarnings.replace('{n}', warnings.length) + ' ' +
+          warnings.slice(0, 3).map(w => w.message).join(' ; '), 'warning');
       }
-      showWholeDiagram();
+      showWholeDiagram(modeler);
       return true;
     } catch (error) {
-      say(explainImportError(error), 'error');
+      page.say(explainImportError(error), 'error');
       if (previous) {
         // The file could not be drawn: the analyst's diagram comes back as it was.
         await modeler.importXML(previous).catch(() => {});
@@ -141,47 +158,79 @@ async function boot() {
     }
   }
 
-  // Fit the diagram, then keep its left edge clear of the palette.
-  function showWholeDiagram() {
-    const canvas = modeler.get('canvas');
-    canvas.zoom('fit-viewport', 'auto');
-    const box = canvas.viewbox();
-    const left = (box.inner.x - box.x) * box.scale;
-    if (box.inner.width && left < PALETTE_WIDTH) {
-      canvas.zoom(box.scale * 0.9, 'auto');
-      const after = canvas.viewbox();
-      canvas.scroll({ dx: PALETTE_WIDTH - (after.inner.x - after.x) * after.scale, dy: 0 });
+  async function openFile(file) {
+    if (!file) return;
+    if (page.dirty() && !window.confirm(L.replaceConfirm)) return;
+    const text = await file.text();
+    if (await load(text, { fromFile: true })) {
+      page.changes += 1;
+      root.dataset.dirty = '1';
+      page.say(L.fileOpened.replace('{name}', file.name), 'ok');
+      await validateNow();
     }
   }
 
+  async function download() {
+    const xml = await page.currentXml();
+    if (xml === null) return;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([ xml ], { type: 'application/xml' }));
+    link.download = `${page.key || 'sequence'}.bpmn`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+
+  return { load, openFile, download };
+}
+
+// Fit the diagram, then keep its left edge clear of the palette.
+function showWholeDiagram(modeler) {
+  const canvas = modeler.get('canvas');
+  canvas.zoom('fit-viewport', 'auto');
+  const box = canvas.viewbox();
+  const left = (box.inner.x - box.x) * box.scale;
+  if (box.inner.width && left < PALETTE_WIDTH) {
+    canvas.zoom(box.scale * 0.9, 'auto');
+    const after = canvas.viewbox();
+    canvas.scroll({ dx: PALETTE_WIDTH - (after.inner.x - after.x) * after.scale, dy: 0 });
+  }
+}
+
+// Saving the draft and publishing it.
+function createSaving(page) {
+  const { root, L, modeler, problems, statusBox } = page;
+
   async function save() {
-    const xml = await currentXml();
+    const xml = await page.currentXml();
     if (xml === null) return false;
-    const sent = changes;
-    say(L.saving);
+    const sent = page.changes;
+    page.say(L.saving);
     // Only the sequence this page has open may be replaced: a new diagram, or one whose process id was
     // changed to another sequence's key, is refused by the server instead of overwriting that sequence.
-    const replace = Boolean(key) && processIds().includes(key);
+    const replace = Boolean(page.key) && processIds().includes(page.key);
     const answer = await postXml(`/api/v1/sequences${replace ? '?replace=true' : ''}`, xml);
     if (answer.status === 409 && answer.body && answer.body.error === 'sequence_exists') {
       sayExists(answer.body);
       return false;
     }
     if (!answer.ok) {
-      say(L.saveFailed.replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
+      page.say(L.saveFailed.replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`),
+        'error');
       if (answer.body && answer.body.issues) problems.show(answer.body.issues);
       return false;
     }
-    savedAt = sent;
-    if (!dirty()) delete root.dataset.dirty;
-    if (answer.body.key !== key) {
-      key = answer.body.key;
-      root.dataset.key = key;
-      history.replaceState(null, '', root.dataset.editUrl.replace('__KEY__', encodeURIComponent(key)));
+    page.savedAt = sent;
+    if (!page.dirty()) delete root.dataset.dirty;
+    if (answer.body.key !== page.key) {
+      page.key = answer.body.key;
+      root.dataset.key = page.key;
+      history.replaceState(null, '', root.dataset.editUrl.replace('__KEY__', encodeURIComponent(page.key)));
     }
     problems.show(answer.body.issues);
     const count = answer.body.issues.length;
-    say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
+    page.say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
     return true;
   }
 
@@ -193,7 +242,7 @@ async function boot() {
 
   // The refusal, with a link to the existing sequence; the diagram stays as drawn, still unsaved.
   function sayExists(body) {
-    say(L.exists.replace('{name}', body.name).replace('{key}', body.key) + ' ', 'error');
+    page.say(L.exists.replace('{name}', body.name).replace('{key}', body.key) + ' ', 'error');
     const link = document.createElement('a');
     link.href = root.dataset.editUrl.replace('__KEY__', encodeURIComponent(body.key));
     link.textContent = L.openExisting;
@@ -202,68 +251,64 @@ async function boot() {
   }
 
   async function publish() {
-    if (dirty() || root.dataset.mode === 'new' || !key) {
+    if (page.dirty() || root.dataset.mode === 'new' || !page.key) {
       if (!(await save())) return;
     }
     root.dataset.mode = 'edit';
-    const answer = await api('POST', `/api/v1/sequences/${encodeURIComponent(key)}/publish`);
+    const answer = await api('POST', `/api/v1/sequences/${encodeURIComponent(page.key)}/publish`);
     if (answer.ok) {
-      say(L.published.replace('{version}', answer.body.version), 'ok');
+      page.say(L.published.replace('{version}', answer.body.version), 'ok');
       problems.show([]);
       return;
     }
     const issues = (answer.body && answer.body.issues) || [];
     problems.show(issues);
-    say(L.publishRefused.replace('{n}', issues.length)
+    page.say(L.publishRefused.replace('{n}', issues.length)
       .replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
   }
 
-  async function download() {
-    const xml = await currentXml();
-    if (xml === null) return;
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([ xml ], { type: 'application/xml' }));
-    link.download = `${key || 'sequence'}.bpmn`;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  }
+  return { save, publish };
+}
 
-  async function openFile(file) {
-    if (!file) return;
-    if (dirty() && !window.confirm(L.replaceConfirm)) return;
-    const text = await file.text();
-    if (await load(text, { fromFile: true })) {
-      changes += 1;
-      root.dataset.dirty = '1';
-      say(L.fileOpened.replace('{name}', file.name), 'ok');
-      await validateNow();
-    }
-  }
-
-  const simulation = new Simulation(modeler, document.getElementById('simulation'), currentXml, L);
-
+function wireToolbar({ save, publish, download, openFile, simulation }) {
   document.getElementById('btn-save').addEventListener('click', save);
   document.getElementById('btn-publish').addEventListener('click', publish);
   document.getElementById('btn-download').addEventListener('click', download);
   document.getElementById('btn-simulate').addEventListener('click', () => simulation.start());
   document.getElementById('btn-simulate-stop').addEventListener('click', () => simulation.stop());
   document.getElementById('file-open').addEventListener('change', event => openFile(event.target.files[0]));
+}
 
+// The diagram the page carries (or a blank one for a new sequence), drawn and checked; the catalogue of
+// sequences, for the switch targets of the "Séquence" panel, comes when it comes.
+async function openDiagram(page, { load, validateNow }) {
+  const { root, L } = page;
   const initial = readJson('diagram-xml') ||
     blankDiagram(root.dataset.newKey || 'nouvelle_sequence', root.dataset.newName || L.newName, L.laneName);
   const loaded = await load(initial);
   api('GET', '/api/v1/sequences').then(answer => {
-    if (answer.ok) catalogue.sequences = answer.body;
+    if (answer.ok) page.catalogue.sequences = answer.body;
   });
   if (loaded) await validateNow();
   if (root.dataset.mode === 'new') {
-    changes += 1; // a new diagram is unsaved until the first save
+    page.changes += 1; // a new diagram is unsaved until the first save
   }
-  root.dataset.ready = '1';
+}
+
+async function boot() {
+  const page = createPage();
+  const validation = createValidation(page);
+  trackChanges(page, validation);
+  const files = createFiles(page, validation);
+  const { save, publish } = createSaving(page);
+  const simulation = new Simulation(page.modeler, document.getElementById('simulation'), page.currentXml, page.L);
+  wireToolbar({ save, publish, download: files.download, openFile: files.openFile, simulation });
+  await openDiagram(page, { load: files.load, validateNow: validation.validateNow });
+  page.root.dataset.ready = '1';
   performance.mark('designer-interactive');
-  window.seqDesigner = { modeler, save, publish, validateNow, load, problems, simulation, dirty, idle };
+  const { modeler, problems, dirty } = page;
+  const { validateNow, idle } = validation;
+  window.seqDesigner = { modeler, save, publish, validateNow, load: files.load, problems, simulation, dirty, idle };
 }
 
 boot().catch(error => {
