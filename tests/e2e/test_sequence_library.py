@@ -30,9 +30,10 @@ def server(tmp_path_factory):
     from flask_migrate import upgrade
 
     from designer import services
+    from runtime.actors import Actor
     from tests.factories import make_user
     from web import create_app
-    from web.demo import LIBRARY
+    from web.demo import LIBRARY, ensure_templates
     from web.extensions import db
 
     path = tmp_path_factory.mktemp("e2e") / "library.db"
@@ -40,6 +41,8 @@ def server(tmp_path_factory):
     with app.app_context():
         upgrade()
         analyst = make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
+        # The letters the library's send tasks name: a sequence is published only once they exist.
+        ensure_templates(db.session, Actor(user_id=analyst.id), _now())
         keys = [
             services.save_draft(db.session, file.read_bytes(), analyst.id, _now())[0].key
             for file in sorted(LIBRARY.glob("*.bpmn"))
