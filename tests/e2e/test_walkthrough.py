@@ -458,7 +458,7 @@ def test_five_minutes_with_the_demo(server, browser):
     assert mine[0][2:] == ["IMP-2026-0111 — Sophie Marchand — impayés de loyer", "comptable", "Claire Martin"]
     shots.take(page, "manager-accountant-action")
     page.click(f"table.inbox a:has-text('{RAPPROCHER}')")
-    page.wait_for_url(re.compile(re.escape(dossier_0111) + r"#run-\d+$"))
+    page.wait_for_url(re.compile(re.escape(dossier_0111) + r"#action-\d+$"))
     diagrams_ready(page)
     page.click("button[name=choice][value='done:partial']")
     assert flash(page) == f"Action « {RAPPROCHER} » terminée."
