@@ -8,6 +8,7 @@ import pytest
 from bpmn.validation import validate
 from kernel.errors import RuleBroken
 from runtime.reach import check_reach, unreachable_contacts
+from web.errors import status_of
 
 LETTER = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "communications" / "comm_letter.bpmn"
 MODEL = validate(LETTER.read_bytes()).model.to_dict()
@@ -37,7 +38,7 @@ def test_a_letter_to_a_holder_without_postal_address_is_named_with_its_step():
 def test_the_launch_is_refused_with_the_list_unless_allowed():
     with pytest.raises(RuleBroken) as refused:
         check_reach(None, DOSSIER, VERSION, {"caution": [1]}, allowed=False)
-    assert refused.value.code == "unreachable_contacts" and refused.value.status == 422
+    assert refused.value.code == "unreachable_contacts" and status_of(refused.value) == 422
     assert [c["participant"] for c in refused.value.details["contacts"]] == ["M. Dupont"]
     assert "M. Dupont n'a pas d'adresse postale" in refused.value.message
     check_reach(None, DOSSIER, VERSION, {"caution": [1]}, allowed=True)
