@@ -11,7 +11,7 @@ RUNTIME = DATA / "bpmn" / "runtime"
 
 
 def ensure_documents_table(db) -> None:
-    """Until the lead regenerates the migration with the `documents` table."""
+    """Creates the `documents` table where the schema lacks it (a database migrated before it existed)."""
     from sqlalchemy import inspect
 
     from runtime.documents import Document
