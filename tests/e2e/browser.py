@@ -1,8 +1,11 @@
-"""What the browser tests share: the app served from a thread on loopback, and Debian's Chromium."""
+"""What the browser tests share: the app on a migrated SQLite file, served from a thread on loopback, and
+Debian's Chromium."""
 
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying to reach the internet.
@@ -46,3 +49,21 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def migrated_app(tmp_path_factory, name: str):
+    """The app on a new SQLite file, migrated, for a browser test's server (skipped without Chromium)."""
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is not installed at /usr/bin/chromium")
+    from flask_migrate import upgrade
+
+    from tests.workspace_data import ensure_documents_table
+    from web import create_app
+    from web.extensions import db
+
+    path = tmp_path_factory.mktemp("e2e") / f"{name}.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
+    with app.app_context():
+        upgrade()
+        ensure_documents_table(db)
+    return app

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, chromium, serving
+from tests.e2e.browser import chromium, migrated_app, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -19,10 +19,6 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium")
-    from flask_migrate import upgrade
-
     from runtime.actions import complete_action
     from runtime.actors import Actor
     from runtime.dossiers import add_participant, create_dossier
@@ -30,15 +26,11 @@ def server(tmp_path_factory):
     from runtime.runs import launch_run
     from tests.conftest import START
     from tests.factories import make_user
-    from tests.workspace_data import ensure_documents_table, publish
-    from web import create_app
+    from tests.workspace_data import publish
     from web.extensions import db
 
-    path = tmp_path_factory.mktemp("e2e") / "incidents.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
+    app = migrated_app(tmp_path_factory, "incidents")
     with app.app_context():
-        upgrade()
-        ensure_documents_table(db)
         session = db.session
         manager = make_user(session, name="manager", role="manager", password=PASSWORD)
         colleague = make_user(session, name="colleague", role="manager", password=PASSWORD)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, chromium, serving
+from tests.e2e.browser import chromium, migrated_app, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -17,20 +17,12 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium")
-    from flask_migrate import upgrade
-
     from tests.factories import make_user
-    from tests.workspace_data import ensure_documents_table, publish, relance_dossier
-    from web import create_app
+    from tests.workspace_data import publish, relance_dossier
     from web.extensions import db
 
-    path = tmp_path_factory.mktemp("e2e") / "launch.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
+    app = migrated_app(tmp_path_factory, "launch")
     with app.app_context():
-        upgrade()
-        ensure_documents_table(db)
         manager = make_user(db.session, name="manager", role="manager", password=PASSWORD)
         analyst = make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
         bailiff = make_user(db.session, name="bailiff", kind="partner", role=None, password=PASSWORD)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import CHROMIUM, chromium, serving
+from tests.e2e.browser import chromium, migrated_app, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "web" / "static" / "dist" / "run-viewer.js"
@@ -21,12 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed at /usr/bin/chromium")
     if not BUNDLE.exists():
         pytest.skip("front-end bundle not built (npm ci && npm run build)")
-    from flask_migrate import upgrade
-
     from runtime.actions import complete_action
     from runtime.actors import Actor
     from runtime.dossiers import update_dossier
@@ -34,15 +30,11 @@ def server(tmp_path_factory):
     from runtime.runs import add_adhoc_action
     from tests.conftest import START
     from tests.factories import make_user
-    from tests.workspace_data import ensure_documents_table, publish, relance_dossier
-    from web import create_app
+    from tests.workspace_data import publish, relance_dossier
     from web.extensions import db
 
-    path = tmp_path_factory.mktemp("e2e") / "long.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e"})
+    app = migrated_app(tmp_path_factory, "long")
     with app.app_context():
-        upgrade()
-        ensure_documents_table(db)
         session = db.session
         manager = make_user(session, name="manager", role="manager", password=PASSWORD)
         partner = make_user(session, name="bailiff", kind="partner", role=None, password=PASSWORD)
