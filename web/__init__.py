@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def _import_models() -> None:
     # Every table must be known to the metadata before the engine or Alembic looks at it.
+    import designer.dictionary  # noqa: F401
     import designer.models  # noqa: F401
     import kernel.accounts  # noqa: F401
     import runtime.assignments  # noqa: F401
