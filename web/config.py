@@ -5,6 +5,8 @@ class Config:
     SECRET_KEY = "dev-only-change-me"
     # None means: a SQLite file in the instance folder.
     DATABASE_URL: str | None = None
+    # "transaction" when DATABASE_URL points at a pooler in transaction mode (PgBouncer; see the README).
+    DATABASE_POOLER: str | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT = 25
     SMTP_USERNAME: str | None = None
