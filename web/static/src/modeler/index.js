@@ -2,14 +2,11 @@
 // open/download .bpmn files and simulate on the real engine. Never loses work: failures keep the diagram.
 import Modeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
-import lintModule from 'bpmn-js-bpmnlint';
-import lintConfig from 'seq-bpmnlint-config';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
-import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 import '../shared/diagram.css';
 import './designer.css';
 
@@ -17,12 +14,13 @@ import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule } from '../seq-ext
 import { explainImportError, explainSaveError } from '../shared/explain.js';
 import { api, postXml } from './api.js';
 import { blankDiagram } from './blank.js';
-import { translateModule } from './i18n.js';
+import { translateModule, translator } from './i18n.js';
+import { GatewayNamingModule } from './naming.js';
+import { addViewControls, showReadable } from './viewport.js';
 import { Problems } from './problems.js';
 import { Simulation } from './simulation.js';
 
 const VALIDATE_DELAY_MS = 600;
-const PALETTE_WIDTH = 120;
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -41,12 +39,13 @@ function createPage() {
   const modeler = new Modeler({
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
-    linting: { bpmnlint: lintConfig, active: true },
     moddleExtensions: { seq: seqDescriptor },
     seqCatalogue: catalogue,
+    // Problems come from one place, the server's validation (French, per element): no second counter.
     additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SeqPropertiesModule,
-      SeqPaletteModule, lintModule, translateModule(lang) ]
+      SeqPaletteModule, GatewayNamingModule, translateModule(lang) ]
   });
+  addViewControls(modeler, document.getElementById('canvas'), translator(lang));
   const problems = new Problems(modeler, document.getElementById('problem-list'),
     document.getElementById('problems-summary'), L);
 
@@ -146,7 +145,7 @@ function createFiles(page, { validateNow }) {
         page.say(L.importWarnings.replace('{n}', warnings.length) + ' ' +
           warnings.slice(0, 3).map(w => w.message).join(' ; '), 'warning');
       }
-      showWholeDiagram(modeler);
+      showReadable(modeler);
       return true;
     } catch (error) {
       page.say(explainImportError(error), 'error');
@@ -183,19 +182,6 @@ function createFiles(page, { validateNow }) {
   }
 
   return { load, openFile, download };
-}
-
-// Fit the diagram, then keep its left edge clear of the palette.
-function showWholeDiagram(modeler) {
-  const canvas = modeler.get('canvas');
-  canvas.zoom('fit-viewport', 'auto');
-  const box = canvas.viewbox();
-  const left = (box.inner.x - box.x) * box.scale;
-  if (box.inner.width && left < PALETTE_WIDTH) {
-    canvas.zoom(box.scale * 0.9, 'auto');
-    const after = canvas.viewbox();
-    canvas.scroll({ dx: PALETTE_WIDTH - (after.inner.x - after.x) * after.scale, dy: 0 });
-  }
 }
 
 // Saving the draft and publishing it.

@@ -1,0 +1,235 @@
+"""The designer's details an analyst trips on (issue: the modeler should feel finished), in Chromium on S2.
+
+Each test names what it checks; screenshots of the timer panel, the problems panel, the simulation's end, the
+visual diff and the publish confirmation go to test-artifacts/screenshots/ in French and English."""
+
+import re
+
+import pytest
+
+from tests.e2e.browser import chromium, serving
+from tests.e2e.test_designer import (  # noqa: F401 — fixtures and helpers shared with the designer's tests
+    PASSWORD,
+    ROOT,
+    SHOTS,
+    _now,
+    _requirements,
+    attr,
+    click_element,
+    context_pad,
+    finish_direct_editing,
+    ids_of,
+    new_element,
+    open_designer,
+    page,
+    panel_fill,
+    problem_ids,
+    settle,
+)
+
+pytestmark = pytest.mark.e2e
+
+S1 = ROOT / "web" / "demo_library" / "s1_relance_amiable.bpmn"
+S2 = ROOT / "web" / "demo_library" / "s2_precontentieux.bpmn"
+# What gives French away in a sentence meant to be English.
+FRENCH = re.compile(r"[àâçéèêëîïôûùœ«»]|\b(ex|ou|une?|des|les|du|au|Ajouter|Attendre|Branches|séparés|Fin)\b")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _requirements()
+    from flask_migrate import upgrade
+
+    from designer import services
+    from runtime.actors import system
+    from tests.factories import make_user
+    from web import create_app
+    from web.demo import ensure_templates
+    from web.extensions import db
+
+    path = tmp_path_factory.mktemp("e2e") / "details.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e",
+                      "DESIGNER_AUTOSAVE_SECONDS": 1})
+    with app.app_context():
+        upgrade()
+        make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
+        ensure_templates(db.session, system("test"), _now())
+        services.save_draft(db.session, S2.read_bytes(), None, _now())
+        services.save_draft(db.session, S1.read_bytes(), None, _now())
+        db.session.commit()
+    with serving(app) as url:
+        yield {"url": url, "app": app}
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as launched:
+        yield launched
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def open_s2(page, lang: str = "fr") -> None:
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_designer(page, f"/designer/sequences/precontentieux/edit?lang={lang}")
+
+
+def show(page, element_id: str, dx: float | None = None) -> None:
+    """Brings the element into view (S2 opens at a readable zoom, not all of it on screen) and selects it."""
+    page.evaluate(
+        """id => { const m = window.seqDesigner.modeler;
+        m.get('canvas').scrollToElement(m.get('elementRegistry').get(id), { top: 150, bottom: 150,
+          left: 250, right: 250 }); }""",
+        element_id,
+    )
+    click_element(page, element_id, dx=dx)
+
+
+def group_open(page, group_id: str) -> bool:
+    header = page.locator(f"[data-group-id='group-{group_id}'] .bio-properties-panel-group-header")
+    return "open" in (header.get_attribute("class") or "")
+
+
+# --- 1. business days on a due date ----------------------------------------------------------------------
+
+
+def test_business_days_typed_on_a_due_date_set_the_calendar(page):
+    open_s2(page)
+    show(page, "Rechercher_adresse")
+    assert attr(page, "Rechercher_adresse", "seq:calendar") is None
+    panel_fill(page, "seq-due", "10 jours ouvrés")
+    settle(page)
+    assert attr(page, "Rechercher_adresse", "seq:due") == "P10D"
+    assert attr(page, "Rechercher_adresse", "seq:calendar") == "business"
+    selected = page.eval_on_selector("#bio-properties-panel-seq-calendar", "s => s.value")
+    assert selected == "business"
+    assert "10 jours ouvrés" in page.inner_text("[data-entry-id='seq-due']")
+
+
+# --- 2. one editor for a timer, in the user's language ---------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_timer_has_one_editor_and_a_date_no_calendar(page, lang):
+    open_designer(page, f"/designer/sequences/relance_amiable/edit?lang={lang}")
+    show(page, "Relance_sans_reponse")
+    page.wait_for_selector("[data-entry-id='seq-timer-value']")
+    # the stock English "Timer" group (Type, Value) is gone: one field edits the delay, read in words
+    assert page.locator("[data-group-id='group-timer']").count() == 0
+    assert page.locator("#properties input[id$='timer-value']").count() == 1
+    words = "3 semaines" if lang == "fr" else "3 weeks"
+    assert words in page.inner_text("[data-entry-id='seq-timer-value']")
+    assert page.locator("[data-entry-id='seq-timer-calendar']").count() == 1
+    shot(page, f"timer-panel-{lang}")
+    page.select_option("#bio-properties-panel-seq-timer-kind", "timeDate")
+    page.wait_for_selector("[data-entry-id='seq-timer-calendar']", state="detached")
+    # S2's six weeks are a date computed by an expression: no calendar is offered there either
+    open_s2(page, lang)
+    show(page, "Six_semaines")
+    page.wait_for_selector("[data-entry-id='seq-timer-value']")
+    assert page.locator("[data-group-id='group-timer']").count() == 0
+    assert page.locator("[data-entry-id='seq-timer-calendar']").count() == 0
+
+
+# --- 3. one problem count, one language, one list --------------------------------------------------------
+
+
+def test_problems_are_counted_once_in_french(page):
+    open_s2(page)
+    show(page, "Rechercher_adresse")
+    panel_fill(page, "seq-outcomes", "trouvee")
+    show(page, "Lane_gestionnaire", dx=15)
+    panel_fill(page, "seq-role", "")
+    settle(page)
+    page.wait_for_function("() => document.querySelectorAll('#problem-list li').length > 0")
+    # no second counter (bpmnlint's "0 Errors, 1 Warnings" in English)
+    assert page.locator(".bjsl-button").count() == 0
+    assert page.locator(".bjsl-overlay").count() == 0
+    listed = page.locator("#problem-list li").count()
+    summary = page.inner_text("#problems-summary")
+    assert summary.startswith(f"{listed} problème"), summary
+    assert "Error" not in page.inner_text("#designer")
+    marked = page.locator(".djs-overlay .seq-issue").count()
+    assert marked == len(set(problem_ids(page)))
+    page.locator("#problems-title").scroll_into_view_if_needed()
+    shot(page, "problems-panel-fr")
+    open_s2(page, "en")
+    assert page.locator(".bjsl-button").count() == 0
+    shot(page, "problems-panel-en")
+
+
+# --- 4. groups open, headers in the user's language ------------------------------------------------------
+
+
+def test_properties_groups_start_open_with_french_headers(page):
+    open_s2(page)
+    show(page, "Mandater_commissaire")
+    page.wait_for_selector("[data-group-id='group-sequence']")
+    assert group_open(page, "sequence") and group_open(page, "general")
+    assert page.is_visible("#bio-properties-panel-seq-due")
+    header = page.inner_text(".bio-properties-panel-header-type").strip().lower()
+    assert header == "action", header
+    show(page, "Six_semaines")
+    page.wait_for_selector("[data-entry-id='seq-timer-value']")
+    header = page.inner_text(".bio-properties-panel-header-type").strip().lower()
+    assert header == "attente d'un délai", header
+
+
+# --- 5. a gateway appended from the context pad is named at once -----------------------------------------
+
+
+def test_a_gateway_appended_from_the_context_pad_is_put_into_name_editing(page):
+    open_s2(page)
+    before = set(ids_of(page, "bpmn:ExclusiveGateway"))
+    show(page, "Rechercher_adresse")
+    context_pad(page, "append.gateway")
+    page.wait_for_selector(".djs-direct-editing-parent", state="visible", timeout=5000)
+    created = new_element(page, before, "bpmn:ExclusiveGateway")
+    finish_direct_editing(page, "Adresse trouvée ?")
+    settle(page)
+    assert attr(page, created, "name") == "Adresse trouvée ?"
+
+
+# --- 7. a readable zoom, the start in view, an overview control ------------------------------------------
+
+
+def test_s2_opens_readable_with_its_start_in_view_and_an_overview(page):
+    open_s2(page)
+    zoom = page.evaluate("window.seqDesigner.modeler.get('canvas').zoom()")
+    assert zoom >= 0.8, zoom
+    canvas = page.locator("#canvas").bounding_box()
+    start = page.locator(".djs-element[data-element-id='Debut']").bounding_box()
+    assert canvas["x"] + 100 <= start["x"] and start["x"] + start["width"] <= canvas["x"] + canvas["width"]
+    assert canvas["y"] <= start["y"] and start["y"] + start["height"] <= canvas["y"] + canvas["height"]
+    shot(page, "s2-opened-fr")
+    page.click("#btn-overview")
+    whole = page.evaluate("window.seqDesigner.modeler.get('canvas').viewbox()")
+    assert whole["scale"] < zoom
+    inner, outer = whole["inner"], whole["outer"]
+    assert inner["width"] * whole["scale"] <= outer["width"] + 1
+    page.click("#btn-zoom-in")
+    assert page.evaluate("window.seqDesigner.modeler.get('canvas').zoom()") > whole["scale"]
+
+
+# --- 12. English mode is English -------------------------------------------------------------------------
+
+
+def test_english_mode_has_no_french_in_palette_context_pad_and_hints(page):
+    open_s2(page, "en")
+    titles = page.eval_on_selector_all(".djs-palette .entry[aria-label]", "es => es.map(e => e.ariaLabel)")
+    show(page, "Rechercher_adresse")
+    titles += page.eval_on_selector_all(".djs-context-pad .entry[title]", "es => es.map(e => e.title)")
+    hints = page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
+    show(page, "Six_semaines")
+    page.wait_for_selector("[data-entry-id='seq-timer-value']")
+    hints += page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
+    show(page, "Lane_gestionnaire", dx=15)
+    page.wait_for_selector("[data-entry-id='seq-role']")
+    hints += page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
+    controls = page.eval_on_selector_all(".seq-view-controls button", "es => es.map(e => e.title)")
+    assert len(titles) > 15 and len(hints) > 4
+    french = [t for t in titles + hints + controls if FRENCH.search(t)]
+    assert not french, french
