@@ -233,3 +233,36 @@ def test_english_mode_has_no_french_in_palette_context_pad_and_hints(page):
     assert len(titles) > 15 and len(hints) > 4
     french = [t for t in titles + hints + controls if FRENCH.search(t)]
     assert not french, french
+
+
+# --- 6. the simulation speaks in names and words ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_simulation_shows_names_and_words_not_ids_and_codes(page, lang):
+    open_designer(page, f"/designer/sequences/relance_amiable/edit?lang={lang}")
+    page.click("#btn-simulate")
+    page.click(".sim-choices li[data-element-id='Relance_locataire'] .sim-complete")
+    row = ".sim-choices li[data-element-id='Suivre_relance']"
+    page.wait_for_selector(row)
+    task, manager = ("Tâche", "Gestionnaire") if lang == "fr" else ("Task", "Gestionnaire")
+    assert f"({task}, {manager})" in page.inner_text(f"{row} strong")
+    statuses = page.eval_on_selector(f"{row} select[id^='sim-status']", "s => [...s.options].map(o => o.text)")
+    assert statuses == (["fait", "annulé", "sauté"] if lang == "fr" else ["done", "cancelled", "skipped"])
+    timer = ".sim-choices li[data-element-id='Relance_sans_reponse']"
+    # the timer's symbol is the diagram font's, not a character this machine may not have
+    assert page.locator(f"{timer} .bpmn-icon-intermediate-event-catch-timer").count() == 1
+    assert "⏱" not in page.inner_text(timer)
+    page.click(f"{timer} .sim-fire")
+    page.click(".sim-choices li[data-element-id='Mise_en_demeure'] .sim-complete")
+    page.click(".sim-choices li[data-element-id='Mise_en_demeure_expiree'] .sim-fire")
+    page.wait_for_selector(".sim-ended")
+    ended = page.inner_text(".sim-ended")
+    assert "Vers le précontentieux" in ended and "End_" not in ended
+    history = page.inner_text(".sim-history")
+    assert not re.search(r"\bP\d+[DWMY]\b|\b(done|task)\b" if lang == "fr" else r"\bP\d+[DWMY]\b", history)
+    assert ("3 semaines" if lang == "fr" else "3 weeks") in history
+    if lang == "en":
+        assert "Sequence ended." in history
+    page.locator("#simulation").scroll_into_view_if_needed()
+    shot(page, f"simulation-end-{lang}")

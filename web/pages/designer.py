@@ -279,7 +279,7 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def js_labels() -> dict[str, str]:
+def js_labels() -> dict:
     """The sentences the modeler script shows, in the page's language."""
     return {
         "problems": _("{n} problème(s) à corriger"),
@@ -310,4 +310,8 @@ def js_labels() -> dict[str, str]:
         "fire": _("Déclencher le délai"),
         "send": _("Recevoir l'événement « {name} »"),
         "undo": _("Annuler la dernière étape"),
+        "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
+                  "communication": _("Communication")},
+        "statuses": {"done": _("fait"), "validated": _("validé"), "cancelled": _("annulé"), "skipped": _("sauté"),
+                     "failed": _("en échec")},
     }
