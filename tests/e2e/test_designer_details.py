@@ -266,3 +266,29 @@ def test_simulation_shows_names_and_words_not_ids_and_codes(page, lang):
         assert "Sequence ended." in history
     page.locator("#simulation").scroll_into_view_if_needed()
     shot(page, f"simulation-end-{lang}")
+
+
+# --- 11. a file that cannot be read is explained in the page's language, with its line -------------------
+
+TRUNCATED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D">
+  <bpmn:process id="p" isExecutable="true">
+</bpmn:definitions>"""
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_file_that_cannot_be_drawn_is_explained_with_its_line(page, tmp_path, lang):
+    open_designer(page, f"/designer/sequences/relance_amiable/edit?lang={lang}")
+    for name, data, line in (("tronque.bpmn", TRUNCATED, 4), ("notes.bpmn", b"Mes notes sur S2", 1)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        page.evaluate("document.querySelector('#designer-status').textContent = ''")
+        page.set_input_files("#file-open", str(path))
+        page.wait_for_function("() => document.querySelector('#designer-status').textContent !== ''")
+        said = page.inner_text("#designer-status")
+        assert (f"ligne {line}" if lang == "fr" else f"line {line}") in said, said
+        assert not re.search(r"unparsable|detected|nested error|missing start tag|mismatch", said), said
+        if lang == "en":
+            assert not FRENCH.search(said), said
+    # the analyst's diagram is still there
+    assert "Suivre_relance" in ids_of(page, "bpmn:UserTask")
