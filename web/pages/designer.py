@@ -121,7 +121,8 @@ def _modeler(mode: str, key: str, name: str, xml: str | None):
 def designer_version(key: str, number: int):
     sequence = services.get_sequence(db.session, key)
     version = services.get_version(db.session, key, number)
-    return render_template("designer/version.html", sequence=sequence, version=version,
+    note = services.release_notes(db.session, [version.id]).get(version.id)
+    return render_template("designer/version.html", sequence=sequence, version=version, note=note,
                            xml=_text(version.xml), bundle_built=bundle_built(),
                            can_write=allows(current_user.account, Perm.SEQUENCES_WRITE))
 
