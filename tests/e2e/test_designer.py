@@ -188,6 +188,12 @@ def wait_status(page, pattern: str) -> None:
     )
 
 
+def confirm_publish(page) -> None:
+    """Publishing asks first (the impact, a release note): the analyst confirms."""
+    page.wait_for_selector("#publish-dialog[open]")
+    page.click("#publish-confirm")
+
+
 def status(page) -> str:
     return page.inner_text("#designer-status")
 
@@ -317,6 +323,7 @@ def test_draw_check_fix_publish_and_reopen(page):
     wait_status(page, "enregistré")
     assert "/designer/sequences/e2e_relance/edit" in page.url
     page.click("#btn-publish")
+    confirm_publish(page)
     wait_status(page, "publiée|refusée")
     assert "Version 1 publiée" in status(page), problems_text(page)
     assert not page.evaluate("window.seqDesigner.dirty()")
@@ -404,6 +411,7 @@ def test_import_camunda_modeler_file_fix_and_publish(page):
         .filter(e => e.type === 'bpmn:Participant')[0].businessObject.processRef.isExecutable""")
     assert problem_ids(page) == [], problems_text(page)
     page.click("#btn-publish")
+    confirm_publish(page)
     wait_status(page, "publiée|refusée")
     assert "Version 1 publiée" in status(page), problems_text(page)
 

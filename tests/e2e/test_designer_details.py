@@ -15,6 +15,7 @@ from tests.e2e.test_designer import (  # noqa: F401 — fixtures and helpers sha
     _now,
     _requirements,
     attr,
+    big_diagram,
     click_element,
     context_pad,
     finish_direct_editing,
@@ -42,6 +43,12 @@ def server(tmp_path_factory):
 
     from designer import services
     from runtime.actors import system
+    from sqlalchemy import select
+
+    from kernel.accounts import User
+    from runtime.actors import Actor
+    from runtime.dossiers import add_participant, create_dossier
+    from runtime.runs import launch_run
     from tests.factories import make_user
     from web import create_app
     from web.demo import ensure_templates
@@ -56,6 +63,17 @@ def server(tmp_path_factory):
         ensure_templates(db.session, system("test"), _now())
         services.save_draft(db.session, S2.read_bytes(), None, _now())
         services.save_draft(db.session, S1.read_bytes(), None, _now())
+        db.session.commit()
+        # a small sequence published, with two dossiers in progress on its version 1
+        analyst = db.session.scalar(select(User).where(User.email == "analyst@example.test"))
+        services.save_draft(db.session, big_diagram(3), analyst.id, _now())
+        services.publish_version(db.session, "big_200", analyst.id, _now())
+        actor = Actor(user_id=analyst.id)
+        for reference in ("E2E-1", "E2E-2"):
+            dossier = create_dossier(db.session, actor, reference, "Impayé", {}, _now())
+            add_participant(db.session, dossier, actor, _now(), kind="internal", name="G", user_id=analyst.id,
+                            roles=["gestionnaire"])
+            launch_run(db.session, dossier.id, actor, _now(), sequence="big_200")
         db.session.commit()
     with serving(app) as url:
         yield {"url": url, "app": app}
@@ -292,3 +310,86 @@ def test_a_file_that_cannot_be_drawn_is_explained_with_its_line(page, tmp_path, 
             assert not FRENCH.search(said), said
     # the analyst's diagram is still there
     assert "Suivre_relance" in ids_of(page, "bpmn:UserTask")
+
+
+# --- 8. Ctrl+S, autosave kept in the history, the draft's state at the top -------------------------------
+
+
+def drafts_count(page, key: str) -> int:
+    return page.evaluate(
+        """async key => (await (await fetch(`/api/v1/sequences/${key}/drafts`)).json()).length""", key
+    )
+
+
+def rename(page, element_id: str, name: str) -> None:
+    show(page, element_id)
+    panel_fill(page, "name", name)
+
+
+def test_ctrl_s_saves_the_draft_autosave_keeps_it_in_history_and_the_top_says_its_state(page):
+    open_designer(page, "/designer/sequences/relance_amiable/edit")
+    top = page.inner_text("#draft-state")
+    assert top.startswith("Brouillon modifié le ") and "jamais publiée" in top, top
+    before = drafts_count(page, "relance_amiable")
+    rename(page, "Suivre_relance", "Appeler le locataire (1)")
+    assert "modifications non enregistrées" in page.inner_text("#draft-state")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !window.seqDesigner.dirty()")
+    assert page.inner_text("#designer-status") == "Brouillon enregistré."
+    assert drafts_count(page, "relance_amiable") == before + 1
+    # two changes saved by themselves, a second apart: one more entry in the history, not two
+    for n in (2, 3):
+        rename(page, "Suivre_relance", f"Appeler le locataire ({n})")
+        page.wait_for_function("() => !window.seqDesigner.dirty() && !window.seqDesigner.autosavePending()",
+                               timeout=15000)
+        assert page.inner_text("#designer-status") == "Brouillon enregistré automatiquement."
+    assert drafts_count(page, "relance_amiable") == before + 2
+    top = page.inner_text("#draft-state")
+    assert "modifications non enregistrées" not in top and "Brouillon modifié le" in top
+    shot(page, "draft-state-fr")
+    page.goto(page.base + "/designer/sequences/relance_amiable/drafts")
+    assert page.locator("#drafts tr.current .autosaved").count() == 1
+    open_designer(page, "/designer/sequences/relance_amiable/edit")
+    assert attr(page, "Suivre_relance", "name") == "Appeler le locataire (3)"
+
+
+# --- 9. publishing asks, with the impact and a release note ------------------------------------------
+
+
+def test_publishing_asks_with_the_impact_and_keeps_the_release_note(page):
+    open_designer(page, "/designer/sequences/big_200/edit")
+    assert "version publiée : 1" in page.inner_text("#draft-state") or "identique" in page.inner_text(
+        "#draft-state"
+    )
+    task = "t0"
+    rename(page, task, "Vérifier l'échéance du mois")
+    settle(page)
+    assert problem_ids(page) == [], page.inner_text("#problem-list")
+    page.click("#btn-publish")
+    page.wait_for_selector("#publish-dialog[open]")
+    assert page.inner_text("#publish-title") == "Publier la version 2 ?"
+    impact = page.inner_text("#publish-impact")
+    assert "2 dossier(s) en cours sur des versions antérieures (v1 : 2)" in impact, impact
+    page.fill("#release-note", "Libellé de la vérification mensuelle précisé.")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    shot(page, "publish-confirmation-fr")
+    page.click("#publish-confirm")
+    page.wait_for_function("() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)")
+    assert page.inner_text("#designer-status") == "Version 2 publiée."
+    assert page.inner_text("#draft-state") == "Brouillon identique à la version publiée 2"
+    page.goto(page.base + "/designer/sequences/big_200/versions/2")
+    assert "Libellé de la vérification mensuelle précisé." in page.inner_text("#release-note")
+    # in English; cancelling publishes nothing
+    open_designer(page, "/designer/sequences/big_200/edit?lang=en")
+    rename(page, task, "Check the month's installment")
+    settle(page)
+    page.click("#btn-publish")
+    page.wait_for_selector("#publish-dialog[open]")
+    assert page.inner_text("#publish-title") == "Publish version 3?"
+    assert "2 case(s) in progress on earlier versions (v1: 2)" in page.inner_text("#publish-impact")
+    shot(page, "publish-confirmation-en")
+    page.click("#publish-cancel")
+    page.wait_for_function("() => /cancelled/.test(document.querySelector('#designer-status').textContent)")
+    answer = page.evaluate("async () => (await (await fetch('/api/v1/sequences/big_200')).json()).latest_version")
+    assert answer == 2
+    open_designer(page, "/designer/sequences/big_200/edit?lang=fr")

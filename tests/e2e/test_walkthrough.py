@@ -288,6 +288,10 @@ def test_five_minutes_with_the_demo(server, browser):
     shots.take(page, "designer-simulation")
     page.click("#btn-simulate-stop")
     page.click("#btn-publish")
+    # the confirmation tells the dossiers that keep version 1; a release note is kept with version 2
+    page.wait_for_selector("#publish-dialog[open]")
+    page.fill("#release-note", "Libellé de la recherche d'adresse précisé.")
+    page.click("#publish-confirm")
     assert wait_status(page, "publiée|refusée") == "Version 2 publiée."
     shots.take(page, "designer-published", full_page=False)
 

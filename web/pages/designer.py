@@ -5,11 +5,12 @@ labels, and everything else (lists, versions, comparisons, uploads) is rendered 
 
 import base64
 import binascii
+import hashlib
 import re
 from pathlib import Path
 
 import flask_babel
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask import render_template as _render
 from flask_babel import Domain
 from flask_babel.speaklater import LazyString
@@ -108,12 +109,29 @@ def designer_edit(key: str):
     sequence = services.get_sequence(db.session, key)
     data = sequence.draft_xml if sequence.draft_xml is not None else (
         sequence.latest.xml if sequence.latest else None)
-    return _modeler(mode="edit", key=key, name=sequence.name, xml=_text(data) if data else None)
+    return _modeler(mode="edit", key=key, name=sequence.name, xml=_text(data) if data else None,
+                    sequence=sequence)
 
 
-def _modeler(mode: str, key: str, name: str, xml: str | None):
+def _modeler(mode: str, key: str, name: str, xml: str | None, sequence=None):
     return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
-                           labels=js_labels(), bundle_built=bundle_built())
+                           labels=js_labels(), bundle_built=bundle_built(), state=_draft_state(sequence),
+                           autosave_ms=int(float(current_app.config.get("DESIGNER_AUTOSAVE_SECONDS", 30)) * 1000))
+
+
+def _draft_state(sequence) -> dict:
+    """What the top of the editor says: when the draft was last saved, the published version, and whether
+    the draft is that version unchanged."""
+    if sequence is None:
+        return {"updated_at": "", "version": "", "same": False}
+    latest = sequence.latest
+    same = bool(latest and sequence.draft_xml is not None
+                and hashlib.sha256(sequence.draft_xml).hexdigest() == latest.checksum)
+    return {
+        "updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else "",
+        "version": latest.number if latest else "",
+        "same": same or (latest is not None and sequence.draft_xml is None),
+    }
 
 
 @pages.route("/designer/sequences/<key>/versions/<int:number>")
@@ -311,6 +329,21 @@ def js_labels() -> dict:
         "fire": _("Déclencher le délai"),
         "send": _("Recevoir l'événement « {name} »"),
         "undo": _("Annuler la dernière étape"),
+        "autosaving": _("Enregistrement automatique…"),
+        "autosaved": _("Brouillon enregistré automatiquement."),
+        "draftNew": _("Nouveau brouillon, pas encore enregistré"),
+        "draftChanged": _("Brouillon modifié {when}"),
+        "draftWhen": _("le {day} à {time}"),
+        "draftSame": _("Brouillon identique à la version publiée {n}"),
+        "publishedVersion": _("version publiée : {n}"),
+        "neverPublished": _("jamais publiée"),
+        "unsavedChanges": _("modifications non enregistrées"),
+        "publishTitle": _("Publier la version {version} ?"),
+        "impactNone": _("Aucun dossier en cours sur une version antérieure."),
+        "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent sur "
+                        "leur version ; les nouveaux lancements prendront la version {next}."),
+        "impactVersion": _("v{version} : {n}"),
+        "publishCancelled": _("Publication annulée : rien n'a été publié."),
         "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
                   "communication": _("Communication")},
         "statuses": {"done": _("fait"), "validated": _("validé"), "cancelled": _("annulé"), "skipped": _("sauté"),
