@@ -36,6 +36,16 @@ S2 = ROOT / "web" / "demo_library" / "s2_precontentieux.bpmn"
 FRENCH = re.compile(r"[àâçéèêëîïôûùœ«»]|\b(ex|ou|une?|des|les|du|au|Ajouter|Attendre|Branches|séparés|Fin)\b")
 
 
+DIFF_V1 = big_diagram(3).replace(b"big_200", b"diff_demo")
+DIFF_V2 = (
+    big_diagram(4)
+    .replace(b"big_200", b"diff_demo")
+    .replace(b'name="Action 2"', b'name="Action 2 : appeler le locataire"')
+    .replace(b'<bpmn:userTask id="t0" name="Action 1"/>',
+             b'<bpmn:userTask id="t0" name="Action 1" seq:due="P3W" seq:calendar="business"/>')
+)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _requirements()
@@ -75,6 +85,11 @@ def server(tmp_path_factory):
                             roles=["gestionnaire"])
             launch_run(db.session, dossier.id, actor, _now(), sequence="big_200")
         db.session.commit()
+        # two versions to compare: one more action, one renamed, a due date given
+        services.save_draft(db.session, DIFF_V1, analyst.id, _now())
+        services.publish_version(db.session, "diff_demo", analyst.id, _now())
+        services.save_draft(db.session, DIFF_V2, analyst.id, _now(), replace=True)
+        db.session.commit()
     with serving(app) as url:
         yield {"url": url, "app": app}
 
@@ -85,9 +100,9 @@ def browser(server):
         yield launched
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def open_s2(page, lang: str = "fr") -> None:
@@ -393,3 +408,37 @@ def test_publishing_asks_with_the_impact_and_keeps_the_release_note(page):
     answer = page.evaluate("async () => (await (await fetch('/api/v1/sequences/big_200')).json()).latest_version")
     assert answer == 2
     open_designer(page, "/designer/sequences/big_200/edit?lang=fr")
+
+
+# --- 10. the diff shows both diagrams coloured and the changes in words -----------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_diff_colours_both_diagrams_and_says_the_changes_in_words(page, lang):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(page.base + f"/designer/sequences/diff_demo/diff?from=1&to=draft&lang={lang}")
+    page.wait_for_selector("#viewer-from[data-ready='1']")
+    page.wait_for_selector("#viewer-to[data-ready='1']")
+    said = {
+        row["id"]: row["text"]
+        for row in page.eval_on_selector_all(
+            ".diff-list li", "ls => ls.map(l => ({id: l.dataset.elementId, text: l.textContent.trim()}))"
+        )
+    }
+    if lang == "fr":
+        assert said["t3"] == "Ajout : Action « Action 4 »"
+        assert said["t0"] == "Action « Action 1 » : calendrier : jours ouvrés ; échéance : 3 semaines ouvrées"
+        assert said["t1"] == "Action « Action 2 : appeler le locataire » : nom : « Action 2 » → « Action 2 : appeler le locataire »"
+        assert said["f_t2_end"] == "Suppression : Flux « Action 3 » → « Fin »"
+    else:
+        assert said["t3"] == "Added: Action “Action 4”"
+        assert said["t0"] == "Action “Action 1”: calendar: working days; due: 3 working weeks"
+    assert not [t for t in said.values() if re.search(r"seq:|Definition|/|@|\bP\d+[DW]\b", t)], said
+    # added and changed on the later diagram, removed and changed on the earlier one
+    to, before = "#viewer-to .djs-element", "#viewer-from .djs-element"
+    assert page.locator(f"{to}.seq-diff-added[data-element-id='t3']").count() == 1
+    assert page.locator(f"{to}.seq-diff-changed[data-element-id='t1']").count() == 1
+    assert page.locator(f"{before}.seq-diff-removed[data-element-id='f_t2_end']").count() == 1
+    assert page.locator(f"{before}.seq-diff-changed[data-element-id='t1']").count() == 1
+    assert page.locator(f"{before}.seq-diff-added").count() == 0
+    shot(page, f"visual-diff-{lang}", full_page=True)

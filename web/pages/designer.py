@@ -21,7 +21,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from designer import drafts, services
-from designer.diff import diff_xml
+from designer.diff_words import compare
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed
 
@@ -181,9 +181,15 @@ def designer_diff(key: str):
     chosen_to = request.args.get("to") or default_to
     if chosen_from not in choices or chosen_to not in choices:
         raise Malformed(_("Choisissez deux versions parmi : %(choices)s.", choices=", ".join(choices)))
-    result = diff_xml(_xml_of(sequence, chosen_from), _xml_of(sequence, chosen_to))
+    before, after = _xml_of(sequence, chosen_from), _xml_of(sequence, chosen_to)
+    result, sentences = compare(before, after, str(flask_babel.get_locale() or "fr"))
+    # the two diagrams, coloured: removed and changed on the earlier one, added and changed on the later one
+    marks_from = {s.element_id: f"seq-diff-{s.change}" for s in sentences if s.change != "added"}
+    marks_to = {s.element_id: f"seq-diff-{s.change}" for s in sentences if s.change != "removed"}
     return render_template("designer/diff.html", sequence=sequence, diff=result, choices=choices,
-                           chosen_from=chosen_from, chosen_to=chosen_to)
+                           chosen_from=chosen_from, chosen_to=chosen_to, sentences=sentences,
+                           xml_from=_text(before), xml_to=_text(after), marks_from=marks_from,
+                           marks_to=marks_to, bundle_built=bundle_built())
 
 
 def _xml_of(sequence, which: str) -> bytes:
