@@ -90,7 +90,8 @@ _SAID = {
     # libxml2 files "Start tag expected, '<' not found" under this code: text, JSON, a PDF or an archive.
     "ERR_DOCUMENT_EMPTY": ("", "le fichier ne commence pas par une balise XML : ce n'est pas un fichier BPMN "
                                "(texte, PDF, archive… ?)"),
-    "ERR_DOCUMENT_START": ("", "le fichier ne commence pas par une balise XML : ce n'est pas un fichier BPMN"),
+    "ERR_DOCUMENT_START": ("", "le fichier ne commence pas par une balise XML : ce n'est pas un fichier "
+                               "BPMN"),
     "ERR_COMMENT_NOT_FINISHED": ("", "un commentaire <!-- n'est pas refermé par -->"),
     "ERR_LTSLASH_REQUIRED": ("", "une balise fermante </…> est attendue ici"),
     "ERR_SPACE_REQUIRED": ("", "un espace manque entre deux attributs"),

@@ -9,7 +9,6 @@ lane membership) are left out: they follow from the changes that are listed."""
 from dataclasses import dataclass
 
 from bpmn.durations import describe_duration, parse_cycle, parse_duration
-
 from bpmn.xml import parse_xml
 
 from .diff import Diff, ElementDiff, diff_xml, elements
@@ -17,59 +16,129 @@ from .diff import Diff, ElementDiff, diff_xml, elements
 # What a reader never needs: lists that follow from other changes, and ids of technical children.
 IGNORED = {"incoming", "outgoing", "flowNodeRef", "laneSet", "xsi:type"}
 IGNORED_SUFFIXES = ("@xsi:type", "@id")
-MAIN = {"timerEventDefinition/timeDuration", "timerEventDefinition/timeCycle", "timerEventDefinition/timeDate"}
+MAIN = {
+    "timerEventDefinition/timeDuration",
+    "timerEventDefinition/timeCycle",
+    "timerEventDefinition/timeDate",
+}
 
 KINDS = {
     "fr": {
-        "process": "Séquence", "lane": "Couloir", "participant": "Bassin", "collaboration": "Collaboration",
-        "userTask": "Action", "sendTask": "Communication", "callActivity": "Appel de séquence", "task": "Tâche",
-        "startEvent": "Début", "endEvent": "Fin", "intermediateCatchEvent": "Attente",
-        "boundaryEvent": "Délai de bordure", "exclusiveGateway": "Branchement", "parallelGateway": "Branches parallèles",
-        "inclusiveGateway": "Branches inclusives", "eventBasedGateway": "Attente du premier événement",
-        "sequenceFlow": "Flux", "message": "Événement métier", "textAnnotation": "Annotation",
-        "subProcess": "Sous-processus", "association": "Association",
+        "process": "Séquence",
+        "lane": "Couloir",
+        "participant": "Bassin",
+        "collaboration": "Collaboration",
+        "userTask": "Action",
+        "sendTask": "Communication",
+        "callActivity": "Appel de séquence",
+        "task": "Tâche",
+        "startEvent": "Début",
+        "endEvent": "Fin",
+        "intermediateCatchEvent": "Attente",
+        "boundaryEvent": "Délai de bordure",
+        "exclusiveGateway": "Branchement",
+        "parallelGateway": "Branches parallèles",
+        "inclusiveGateway": "Branches inclusives",
+        "eventBasedGateway": "Attente du premier événement",
+        "sequenceFlow": "Flux",
+        "message": "Événement métier",
+        "textAnnotation": "Annotation",
+        "subProcess": "Sous-processus",
+        "association": "Association",
     },
     "en": {
-        "process": "Sequence", "lane": "Lane", "participant": "Pool", "collaboration": "Collaboration",
-        "userTask": "Action", "sendTask": "Communication", "callActivity": "Call of a sequence", "task": "Task",
-        "startEvent": "Start", "endEvent": "End", "intermediateCatchEvent": "Wait",
-        "boundaryEvent": "Boundary event", "exclusiveGateway": "Gateway", "parallelGateway": "Parallel branches",
-        "inclusiveGateway": "Inclusive branches", "eventBasedGateway": "Wait for the first event",
-        "sequenceFlow": "Flow", "message": "Business event", "textAnnotation": "Annotation",
-        "subProcess": "Sub-process", "association": "Association",
+        "process": "Sequence",
+        "lane": "Lane",
+        "participant": "Pool",
+        "collaboration": "Collaboration",
+        "userTask": "Action",
+        "sendTask": "Communication",
+        "callActivity": "Call of a sequence",
+        "task": "Task",
+        "startEvent": "Start",
+        "endEvent": "End",
+        "intermediateCatchEvent": "Wait",
+        "boundaryEvent": "Boundary event",
+        "exclusiveGateway": "Gateway",
+        "parallelGateway": "Parallel branches",
+        "inclusiveGateway": "Inclusive branches",
+        "eventBasedGateway": "Wait for the first event",
+        "sequenceFlow": "Flow",
+        "message": "Business event",
+        "textAnnotation": "Annotation",
+        "subProcess": "Sub-process",
+        "association": "Association",
     },
-}  # fmt: skip
+}
 TIMER_KINDS = {"fr": "Délai", "en": "Delay"}
 
 PROPERTIES = {
     "fr": {
-        "name": "nom", "seq:due": "échéance", "seq:calendar": "calendrier", "seq:notDuring": "pas pendant",
-        "seq:role": "rôle", "seq:roleKind": "type de rôle", "seq:action": "type d'action",
-        "seq:outcomes": "résultats possibles", "seq:channel": "canal", "seq:template": "modèle de message",
-        "seq:next": "séquence suivante", "calledElement": "séquence appelée", "sourceRef": "départ",
-        "targetRef": "arrivée", "default": "branche par défaut", "attachedToRef": "attaché à",
-        "cancelActivity": "interrompt l'action", "conditionExpression": "condition",
-        "timerEventDefinition/timeDuration": "délai", "timerEventDefinition/timeDate": "date",
-        "timerEventDefinition/timeCycle": "cycle", "messageEventDefinition@messageRef": "événement attendu",
-        "terminateEventDefinition": "fin immédiate", "isExecutable": "exécutable", "text": "texte",
-        "documentation": "documentation", "type": "type",
+        "name": "nom",
+        "seq:due": "échéance",
+        "seq:calendar": "calendrier",
+        "seq:notDuring": "pas pendant",
+        "seq:role": "rôle",
+        "seq:roleKind": "type de rôle",
+        "seq:action": "type d'action",
+        "seq:outcomes": "résultats possibles",
+        "seq:channel": "canal",
+        "seq:template": "modèle de message",
+        "seq:next": "séquence suivante",
+        "calledElement": "séquence appelée",
+        "sourceRef": "départ",
+        "targetRef": "arrivée",
+        "default": "branche par défaut",
+        "attachedToRef": "attaché à",
+        "cancelActivity": "interrompt l'action",
+        "conditionExpression": "condition",
+        "timerEventDefinition/timeDuration": "délai",
+        "timerEventDefinition/timeDate": "date",
+        "timerEventDefinition/timeCycle": "cycle",
+        "messageEventDefinition@messageRef": "événement attendu",
+        "terminateEventDefinition": "fin immédiate",
+        "isExecutable": "exécutable",
+        "text": "texte",
+        "documentation": "documentation",
+        "type": "type",
     },
     "en": {
-        "name": "name", "seq:due": "due", "seq:calendar": "calendar", "seq:notDuring": "not during",
-        "seq:role": "role", "seq:roleKind": "role kind", "seq:action": "action type",
-        "seq:outcomes": "possible outcomes", "seq:channel": "channel", "seq:template": "message template",
-        "seq:next": "next sequence", "calledElement": "called sequence", "sourceRef": "from",
-        "targetRef": "to", "default": "default branch", "attachedToRef": "attached to",
-        "cancelActivity": "interrupts the action", "conditionExpression": "condition",
-        "timerEventDefinition/timeDuration": "delay", "timerEventDefinition/timeDate": "date",
-        "timerEventDefinition/timeCycle": "cycle", "messageEventDefinition@messageRef": "awaited event",
-        "terminateEventDefinition": "immediate end", "isExecutable": "executable", "text": "text",
-        "documentation": "documentation", "type": "type",
+        "name": "name",
+        "seq:due": "due",
+        "seq:calendar": "calendar",
+        "seq:notDuring": "not during",
+        "seq:role": "role",
+        "seq:roleKind": "role kind",
+        "seq:action": "action type",
+        "seq:outcomes": "possible outcomes",
+        "seq:channel": "channel",
+        "seq:template": "message template",
+        "seq:next": "next sequence",
+        "calledElement": "called sequence",
+        "sourceRef": "from",
+        "targetRef": "to",
+        "default": "default branch",
+        "attachedToRef": "attached to",
+        "cancelActivity": "interrupts the action",
+        "conditionExpression": "condition",
+        "timerEventDefinition/timeDuration": "delay",
+        "timerEventDefinition/timeDate": "date",
+        "timerEventDefinition/timeCycle": "cycle",
+        "messageEventDefinition@messageRef": "awaited event",
+        "terminateEventDefinition": "immediate end",
+        "isExecutable": "executable",
+        "text": "text",
+        "documentation": "documentation",
+        "type": "type",
     },
-}  # fmt: skip
+}
 VALUES = {
     "fr": {
-        "seq:calendar": {"calendar": "jours calendaires", "business": "jours ouvrés", "legal": "délai de procédure (CPC)"},
+        "seq:calendar": {
+            "calendar": "jours calendaires",
+            "business": "jours ouvrés",
+            "legal": "délai de procédure (CPC)",
+        },
         "seq:action": {"task": "tâche", "reminder": "relance", "validation": "validation"},
         "seq:roleKind": {"internal": "interne", "partner": "partenaire", "contact": "contact"},
         "seq:channel": {"email": "e-mail", "letter": "courrier", "sms": "SMS"},
@@ -77,20 +146,36 @@ VALUES = {
         "bool": {"true": "oui", "false": "non"},
     },
     "en": {
-        "seq:calendar": {"calendar": "calendar days", "business": "working days", "legal": "procedural delay (CPC)"},
+        "seq:calendar": {
+            "calendar": "calendar days",
+            "business": "working days",
+            "legal": "procedural delay (CPC)",
+        },
         "seq:action": {"task": "task", "reminder": "reminder", "validation": "validation"},
         "seq:roleKind": {"internal": "internal", "partner": "partner", "contact": "contact"},
         "seq:channel": {"email": "email", "letter": "letter", "sms": "SMS"},
         "seq:notDuring": {"treve_hivernale": "winter truce"},
         "bool": {"true": "yes", "false": "no"},
     },
-}  # fmt: skip
+}
 WORDS = {
-    "fr": {"added": "Ajout : {what}", "removed": "Suppression : {what}", "none": "aucun(e)", "other": "propriété {p}",
-           "set": "{label} : {after}", "unset": "{label} retiré(e) (était {before})"},
-    "en": {"added": "Added: {what}", "removed": "Removed: {what}", "none": "none", "other": "property {p}",
-           "set": "{label}: {after}", "unset": "{label} removed (was {before})"},
-}  # fmt: skip
+    "fr": {
+        "added": "Ajout : {what}",
+        "removed": "Suppression : {what}",
+        "none": "aucun(e)",
+        "other": "propriété {p}",
+        "set": "{label} : {after}",
+        "unset": "{label} retiré(e) (était {before})",
+    },
+    "en": {
+        "added": "Added: {what}",
+        "removed": "Removed: {what}",
+        "none": "none",
+        "other": "property {p}",
+        "set": "{label}: {after}",
+        "unset": "{label} removed (was {before})",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -109,15 +194,24 @@ def _what(item: ElementDiff, lang: str, names: dict[str, str] | None = None) -> 
     flow (by the elements it joins)."""
     kinds = KINDS[lang]
     if item.kind == "sequenceFlow" and not item.name and names is not None:
-        ends = {c.attribute: (c.after if c.after is not None else c.before) for c in item.changes
-                if c.attribute in ("sourceRef", "targetRef")}
-        if ends.get("sourceRef") and ends.get("targetRef") and len(item.changes) == len(
-                [c for c in item.changes if c.before is None or c.after is None]):
+        ends = {
+            c.attribute: (c.after if c.after is not None else c.before)
+            for c in item.changes
+            if c.attribute in ("sourceRef", "targetRef")
+        }
+        if (
+            ends.get("sourceRef")
+            and ends.get("targetRef")
+            and len(item.changes) == len([c for c in item.changes if c.before is None or c.after is None])
+        ):
             source, target = (names.get(ends[k], ends[k]) for k in ("sourceRef", "targetRef"))
             return f"{kinds['sequenceFlow']} {_quote(source, lang)} → {_quote(target, lang)}"
     is_timer = any(c.attribute.startswith("timerEventDefinition") for c in item.changes)
-    kind = TIMER_KINDS[lang] if is_timer and item.kind in ("intermediateCatchEvent", "boundaryEvent") else (
-        kinds.get(item.kind, item.kind))
+    kind = (
+        TIMER_KINDS[lang]
+        if is_timer and item.kind in ("intermediateCatchEvent", "boundaryEvent")
+        else (kinds.get(item.kind, item.kind))
+    )
     return f"{kind} {_quote(item.name, lang)}" if item.name else kind
 
 
@@ -164,10 +258,13 @@ def describe(diff: Diff, names: dict[str, str], lang: str = "fr") -> list[Senten
     words = WORDS[lang]
     sentences = []
     for item in diff.added:
-        sentences.append(Sentence(item.element_id, "added", words["added"].format(what=_what(item, lang, names))))
+        sentences.append(
+            Sentence(item.element_id, "added", words["added"].format(what=_what(item, lang, names)))
+        )
     for item in diff.removed:
-        sentences.append(Sentence(item.element_id, "removed",
-                                  words["removed"].format(what=_what(item, lang, names))))
+        sentences.append(
+            Sentence(item.element_id, "removed", words["removed"].format(what=_what(item, lang, names)))
+        )
     for item in diff.changed:
         calendar_after = next((c.after for c in item.changes if c.attribute == "seq:calendar"), None)
         calendar_before = next((c.before for c in item.changes if c.attribute == "seq:calendar"), None)
@@ -193,7 +290,9 @@ def describe(diff: Diff, names: dict[str, str], lang: str = "fr") -> list[Senten
                 parts.append(f"{label}{' : ' if lang == 'fr' else ': '}{before} → {after}")
         if parts:
             colon, joiner = (" : ", " ; ") if lang == "fr" else (": ", "; ")
-            sentences.append(Sentence(item.element_id, "changed", _what(item, lang) + colon + joiner.join(parts)))
+            sentences.append(
+                Sentence(item.element_id, "changed", _what(item, lang) + colon + joiner.join(parts))
+            )
     return sentences
 
 

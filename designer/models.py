@@ -103,7 +103,9 @@ class DraftAutosave(Base):
 
     __tablename__ = "sequence_draft_autosaves"
 
-    draft_id: Mapped[int] = mapped_column(ForeignKey("sequence_drafts.id", ondelete="CASCADE"), primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("sequence_drafts.id", ondelete="CASCADE"), primary_key=True
+    )
     # When the stretch of work this entry follows began (its first autosave).
     started_at: Mapped[datetime]
 

@@ -161,7 +161,7 @@ def _delay_words(kind: str, value: str, calendar: str) -> tuple[str, str]:
             return "", ""
     except ValueError:
         return "", ""
-    return (f" ({describe_duration(duration, calendar, 'fr')})", f" ({describe_duration(duration, calendar, 'en')})")
+    return tuple(f" ({describe_duration(duration, calendar, lang)})" for lang in ("fr", "en"))
 
 
 def _end_name(models: dict, element_id: str) -> str:

@@ -7,8 +7,9 @@ import re
 
 import pytest
 
+from tests.e2e import test_designer as designer_tests
 from tests.e2e.browser import chromium, serving
-from tests.e2e.test_designer import (  # noqa: F401 — fixtures and helpers shared with the designer's tests
+from tests.e2e.test_designer import (
     PASSWORD,
     ROOT,
     SHOTS,
@@ -22,13 +23,13 @@ from tests.e2e.test_designer import (  # noqa: F401 — fixtures and helpers sha
     ids_of,
     new_element,
     open_designer,
-    page,
     panel_fill,
     problem_ids,
     settle,
 )
 
 pytestmark = pytest.mark.e2e
+page = designer_tests.page  # the signed-in analyst's page, on this module's server
 
 S1 = ROOT / "web" / "demo_library" / "s1_relance_amiable.bpmn"
 S2 = ROOT / "web" / "demo_library" / "s2_precontentieux.bpmn"
@@ -41,8 +42,10 @@ DIFF_V2 = (
     big_diagram(4)
     .replace(b"big_200", b"diff_demo")
     .replace(b'name="Action 2"', b'name="Action 2 : appeler le locataire"')
-    .replace(b'<bpmn:userTask id="t0" name="Action 1"/>',
-             b'<bpmn:userTask id="t0" name="Action 1" seq:due="P3W" seq:calendar="business"/>')
+    .replace(
+        b'<bpmn:userTask id="t0" name="Action 1"/>',
+        b'<bpmn:userTask id="t0" name="Action 1" seq:due="P3W" seq:calendar="business"/>',
+    )
 )
 
 
@@ -50,13 +53,11 @@ DIFF_V2 = (
 def server(tmp_path_factory):
     _requirements()
     from flask_migrate import upgrade
-
-    from designer import services
-    from runtime.actors import system
     from sqlalchemy import select
 
+    from designer import services
     from kernel.accounts import User
-    from runtime.actors import Actor
+    from runtime.actors import Actor, system
     from runtime.dossiers import add_participant, create_dossier
     from runtime.runs import launch_run
     from tests.factories import make_user
@@ -65,8 +66,14 @@ def server(tmp_path_factory):
     from web.extensions import db
 
     path = tmp_path_factory.mktemp("e2e") / "details.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "EMBEDDED_WORKER": False, "SECRET_KEY": "e2e",
-                      "DESIGNER_AUTOSAVE_SECONDS": 1})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{path}",
+            "EMBEDDED_WORKER": False,
+            "SECRET_KEY": "e2e",
+            "DESIGNER_AUTOSAVE_SECONDS": 1,
+        }
+    )
     with app.app_context():
         upgrade()
         make_user(db.session, name="analyst", role="analyst", password=PASSWORD)
@@ -81,8 +88,16 @@ def server(tmp_path_factory):
         actor = Actor(user_id=analyst.id)
         for reference in ("E2E-1", "E2E-2"):
             dossier = create_dossier(db.session, actor, reference, "Impayé", {}, _now())
-            add_participant(db.session, dossier, actor, _now(), kind="internal", name="G", user_id=analyst.id,
-                            roles=["gestionnaire"])
+            add_participant(
+                db.session,
+                dossier,
+                actor,
+                _now(),
+                kind="internal",
+                name="G",
+                user_id=analyst.id,
+                roles=["gestionnaire"],
+            )
             launch_run(db.session, dossier.id, actor, _now(), sequence="big_200")
         db.session.commit()
         # two versions to compare: one more action, one renamed, a due date given
@@ -258,10 +273,14 @@ def test_english_mode_has_no_french_in_palette_context_pad_and_hints(page):
     hints = page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
     show(page, "Six_semaines")
     page.wait_for_selector("[data-entry-id='seq-timer-value']")
-    hints += page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
+    hints += page.eval_on_selector_all(
+        ".bio-properties-panel-description", "es => es.map(e => e.textContent)"
+    )
     show(page, "Lane_gestionnaire", dx=15)
     page.wait_for_selector("[data-entry-id='seq-role']")
-    hints += page.eval_on_selector_all(".bio-properties-panel-description", "es => es.map(e => e.textContent)")
+    hints += page.eval_on_selector_all(
+        ".bio-properties-panel-description", "es => es.map(e => e.textContent)"
+    )
     controls = page.eval_on_selector_all(".seq-view-controls button", "es => es.map(e => e.title)")
     assert len(titles) > 15 and len(hints) > 4
     french = [t for t in titles + hints + controls if FRENCH.search(t)]
@@ -280,7 +299,9 @@ def test_simulation_shows_names_and_words_not_ids_and_codes(page, lang):
     page.wait_for_selector(row)
     task, manager = ("Tâche", "Gestionnaire") if lang == "fr" else ("Task", "Gestionnaire")
     assert f"({task}, {manager})" in page.inner_text(f"{row} strong")
-    statuses = page.eval_on_selector(f"{row} select[id^='sim-status']", "s => [...s.options].map(o => o.text)")
+    statuses = page.eval_on_selector(
+        f"{row} select[id^='sim-status']", "s => [...s.options].map(o => o.text)"
+    )
     assert statuses == (["fait", "annulé", "sauté"] if lang == "fr" else ["done", "cancelled", "skipped"])
     timer = ".sim-choices li[data-element-id='Relance_sans_reponse']"
     # the timer's symbol is the diagram font's, not a character this machine may not have
@@ -355,8 +376,9 @@ def test_ctrl_s_saves_the_draft_autosave_keeps_it_in_history_and_the_top_says_it
     # two changes saved by themselves, a second apart: one more entry in the history, not two
     for n in (2, 3):
         rename(page, "Suivre_relance", f"Appeler le locataire ({n})")
-        page.wait_for_function("() => !window.seqDesigner.dirty() && !window.seqDesigner.autosavePending()",
-                               timeout=15000)
+        page.wait_for_function(
+            "() => !window.seqDesigner.dirty() && !window.seqDesigner.autosavePending()", timeout=15000
+        )
         assert page.inner_text("#designer-status") == "Brouillon enregistré automatiquement."
     assert drafts_count(page, "relance_amiable") == before + 2
     top = page.inner_text("#draft-state")
@@ -389,7 +411,9 @@ def test_publishing_asks_with_the_impact_and_keeps_the_release_note(page):
     page.set_viewport_size({"width": 1440, "height": 900})
     shot(page, "publish-confirmation-fr")
     page.click("#publish-confirm")
-    page.wait_for_function("() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)")
+    page.wait_for_function(
+        "() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)"
+    )
     assert page.inner_text("#designer-status") == "Version 2 publiée."
     assert page.inner_text("#draft-state") == "Brouillon identique à la version publiée 2"
     page.goto(page.base + "/designer/sequences/big_200/versions/2")
@@ -405,7 +429,9 @@ def test_publishing_asks_with_the_impact_and_keeps_the_release_note(page):
     shot(page, "publish-confirmation-en")
     page.click("#publish-cancel")
     page.wait_for_function("() => /cancelled/.test(document.querySelector('#designer-status').textContent)")
-    answer = page.evaluate("async () => (await (await fetch('/api/v1/sequences/big_200')).json()).latest_version")
+    answer = page.evaluate(
+        "async () => (await (await fetch('/api/v1/sequences/big_200')).json()).latest_version"
+    )
     assert answer == 2
     open_designer(page, "/designer/sequences/big_200/edit?lang=fr")
 
@@ -428,7 +454,11 @@ def test_the_diff_colours_both_diagrams_and_says_the_changes_in_words(page, lang
     if lang == "fr":
         assert said["t3"] == "Ajout : Action « Action 4 »"
         assert said["t0"] == "Action « Action 1 » : calendrier : jours ouvrés ; échéance : 3 semaines ouvrées"
-        assert said["t1"] == "Action « Action 2 : appeler le locataire » : nom : « Action 2 » → « Action 2 : appeler le locataire »"
+        assert (
+            said["t1"]
+            == "Action « Action 2 : appeler le locataire » : nom : « Action 2 » → « Action 2 : appeler le "
+            "locataire »"
+        )
         assert said["f_t2_end"] == "Suppression : Flux « Action 3 » → « Fin »"
     else:
         assert said["t3"] == "Added: Action “Action 4”"

@@ -307,11 +307,13 @@ def test_five_minutes_with_the_demo(server, browser):
     page.wait_for_url(re.compile(r".*from=1&to=2"))
     assert "Modifiés (1)" in page.inner_text("main")
     change = page.locator(".diff-element[data-element-id='Rechercher_adresse']")
-    assert change.inner_text() == ("Action « Rechercher la nouvelle adresse du locataire » : nom : "
-                                   "« Rechercher l'adresse du locataire » → « Rechercher la nouvelle adresse du "
-                                   "locataire »")
+    assert change.inner_text() == (
+        "Action « Rechercher la nouvelle adresse du locataire » : nom : "
+        "« Rechercher l'adresse du locataire » → « Rechercher la nouvelle adresse du locataire »"
+    )
     page.wait_for_selector("#viewer-to[data-ready='1']")
-    assert page.locator("#viewer-to .djs-element.seq-diff-changed[data-element-id='Rechercher_adresse']").count() == 1
+    coloured = "#viewer-to .djs-element.seq-diff-changed[data-element-id='Rechercher_adresse']"
+    assert page.locator(coloured).count() == 1
     shots.take(page, "analyst-compare")
     analyst_context.close()
 

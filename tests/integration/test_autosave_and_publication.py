@@ -22,7 +22,9 @@ def version_of(n: int) -> bytes:
 
 
 def autosave(client, account, data: bytes):
-    answer = client.post("/api/v1/sequences?replace=true&autosave=true", data=data, headers=xml_headers(account))
+    answer = client.post(
+        "/api/v1/sequences?replace=true&autosave=true", data=data, headers=xml_headers(account)
+    )
     assert answer.status_code in (200, 201), answer.get_json()
     return answer
 
@@ -95,8 +97,12 @@ def test_impact_counts_dossiers_in_progress_per_version(client, users, session, 
     assert running_dossiers_by_version(session, "rt_loop") == {1: 1}
     answer = client.get("/api/v1/sequences/rt_loop/impact", headers=users["analyst"].headers)
     assert answer.status_code == 200
-    assert answer.get_json() == {"key": "rt_loop", "next_version": 2, "dossiers": 1,
-                                 "running": [{"version": 1, "dossiers": 1}]}
+    assert answer.get_json() == {
+        "key": "rt_loop",
+        "next_version": 2,
+        "dossiers": 1,
+        "running": [{"version": 1, "dossiers": 1}],
+    }
     assert publication_impact(session, "rt_loop").dossiers == 1
     assert client.get("/api/v1/sequences/nothing/impact", headers=users["analyst"].headers).status_code == 404
 
@@ -151,16 +157,21 @@ def test_upgrade_keeps_drafts_and_versions_and_adds_autosaves_and_notes(empty_ur
     from web import create_app
     from web.extensions import db
 
-    app = create_app({"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "SECRET_KEY": "t"})
+    app = create_app(
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "SECRET_KEY": "t"}
+    )
     with app.app_context():
         upgrade(revision=PREVIOUS)
         with db.engine.begin() as connection:
             tables = set(sa.inspect(connection).get_table_names())
             assert "sequence_version_notes" not in tables and "sequence_draft_autosaves" not in tables
-            connection.execute(sa.text(
-                "INSERT INTO users (id, email, name, kind, role, password_hash, active, created_at) "
-                "VALUES (1, 'a@example.test', 'Nadia', 'internal', 'analyst', 'x', :t, :at)"
-            ), {"t": True, "at": START})
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, name, kind, role, password_hash, active, created_at) "
+                    "VALUES (1, 'a@example.test', 'Nadia', 'internal', 'analyst', 'x', :t, :at)"
+                ),
+                {"t": True, "at": START},
+            )
         # drafts and a published version written before the revision
         services.save_draft(db.session, RELANCE, 1, START)
         services.save_draft(db.session, bpmn("runtime/rt_sub.bpmn"), 1, START)
@@ -168,12 +179,19 @@ def test_upgrade_keeps_drafts_and_versions_and_adds_autosaves_and_notes(empty_ur
         db.session.commit()
         db.session.remove()
         upgrade()
-        services.save_draft(db.session, version_of(9), 1, START + timedelta(minutes=1), replace=True,
-                            autosave=True)
-        services.save_draft(db.session, bpmn("runtime/rt_sub.bpmn").replace(b"</bpmn:process>",
-                            b"</bpmn:process>\n"), 1, START, replace=True)
-        version = services.publish_version(db.session, "rt_sub", 1, START + timedelta(minutes=2),
-                                           note="Deuxième version")
+        services.save_draft(
+            db.session, version_of(9), 1, START + timedelta(minutes=1), replace=True, autosave=True
+        )
+        services.save_draft(
+            db.session,
+            bpmn("runtime/rt_sub.bpmn").replace(b"</bpmn:process>", b"</bpmn:process>\n"),
+            1,
+            START,
+            replace=True,
+        )
+        version = services.publish_version(
+            db.session, "rt_sub", 1, START + timedelta(minutes=2), note="Deuxième version"
+        )
         db.session.commit()
         assert version.number == 2
         assert services.release_notes(db.session, [version.id]) == {version.id: "Deuxième version"}

@@ -8,10 +8,10 @@ from apiflask.validators import Length
 from flask import Response, g, request
 
 from designer import drafts, services
-from runtime.impact import publication_impact
 from designer.models import Sequence
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed, UnsupportedType
+from runtime.impact import publication_impact
 
 from ..clock import now
 from ..extensions import db

@@ -116,7 +116,12 @@ def designer_edit(key: str):
 def _modeler(mode: str, key: str, name: str, xml: str | None, sequence=None):
     return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
                            labels=js_labels(), bundle_built=bundle_built(), state=_draft_state(sequence),
-                           autosave_ms=int(float(current_app.config.get("DESIGNER_AUTOSAVE_SECONDS", 30)) * 1000))
+                           autosave_ms=_autosave_ms())
+
+
+def _autosave_ms() -> int:
+    """How long after the last change the editor saves the draft by itself (DESIGNER_AUTOSAVE_SECONDS)."""
+    return int(float(current_app.config["DESIGNER_AUTOSAVE_SECONDS"]) * 1000)
 
 
 def _draft_state(sequence) -> dict:
@@ -346,12 +351,12 @@ def js_labels() -> dict:
         "unsavedChanges": _("modifications non enregistrées"),
         "publishTitle": _("Publier la version {version} ?"),
         "impactNone": _("Aucun dossier en cours sur une version antérieure."),
-        "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent sur "
-                        "leur version ; les nouveaux lancements prendront la version {next}."),
+        "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent "
+                        "sur leur version ; les nouveaux lancements prendront la version {next}."),
         "impactVersion": _("v{version} : {n}"),
         "publishCancelled": _("Publication annulée : rien n'a été publié."),
         "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
                   "communication": _("Communication")},
-        "statuses": {"done": _("fait"), "validated": _("validé"), "cancelled": _("annulé"), "skipped": _("sauté"),
-                     "failed": _("en échec")},
+        "statuses": {"done": _("fait"), "validated": _("validé"), "cancelled": _("annulé"),
+                     "skipped": _("sauté"), "failed": _("en échec")},
     }
