@@ -127,12 +127,6 @@ def open_s2(page, lang: str = "fr") -> None:
 
 def show(page, element_id: str, dx: float | None = None) -> None:
     """Brings the element into view (S2 opens at a readable zoom, not all of it on screen) and selects it."""
-    page.evaluate(
-        """id => { const m = window.seqDesigner.modeler;
-        m.get('canvas').scrollToElement(m.get('elementRegistry').get(id), { top: 150, bottom: 150,
-          left: 250, right: 250 }); }""",
-        element_id,
-    )
     click_element(page, element_id, dx=dx)
 
 
@@ -155,6 +149,14 @@ def test_business_days_typed_on_a_due_date_set_the_calendar(page):
     selected = page.eval_on_selector("#bio-properties-panel-seq-calendar", "s => s.value")
     assert selected == "business"
     assert "10 jours ouvrés" in page.inner_text("[data-entry-id='seq-due']")
+    # in English too
+    open_designer(page, "/designer/sequences/relance_amiable/edit?lang=en")
+    show(page, "Suivre_relance")
+    panel_fill(page, "seq-due", "10 working days")
+    settle(page)
+    assert attr(page, "Suivre_relance", "seq:due") == "P10D"
+    assert attr(page, "Suivre_relance", "seq:calendar") == "business"
+    assert "10 working days" in page.inner_text("[data-entry-id='seq-due']")
 
 
 # --- 2. one editor for a timer, in the user's language ---------------------------------------------------

@@ -162,6 +162,12 @@ def inbox_rows(page) -> list[dict]:
 
 
 def select_shape(page, element_id: str) -> None:
+    # S2 opens at a readable zoom, its start in view: an element further on is scrolled to first
+    page.evaluate(
+        """id => { const m = window.seqDesigner.modeler;
+                   m.get('canvas').scrollToElement(m.get('elementRegistry').get(id), 150); }""",
+        element_id,
+    )
     shape = page.locator(f".djs-element[data-element-id='{element_id}']").first.bounding_box()
     assert shape, element_id
     page.mouse.click(shape["x"] + shape["width"] / 2, shape["y"] + shape["height"] / 2)

@@ -73,7 +73,6 @@ def save_sequence(query):
         "key": sequence.key,
         "name": sequence.name,
         "draft": True,
-        "draft_updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else None,
         "issues": [i.to_dict() for i in report.issues],
     }
     return body, 201 if created else 200

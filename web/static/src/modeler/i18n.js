@@ -66,12 +66,12 @@ const TO_ENGLISH = {
     'Lower-case letters, digits and "_" only, e.g. commissaire_justice',
   'séparés par des virgules, ex. paid,partial,no_answer': 'separated by commas, e.g. paid,partial,no_answer',
   'Résultat invalide : {bad} (minuscules, chiffres, « _ »)': 'Invalid outcome: {bad} (lower-case letters, digits, "_")',
-  'ex. P8D, « 8 jours », « 6 semaines »': 'e.g. P8D, "8 jours", "6 semaines" (French words are understood)',
+  'ex. P8D, « 8 jours », « 6 semaines »': 'e.g. P8D, "8 days", "10 working days", "6 weeks"',
   'Durée non reconnue : écrivez P15D, « 15 jours », « 6 semaines » ou « 2 mois »':
-    'Duration not understood: write P15D, "15 jours", "6 semaines" or "2 mois"',
+    'Duration not understood: write P15D, "15 days", "6 weeks" or "2 months"',
   'ex. mise_en_demeure': 'e.g. mise_en_demeure',
   'P15D, ou en toutes lettres : « 15 jours », « 6 semaines », « 2 mois »':
-    'P15D, or in (French) words: "15 jours", "6 semaines", "2 mois"',
+    'P15D, or in words: "15 days", "6 weeks", "2 months"',
   'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.date_audience, "P8D")':
     'e.g. 2026-06-30T09:00:00Z or add_duration(dossier.date_audience, "P8D")',
   'ex. R3/P7D : trois fois, tous les 7 jours': 'e.g. R3/P7D: three times, every 7 days',

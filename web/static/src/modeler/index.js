@@ -219,7 +219,7 @@ function createSaving(page) {
       history.replaceState(null, '', root.dataset.editUrl.replace('__KEY__', encodeURIComponent(page.key)));
     }
     problems.show(answer.body.issues);
-    page.draftState.saved(answer.body.draft_updated_at);
+    page.draftState.saved(new Date().toISOString());
     const count = answer.body.issues.length;
     if (autosave) {
       page.say(L.autosaved, count ? 'warning' : 'ok');

@@ -44,9 +44,11 @@ export function parseDuration(text) {
   }
   let phrase = raw.toLowerCase().normalize('NFC').replace(/,/g, ' ');
   let business = false;
-  if (/\b(ouvrés?|ouvres?|ouvrables?)\b/.test(phrase)) {
+  // "10 jours ouvrés", "10 working days", "10 business days": counted in working days
+  const WORKING = /(^|\s)(ouvrés?|ouvres?|ouvrables?|working|business)(?=\s|$)/g;
+  if (WORKING.test(phrase)) {
     business = true;
-    phrase = phrase.replace(/\b(ouvrés?|ouvres?|ouvrables?)\b/g, ' ');
+    phrase = phrase.replace(WORKING, ' ');
   }
   phrase = phrase.replace(/(\d)([a-zé])/g, '$1 $2');
   const words = phrase.split(/\s+|\bet\b/).filter(w => w && w !== 'et');
