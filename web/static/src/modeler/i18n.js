@@ -89,7 +89,13 @@ const TO_ENGLISH = {
   'Branches inclusives': 'Inclusive branches', 'Attendre le premier événement': 'Wait for the first event',
   'Action (tâche, relance, validation)': 'Action (task, reminder, validation)', Communication: 'Communication',
   'Appeler une autre séquence': 'Call another sequence', 'Ajouter une action': 'Append an action',
-  'Vue d\'ensemble': 'Overview', 'Zoom avant': 'Zoom in', 'Zoom arrière': 'Zoom out'
+  'Vue d\'ensemble': 'Overview', 'Zoom avant': 'Zoom in', 'Zoom arrière': 'Zoom out',
+  // Headers of the properties panel, in the words the palette uses.
+  'User Task': 'Action', 'Send Task': 'Communication', 'Call Activity': 'Call of another sequence',
+  Lane: 'Lane (role)', 'Timer Intermediate Catch Event': 'Wait for a delay',
+  'Message Intermediate Catch Event': 'Wait for a business event', 'Timer Boundary Event': 'Boundary delay',
+  'Timer Boundary Event (Non Interrupting)': 'Boundary delay (not interrupting)',
+  'Terminate End Event': 'Immediate end', 'Exclusive Gateway': 'Gateway (choice)'
 };
 
 export function translateModule(lang) {
