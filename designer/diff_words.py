@@ -274,18 +274,14 @@ def describe(diff: Diff, names: dict[str, str], lang: str = "fr") -> list[Senten
             if not _shown(change.attribute):
                 continue
             label = _label(change.attribute, lang)
-            if timer and change.attribute in MAIN and change.before is not None and change.after is not None:
-                # the timer's value is what "Délai « 6 semaines »" is about: no label
-                before = _value(change.attribute, change.before, lang, names, calendar_before or "calendar")
-                after = _value(change.attribute, change.after, lang, names, calendar_after or "calendar")
-                parts.append(f"{before} → {after}")
-                continue
             before = _value(change.attribute, change.before, lang, names, calendar_before or "calendar")
             after = _value(change.attribute, change.after, lang, names, calendar_after or "calendar")
             if change.before is None:
                 parts.append(words["set"].format(label=label, after=after))
             elif change.after is None:
                 parts.append(words["unset"].format(label=label, before=before))
+            elif timer and change.attribute in MAIN:
+                parts.append(f"{before} → {after}")  # what "Délai « 6 semaines »" is about: no label
             else:
                 parts.append(f"{label}{' : ' if lang == 'fr' else ': '}{before} → {after}")
         if parts:

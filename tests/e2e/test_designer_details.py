@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.e2e import test_designer as designer_tests
-from tests.e2e.browser import chromium, serving
+from tests.e2e.browser import serving
 from tests.e2e.test_designer import (
     PASSWORD,
     ROOT,
@@ -29,7 +29,9 @@ from tests.e2e.test_designer import (
 )
 
 pytestmark = pytest.mark.e2e
-page = designer_tests.page  # the signed-in analyst's page, on this module's server
+# Chromium and the signed-in analyst's page, on this module's server
+browser = designer_tests.browser
+page = designer_tests.page
 
 S1 = ROOT / "web" / "demo_library" / "s1_relance_amiable.bpmn"
 S2 = ROOT / "web" / "demo_library" / "s2_precontentieux.bpmn"
@@ -107,12 +109,6 @@ def server(tmp_path_factory):
         db.session.commit()
     with serving(app) as url:
         yield {"url": url, "app": app}
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium() as launched:
-        yield launched
 
 
 def shot(page, name: str, full_page: bool = False) -> None:

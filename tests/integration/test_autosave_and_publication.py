@@ -1,18 +1,16 @@
 """The editor's autosave kept in the draft history without flooding it; publishing with a release note and the
 impact told first (dossiers in progress on earlier versions); the revision that adds both tables."""
 
-import uuid
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from designer import drafts, services
 from designer.models import SequenceDraft
 from runtime.impact import publication_impact, running_dossiers_by_version
-from tests.conftest import START, postgres_answers
+from tests.conftest import START
 from tests.factories import bpmn, looping_run, xml_headers
-from tests.scratch import PG_ADMIN_URL
+from tests.integration import test_migration_drafts as migration_drafts
 
 RELANCE = bpmn("runtime/rt_relance.bpmn")
 
@@ -134,21 +132,8 @@ def test_a_release_note_is_kept_with_the_version_and_shown_on_its_page(client, u
 PREVIOUS = "5d1e7a9c4b20"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'previous.db'}"
-        return
-    if not postgres_answers():
-        pytest.skip("PostgreSQL not reachable")
-    name = f"sequences_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+# a database of its own, at the previous revision (SQLite, and PostgreSQL when it answers)
+empty_url = migration_drafts.empty_url
 
 
 def test_upgrade_keeps_drafts_and_versions_and_adds_autosaves_and_notes(empty_url):
