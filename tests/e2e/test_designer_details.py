@@ -280,6 +280,7 @@ def test_english_mode_has_no_french_in_palette_context_pad_and_hints(page):
         ".bio-properties-panel-description", "es => es.map(e => e.textContent)"
     )
     controls = page.eval_on_selector_all(".seq-view-controls button", "es => es.map(e => e.title)")
+    controls.append(page.inner_text("header button[type=submit]"))  # the page around the editor too
     assert len(titles) > 15 and len(hints) > 4
     french = [t for t in titles + hints + controls if FRENCH.search(t)]
     assert not french, french
