@@ -10,7 +10,7 @@ ten minutes of work at most, plus every deliberate save."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.xml import BPMN_NS, parse_xml
@@ -75,6 +75,13 @@ def record_draft(
         session.add(DraftAutosave(draft_id=entry.id, started_at=now))
         session.flush()
     return entry
+
+
+def keep_newest_draft(session: Session, sequence: Sequence) -> None:
+    """The newest entry becomes a draft saved on purpose (a deliberate save of what an autosave had just
+    stored): later autosaves add their own entry instead of updating it."""
+    newest = select(func.max(SequenceDraft.id)).where(SequenceDraft.sequence_id == sequence.id)
+    session.execute(delete(DraftAutosave).where(DraftAutosave.draft_id == newest.scalar_subquery()))
 
 
 def _autosave_to_follow(session: Session, sequence: Sequence, user_id: int | None,

@@ -11,7 +11,7 @@ from bpmn import di
 from bpmn.validation import Report, validate
 from kernel.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 
-from .drafts import find_draft, record_draft
+from .drafts import find_draft, keep_newest_draft, record_draft
 from .models import DraftAutosave, Sequence, SequenceDraft, SequenceVersion, TemplateVersion, VersionNote
 
 
@@ -76,6 +76,8 @@ def save_draft(
         sequence = Sequence(key=key, name=report.model.name or key, created_at=now)
         session.add(sequence)
     elif sequence.draft_xml == data:
+        if not autosave:
+            keep_newest_draft(session, sequence)  # saved on purpose: no autosave may overwrite it now
         return sequence, created, report  # nothing changed: no new draft
     _set_draft(session, sequence, data, report, user_id, now, autosave=autosave and not created)
     return sequence, created, report

@@ -56,11 +56,14 @@ def test_autosaves_of_one_stretch_of_work_make_one_entry_and_never_replace_a_del
         clock.advance(seconds=20)
         autosave(client, analyst, version_of(n))
     assert history(session) == [("P11D", True), ("P8D", False)]
-    clock.advance(seconds=30)
+    clock.advance(seconds=10)
+    save(client, analyst, version_of(11))  # Ctrl+S of what was just autosaved: that entry is kept as is
+    assert history(session) == [("P11D", False), ("P8D", False)]
+    clock.advance(seconds=20)
     save(client, analyst, version_of(12))  # Ctrl+S: a new entry
     clock.advance(seconds=20)
     autosave(client, analyst, version_of(13))  # does not overwrite the deliberate save
-    assert history(session) == [("P13D", True), ("P12D", False), ("P11D", True), ("P8D", False)]
+    assert history(session) == [("P13D", True), ("P12D", False), ("P11D", False), ("P8D", False)]
     clock.advance(minutes=11)  # a new stretch of work: a new entry
     autosave(client, analyst, version_of(14))
     clock.advance(seconds=20)
