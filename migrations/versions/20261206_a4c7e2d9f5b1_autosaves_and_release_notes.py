@@ -5,7 +5,7 @@ written at publication with its version (sequence_version_notes). Two new tables
 earlier draft was autosaved, no earlier version had a note).
 
 Revision ID: a4c7e2d9f5b1
-Revises: 5d1e7a9c4b20
+Revises: 3c9d2e8f1a6b
 Create Date: 2026-12-06 07:00:00
 
 """
@@ -17,7 +17,7 @@ import kernel.db
 
 # revision identifiers, used by Alembic.
 revision = 'a4c7e2d9f5b1'
-down_revision = "5d1e7a9c4b20"
+down_revision = "3c9d2e8f1a6b"
 branch_labels = None
 depends_on = None
 

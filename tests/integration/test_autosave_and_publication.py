@@ -132,7 +132,7 @@ def test_a_release_note_is_kept_with_the_version_and_shown_on_its_page(client, u
 
 # --- the revision ------------------------------------------------------------------------------------------
 
-PREVIOUS = "5d1e7a9c4b20"
+PREVIOUS = "3c9d2e8f1a6b"
 
 
 # a database of its own, at the previous revision (SQLite, and PostgreSQL when it answers)
