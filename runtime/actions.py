@@ -10,7 +10,7 @@ from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBr
 
 from . import journal
 from .actors import Actor
-from .assignments import unassign
+from .assignments import unassign, unassigning
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
 from .runs import get_run
@@ -105,6 +105,8 @@ _END_OPEN_ACTION = (
     .where(Action.__table__.c.id == bindparam("action_id"), Action.__table__.c.status == ActionStatus.OPEN)
     .values({name: bindparam(f"new_{name}") for name in ENDING_COLUMNS})
 )
+# PostgreSQL: the action ends and nobody is left to act on it in one statement.
+_END_AND_UNASSIGN = unassigning(_END_OPEN_ACTION)
 
 
 def complete_action(
@@ -138,12 +140,15 @@ def complete_action(
         "completed_by_user_id": actor.user_id,
     }
     values = {f"new_{name}": value for name, value in ending.items()}
-    done = session.connection().execute(_END_OPEN_ACTION, {"action_id": action.id, **values})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ending_statement = _END_AND_UNASSIGN if postgres else _END_OPEN_ACTION
+    done = session.connection().execute(ending_statement, {"action_id": action.id, **values})
     if done.rowcount != 1:
         raise Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
     for name, value in ending.items():  # what was written, without writing it again at the next flush
         set_committed_value(action, name, value)
-    unassign(session, [action.id])
+    if not postgres:
+        unassign(session, [action.id])
     journal.record(
         session,
         action.dossier_id,

@@ -5,7 +5,7 @@ transaction whenever an action opens or ends and whenever a role's holders chang
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, bindparam, delete, insert, select
+from sqlalchemy import ARRAY, ForeignKey, Index, Integer, bindparam, delete, func, insert, literal, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.db import Base
@@ -38,12 +38,34 @@ def _users_holding(session: Session, run_id: int, role: str) -> list[int]:
     return list(session.scalars(query))
 
 
+def users_to_act(run: Run, role: str) -> list[int]:
+    """The users holding `role` in the run (read from the run's holders): who must act on its actions."""
+    return sorted({h.participant.user_id for h in run.holders if h.role == role and h.participant.user_id})
+
+
 def assign(session: Session, action: Action, run: Run) -> None:
     """An action opened: the users holding its role in its run must act (read from the run's holders)."""
-    users = {h.participant.user_id for h in run.holders if h.role == action.role and h.participant.user_id}
+    users = users_to_act(run, action.role)
     if users:
-        rows = [{"action_id": action.id, "user_id": u, "due_at": action.due_at} for u in sorted(users)]
+        rows = [{"action_id": action.id, "user_id": u, "due_at": action.due_at} for u in users]
         session.connection().execute(_ASSIGN, rows)
+
+
+def inserted_and_assigned(insert_action, users: list[int], due_at: datetime | None):
+    """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT with its values) and its
+    assignees, which answers the action's id."""
+    new = insert_action.returning(Action.__table__.c.id).cte("new_action")
+    table = Assignment.__table__
+    who = select(new.c.id, func.unnest(literal(users, ARRAY(Integer))), literal(due_at, table.c.due_at.type))
+    assigned = insert(table).from_select(["action_id", "user_id", "due_at"], who).cte("assigned")
+    return select(new.c.id).add_cte(assigned)
+
+
+def unassigning(ending):
+    """PostgreSQL: `ending` (an UPDATE ending the action of the parameter `action_id`) with, in the same
+    statement, nobody left to act on that action."""
+    table = Assignment.__table__
+    return ending.add_cte(delete(table).where(table.c.action_id == bindparam("action_id")).cte("unassigned"))
 
 
 def unassign(session: Session, action_ids: list[int]) -> None:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
@@ -23,7 +23,7 @@ from bpmn.expressions import evaluate
 
 from . import journal
 from .actors import Actor, system
-from .assignments import assign, unassign
+from .assignments import assign, inserted_and_assigned, unassign, users_to_act
 from .communications.outbox import queue_for_action
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer, action_type
@@ -117,6 +117,7 @@ def settle(
     for task_id, task in live.items():
         if task_id not in known:
             settled.created.append(_create_action(session, run, task, models, actor, now))
+    _hold_writes(session)  # the timers and the checkpoint of the step go out together (_send_writes)
     _sync_timers(session, run, engine, models, actor, now, timers_before)
     changed = bool(settled.created or settled.cancelled)
     run.state = engine.dump()
@@ -133,6 +134,7 @@ def settle(
             if action not in settled.cancelled:
                 _cancel(session, run, action, canceller, now, "la séquence est terminée")
                 settled.cancelled.append(action)
+    _send_writes(session)
     still_open = [a for a in current if a not in settled.cancelled] + settled.created
     settled.open = [a for a in still_open if a.status == ActionStatus.OPEN]
     return settled
@@ -179,12 +181,18 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     row = {column: None for column in _ACTION_COLUMNS} | {"adhoc": False, "outcomes": []} | fields
     row.update(run_id=run.id, dossier_id=run.dossier_id, status=ActionStatus.OPEN, created_at=now)
     # Written at once, then known to the session as stored: its id serves who must act and the history.
-    [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key
+    users = users_to_act(run, row["role"])
+    if users and _postgres(session):  # the action and who must act on it, in one statement
+        statement = inserted_and_assigned(insert(Action.__table__).values(row), users, row["due_at"])
+        action_id = session.connection().scalar(statement)
+    else:
+        [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key
     action = Action(id=action_id, **row)
     make_transient_to_detached(action)
     session.add(action)
     set_committed_value(action, "run", run)
-    assign(session, action, run)
+    if users and not _postgres(session):
+        assign(session, action, run)
     journal.record(
         session,
         run.dossier_id,
@@ -250,9 +258,7 @@ def _sync_timers(
         pending = timers_before
         gone = pending - waiting.keys()
         if gone:
-            session.connection().execute(
-                _CANCEL_TIMERS, {"of_run": run.id, "task_ids": sorted(gone), "now": now}
-            )
+            _write(session, _CANCEL_TIMERS, {"of_run": run.id, "task_ids": sorted(gone), "now": now})
     place = None
     for task_id, waiting_timer in waiting.items():
         if task_id in pending:
@@ -268,7 +274,8 @@ def _sync_timers(
             place,
             element.not_during if element else None,
         )
-        session.connection().execute(
+        _write(
+            session,
             _INSERT_TIMER,
             {
                 "run_id": run.id,
@@ -333,7 +340,8 @@ def timer_due(
 
 
 def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
-    session.connection().execute(
+    _write(
+        session,
         _INSERT_CHECKPOINT,
         {
             "run_id": run.id,
@@ -346,4 +354,66 @@ def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> No
     # Only recent steps can be gone back to; older ones live on in the history.
     if run.step % 10 == 0:  # pruned in batches: one statement every ten steps
         older = {"of_run": run.id, "up_to": run.step - CHECKPOINTS_KEPT}
-        session.connection().execute(_DROP_CHECKPOINTS, older)
+        _write(session, _DROP_CHECKPOINTS, older)
+
+
+# The writes of a step that answer nothing (timers cancelled and scheduled, the checkpoint and the old ones
+# dropped) are held from _hold_writes to _send_writes: on PostgreSQL they then go out as one statement of
+# data-modifying CTEs (they touch different rows: none sees another's effect), elsewhere one by one, in order.
+# Held only within one settle; a rollback drops them with what they belonged to.
+_HELD = "stepper_held_writes"
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _transaction(session: Session):
+    real = session() if isinstance(session, scoped_session) else session
+    return real.get_nested_transaction() or real.get_transaction()
+
+
+def _hold_writes(session: Session) -> None:
+    if _postgres(session):
+        session.info[_HELD] = (_transaction(session), [])
+
+
+def _write(session: Session, statement, params: dict) -> None:
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is _transaction(session):
+        held[1].append(_bound(statement, params))
+    else:
+        session.connection().execute(statement, params)
+
+
+def _send_writes(session: Session) -> None:
+    held = session.info.pop(_HELD, None)
+    if held is None or held[0] is not _transaction(session) or not held[1]:
+        return
+    *first, last = held[1]
+    for position, statement in enumerate(first):
+        last = last.add_cte(statement.cte(f"step_write_{position}"))
+    session.connection().execute(last)
+
+
+def _bound(statement, params: dict):
+    """The prebuilt statement with its values in it, so that several can share one statement."""
+    if statement is _CANCEL_TIMERS:
+        timers = Timer.__table__.c
+        return (
+            update(Timer.__table__)
+            .where(timers.run_id == params["of_run"], timers.task_id.in_(params["task_ids"]))
+            .where(timers.fired_at.is_(None), timers.cancelled_at.is_(None))
+            .values(cancelled_at=params["now"])
+        )
+    if statement is _DROP_CHECKPOINTS:
+        checkpoints = Checkpoint.__table__.c
+        return delete(Checkpoint.__table__).where(
+            checkpoints.run_id == params["of_run"], checkpoints.step <= params["up_to"]
+        )
+    return statement.values(params)  # an insert
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_held(session: Session, _rolled_back) -> None:
+    session.info.pop(_HELD, None)

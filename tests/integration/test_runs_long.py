@@ -39,13 +39,15 @@ def test_two_thousand_loops_keep_a_bounded_state(app, session, users, clock):
         if loop % 500 == 0:
             sizes.append(len(json.dumps(run.state)))
     event.remove(bind, "before_cursor_execute", count)
-    # A step costs the same statements after 2,000 loops as after 10 (one more every tenth step, when old
-    # checkpoints are dropped), and no more than its budget: lock (PostgreSQL), run with its history head,
-    # open actions, the action ended and unassigned, the new action and its assignee, the timer moved
-    # (cancelled and scheduled), the checkpoint, the run, and the step's history entries written together
-    # at commit.
+    # A step costs the same statements after 2,000 loops as after 10, and no more than its budget. On
+    # PostgreSQL, 8: the dossier locked; the run with its history head; the open actions; the action ended
+    # and unassigned; the new action and its assignee; the timer moved (cancelled and scheduled) with the
+    # checkpoint (and, every tenth step, the old checkpoints dropped); the run; the step's history entries,
+    # written together at commit. On SQLite (no writes inside WITH, no lock to take), each write is a
+    # statement of its own: 11, one more every tenth step.
     assert sorted(set(statements[10:100])) == sorted(set(statements[-100:]))
-    assert max(statements[10:]) <= 13, sorted(set(statements))
+    budget = 8 if session.get_bind().dialect.name == "postgresql" else 12
+    assert max(statements[10:]) <= budget, sorted(set(statements))
     run = session.get(Run, run.id)
     assert run.status == "running"
     # Only recent steps can be gone back to: old checkpoints are dropped, ten steps at a time.
