@@ -1,14 +1,17 @@
-"""Due timers, claimed in batches by any number of workers and fired one per transaction.
+"""Due timers, claimed in batches by any number of workers and fired a few runs per transaction.
 
 A worker claims a batch by writing its id and a lease (`claimed_until`) on the timers, in one short
-transaction; then it fires them one by one, each in its own transaction, through
-`runtime.events.fire_timer`, which locks the run and re-checks the timer, so a timer is never fired
-twice even when two workers hold it. A worker killed mid-batch loses nothing: its leases expire and
-another worker claims what it left. A timer whose firing raises keeps its claim a little longer (its
-`attempts` grow), so it is retried later without holding up the rest of the batch.
+transaction; then it fires them through `runtime.events.fire_timer`, which locks the run and re-checks the
+timer, so a timer is never fired twice even when two workers hold it. The firings of a batch share a
+transaction, each inside a savepoint of its own: a timer whose firing raises is rolled back alone, and the
+others commit together, every `CHUNK_RUNS` firings or `CHUNK_SECONDS` (a dossier stays locked only that long).
+A worker killed mid-batch loses nothing: what it had not committed is rolled back with its connection, its
+leases expire and another worker claims what it left. A timer whose firing raises keeps its claim a little
+longer (its `attempts` grow), so it is retried later without holding up the rest of the batch.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 # After a failed firing, the timer waits before another try: doubling, capped.
 MAX_BACKOFF = timedelta(hours=1)
+# A batch's firings are committed every CHUNK_RUNS firings or CHUNK_SECONDS, whichever comes first.
+CHUNK_RUNS = 50
+CHUNK_SECONDS = 0.2
 
 
 @dataclass
@@ -101,30 +107,67 @@ def release_claims(session: Session, worker_id: str, ids: list[int]) -> int:
 
 def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, lease: timedelta = LEASE,
              should_stop: Callable[[], bool] = lambda: False) -> Pass:
-    """One pass of a worker: claims a batch of due timers, then fires each in its own transaction.
+    """One pass of a worker: claims a batch of due timers, then fires them, a savepoint each, committed
+    together a chunk at a time.
 
-    An error on one timer is logged and counted on it (`attempts`); the others still fire. When
-    `should_stop()` turns true, the timers not reached yet are released for other workers."""
+    An error on one timer rolls back its savepoint only; it is logged and counted on it (`attempts`), and
+    the others still fire. When `should_stop()` turns true, what was fired is committed and the timers not
+    reached yet are released for other workers."""
     done = Pass()
     ids = claim_batch(session, worker_id, clock.now(), batch, lease)
     done.claimed = len(ids)
+    chunk = _Chunk()
     for position, timer_id in enumerate(ids):
         if should_stop():
+            chunk.commit(session, worker_id, clock.now(), done)
             done.released = release_claims(session, worker_id, ids[position:])
             break
         try:
-            with unit_of_work(session):
+            with session.begin_nested():
                 fired = fire_timer(session, timer_id, clock.now())
         except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
             _log_failure(timer_id, worker_id, error)
-            _count_failure(session, worker_id, timer_id, clock.now())
-            done.failed += 1
-            continue
-        if fired:
-            done.fired += 1
+            chunk.failed.append(timer_id)
         else:
-            done.skipped += 1
+            (chunk.fired if fired else chunk.skipped).append(timer_id)
+        if chunk.full():
+            chunk.commit(session, worker_id, clock.now(), done)
+    else:
+        chunk.commit(session, worker_id, clock.now(), done)
     return done
+
+
+class _Chunk:
+    """The firings of a batch not committed yet."""
+
+    def __init__(self) -> None:
+        self.fired: list[int] = []
+        self.skipped: list[int] = []
+        self.failed: list[int] = []
+        self.started = time.monotonic()
+
+    def full(self) -> bool:
+        size = len(self.fired) + len(self.skipped) + len(self.failed)
+        return size >= CHUNK_RUNS or time.monotonic() - self.started >= CHUNK_SECONDS
+
+    def commit(self, session: Session, worker_id: str, now: datetime, done: Pass) -> None:
+        """Commits the chunk with its failures counted. Should the commit itself fail (the database), nothing
+        of the chunk is kept: each of its timers counts a failed attempt and is retried later."""
+        try:
+            with unit_of_work(session):
+                for timer_id in self.failed:
+                    _count_failure(session, worker_id, timer_id, now)
+        except Exception as error:  # noqa: BLE001 — the database itself failed: the lease expires anyway
+            lost = self.fired + self.skipped + self.failed
+            for timer_id in lost:
+                _log_failure(timer_id, worker_id, error)
+                _count_failure_alone(session, worker_id, timer_id, now)
+            done.failed += len(lost)
+        else:
+            done.fired += len(self.fired)
+            done.skipped += len(self.skipped)
+            done.failed += len(self.failed)
+        self.__init__()
 
 
 _seen_errors: set[str] = set()
@@ -142,14 +185,19 @@ def _log_failure(timer_id: int, worker_id: str, error: Exception) -> None:
 
 
 def _count_failure(session: Session, worker_id: str, timer_id: int, now: datetime) -> None:
+    """In the current transaction: the timer keeps its claim until its next try."""
+    timer = session.get(Timer, timer_id, populate_existing=True)
+    if timer is None:
+        return
+    timer.attempts = (timer.attempts or 0) + 1
+    timer.claimed_by = worker_id
+    timer.claimed_until = now + retry_delay(timer.attempts)
+
+
+def _count_failure_alone(session: Session, worker_id: str, timer_id: int, now: datetime) -> None:
     try:
-        with unit_of_work(session):
-            timer = session.get(Timer, timer_id, populate_existing=True)
-            if timer is None:
-                return
-            timer.attempts = (timer.attempts or 0) + 1
-            timer.claimed_by = worker_id
-            timer.claimed_until = now + retry_delay(timer.attempts)
+        with unit_of_work(session, fresh=True):
+            _count_failure(session, worker_id, timer_id, now)
     except Exception:  # noqa: BLE001 — the database itself may be what failed; the lease expires anyway
         log.exception("timer %s: could not record the failed attempt", timer_id)
 

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from bpmn.durations import end_of, start_of
@@ -123,6 +123,53 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
 
 
+def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_together(session, clock,
+                                                                                      monkeypatch):
+    """The third of five timers fails after its step has written (its run moved, its history recorded): that
+    firing is rolled back alone, counted on its timer, and the four others are committed in one transaction."""
+    from runtime import events
+    from runtime.check import check_chains
+
+    publish(session, "tm_tiny", now=clock.now())
+    run_ids = launch_many(session, "tm_tiny", 5, clock.now())
+    broken = pending(session)[2]
+    broken_id, broken_run = broken.id, broken.run_id
+    real_step = events.step_run
+
+    def step_then_fail(session, run, *args, **kwargs):
+        settled = real_step(session, run, *args, **kwargs)
+        if run.id == broken_run:
+            raise RuntimeError("panne après l'étape")
+        return settled
+
+    monkeypatch.setattr(events, "step_run", step_then_fail)
+    commits = []
+
+    def count(_connection) -> None:
+        commits.append(1)
+
+    bind = session.get_bind()
+    event.listen(bind, "commit", count)
+    clock.advance(seconds=2)
+    try:
+        done = work(session, clock)
+    finally:
+        event.remove(bind, "commit", count)
+    assert (done.claimed, done.fired, done.failed) == (5, 4, 1)
+    assert len(commits) == 2  # the claim, then the whole batch (one per timer before)
+    [left] = pending(session)
+    assert left.id == broken_id and left.attempts == 1
+    assert left.claimed_until == clock.now() + timedelta(seconds=30)
+    assert session.get(Run, broken_run).status == "running"
+    fired_entries = select(JournalEntry.run_id).where(JournalEntry.kind == Kind.TIMER_FIRED)
+    assert broken_run not in session.scalars(fired_entries).all()
+    assert check_chains(session) == []  # the history chains through the rolled-back firing
+    monkeypatch.setattr(events, "step_run", real_step)
+    clock.advance(seconds=31)
+    assert work(session, clock).fired == 1
+    assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
+
+
 def test_a_stopping_worker_releases_what_it_has_not_fired(session, clock):
     publish(session, "tm_tiny", now=clock.now())
     launch_many(session, "tm_tiny", 4, clock.now())
@@ -209,8 +256,9 @@ def test_overlapping_claims_still_fire_each_timer_once(app, session, clock):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_worker_killed_mid_batch_loses_nothing(app, session, clock, database_url):
-    """A real `sequences worker` claims the whole batch and is killed (-9) while it fires; a second worker
-    takes over once the first one's leases run out: every timer fired, none twice."""
+    """A real `sequences worker` claims the whole batch and is killed (-9) while it fires, with firings done
+    and not committed yet (its chunk in progress); a second worker takes over once the first one's leases
+    run out: every timer fired, none twice."""
     clock.at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     count, blocked_at = 200, 100
     run_ids = seed(session, clock, count)
@@ -222,9 +270,12 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, session, clock, database_u
     blocker.execute(select(Run.id).where(Run.id == order[blocked_at]).with_for_update())
     first = start_worker(url, "--batch", "500", "--lease", "3", "--interval", "0.2")
     try:
-        assert _wait_until(lambda: _fired_count(session) >= blocked_at, 30), output_of(first)
-        time.sleep(0.3)  # it is now waiting for the blocked run
-        assert _fired_count(session) == blocked_at
+        # It fires in chunks: what it fired before the blocked run's chunk is committed, the rest is not.
+        least = blocked_at - timers.CHUNK_RUNS
+        assert _wait_until(lambda: _fired_count(session) >= least, 30), output_of(first)
+        assert _wait_until_still(lambda: _fired_count(session), 1.0, 30), output_of(first)
+        committed = _fired_count(session)
+        assert least <= committed <= blocked_at
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -233,7 +284,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, session, clock, database_u
         blocker.close()
     session.expire_all()
     claimed = session.scalars(select(Timer.claimed_by).where(Timer.fired_at.is_(None))).all()
-    assert len(claimed) == count - blocked_at and all(c and c.endswith(f":{first.pid}") for c in claimed)
+    assert len(claimed) == count - committed and all(c and c.endswith(f":{first.pid}") for c in claimed)
 
     second = start_worker(url, "--batch", "25", "--interval", "0.2")
     try:
@@ -251,6 +302,20 @@ def _fired_count(session) -> int:
     count = session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_not(None)))
     session.rollback()  # on SQLite every transaction holds the write lock (BEGIN IMMEDIATE)
     return count
+
+
+def _wait_until_still(value, still: float, seconds: float) -> bool:
+    """Waits until `value()` has not changed for `still` seconds (at most `seconds`)."""
+    deadline = time.monotonic() + seconds
+    last, since = value(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = value()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= still:
+            return True
+    return False
 
 
 def _wait_until(condition, seconds: float) -> bool:

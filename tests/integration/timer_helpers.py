@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import tempfile
 import sys
 import threading
 from collections import Counter
@@ -117,19 +118,29 @@ def worker_env(database_url: str, **extra: str) -> dict:
 
 
 def start_worker(database_url: str, *args: str) -> subprocess.Popen:
-    """A real `sequences worker` process; its output is kept for failure messages."""
-    return subprocess.Popen([SEQUENCES, "worker", *args], env=worker_env(database_url),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """A real `sequences worker` process; its output is kept for failure messages, in a file: a pipe nobody
+    reads while the worker runs would fill up and stop it mid-write."""
+    output = tempfile.TemporaryFile()
+    process = subprocess.Popen([SEQUENCES, "worker", *args], env=worker_env(database_url),
+                               stdout=output, stderr=subprocess.STDOUT)
+    process.output_file = output  # type: ignore[attr-defined]
+    return process
 
 
 def output_of(process: subprocess.Popen) -> str:
     """Kills the process if it still runs; returns the end of what it printed."""
     if process.poll() is None:
         process.kill()
-    return process.communicate(timeout=10)[0].decode(errors="replace")[-3000:]
+    process.wait(10)
+    output = process.output_file  # type: ignore[attr-defined]
+    if output.closed:
+        return ""
+    output.seek(0)
+    return output.read().decode(errors="replace")[-3000:]
 
 
 def finish(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.kill()
-    process.communicate(timeout=10)
+    process.wait(10)
+    process.output_file.close()  # type: ignore[attr-defined]
