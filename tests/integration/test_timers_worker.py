@@ -125,8 +125,8 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
 
 def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_together(session, clock,
                                                                                       monkeypatch):
-    """The third of five timers fails after its step has written (its run moved, its history recorded): that
-    firing is rolled back alone, counted on its timer, and the four others are committed in one transaction."""
+    """The third of five timers fails after its step has written (its run moved, its history recorded):
+    that firing is rolled back alone, counted on its timer, and the four others commit in one transaction."""
     from runtime import events
     from runtime.check import check_chains
 

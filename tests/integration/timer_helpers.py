@@ -2,8 +2,8 @@
 
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 from collections import Counter
 from datetime import datetime
