@@ -110,8 +110,8 @@ def _move_engine(
     session: Session, run: Run, now: datetime, operation: dict
 ) -> tuple[Engine, set[str] | None]:
     """The engine after the operation and, when they are known, the timers pending before it: after each
-    step the pending timers are those the engine waited for, and completing an action or delivering an event
-    fires none."""
+    step the pending timers are those the engine waited for; completing an action or delivering an event
+    fires none, and a timer fires itself only."""
     bundle = bundle_of_run(session, run)
     context = engine_context(run, now)
     op = operation["op"]
@@ -119,6 +119,8 @@ def _move_engine(
         return Engine.start(bundle, context), None
     engine = engine_cache.take(run.id, run.state, context) or Engine.restore(bundle, run.state, context)
     timers_before = {t.task_id for t in engine.waiting_timers()} if op in ("complete", "event") else None
+    if op == "timer":  # the one that fires is no longer pending (fire_timer marked it)
+        timers_before = {t.task_id for t in engine.waiting_timers()} - {operation["task_id"]}
     if op == "complete":
         engine.complete(operation["task_id"], operation["data"])
     elif op == "timer":

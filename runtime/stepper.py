@@ -130,7 +130,8 @@ def settle(
         settled.completed = True
         settled.end_events = engine.end_events_reached()
         run.active_elements, run.waiting_messages = [], []
-        for action in open_actions(session, run):
+        # The run's open actions are those it had, less those cancelled, plus those opened: not read again.
+        for action in [a for a in current + settled.created if a.status == ActionStatus.OPEN]:
             if action not in settled.cancelled:
                 _cancel(session, run, action, canceller, now, "la séquence est terminée")
                 settled.cancelled.append(action)
