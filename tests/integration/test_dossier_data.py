@@ -1,6 +1,8 @@
 """Typed dossier data: values parsed by the dictionary's types, French input accepted, refusals naming the
 field with nothing written, every change in the history."""
 
+import html
+
 import pytest
 
 FIELDS = [
@@ -97,3 +99,64 @@ def test_who_may_write(client, users, dossier):
     assert client.patch(path, json={"balance": 1}, headers=users["analyst"].headers).status_code == 403
     assert client.patch(path, json={"balance": 1}, headers=users["partner"].headers).status_code == 404
     assert client.patch(path, json={}, headers=users["manager"].headers).status_code == 400
+
+
+def test_the_data_tab_edits_each_field_by_type_and_keeps_what_was_typed_on_refusal(
+    app, client, users, dossier
+):
+    from tests.integration.test_pages_matrix import login
+
+    page = app.test_client()
+    login(page, users["manager"])
+    url = f"/dossiers/{dossier['id']}"
+    tab = page.get(f"{url}?tab=data").get_data(as_text=True)
+    assert 'type="date" id="field-hearing_date"' in tab
+    assert 'id="field-balance" name="field-balance" value="1\u202f200,50"' in tab
+    assert '<option value="personne_physique">Personne physique</option>' in tab
+    assert "1\u202f200,50 €" in tab and "M. Durand" in tab  # the value as read, and a field outside
+    was = {
+        "was-hearing_date": "",
+        "was-balance": "1\u202f200,50",
+        "was-installments": "",
+        "was-caf_beneficiary": "",
+        "was-landlord_kind": "",
+    }
+    form = {
+        **was,
+        "field-hearing_date": "2027-03-15",
+        "field-balance": "abc",
+        "field-installments": "6",
+        "field-caf_beneficiary": "oui",
+        "field-landlord_kind": "personne_morale",
+    }
+    refused = page.post(f"{url}/data", data=form)
+    text = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "« Solde dû » : « abc » n'est pas un montant" in text
+    assert 'name="field-balance" aria-invalid="true" aria-describedby="data-error" value="abc"' in text
+    assert 'value="6"' in text and 'value="2027-03-15"' in text
+    after = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=users["manager"].headers).json
+    assert after["data"] == {"balance": 1200.5, "tenant": "M. Durand"}
+    saved = page.post(f"{url}/data", data={**form, "field-balance": "1 300"})
+    assert saved.status_code == 303
+    after = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=users["manager"].headers).json
+    assert after["data"] == {
+        "balance": 1300.0,
+        "tenant": "M. Durand",
+        "hearing_date": "2027-03-15",
+        "installments": 6,
+        "caf_beneficiary": True,
+        "landlord_kind": "personne_morale",
+    }
+    # Unchanged inputs are not written: one change only in the history.
+    page.post(
+        f"{url}/data",
+        data={
+            **was,
+            "was-balance": "1\u202f300,00",
+            "field-balance": "1\u202f300,00",
+            "field-installments": "7",
+            "was-installments": "6",
+        },
+    )
+    history = client.get(f"/api/v1/dossiers/{dossier['id']}/history", headers=users["manager"].headers).json
+    assert history[-1]["data"]["changes"]["data"] == {"installments": {"from": 6, "to": 7}}

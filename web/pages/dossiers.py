@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -168,6 +169,7 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+        context.update(dossier_view.data_tab(db.session, dossier, str(get_locale() or "fr")))
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -442,6 +444,8 @@ def dossier_event(dossier_id: int):
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_set_data(dossier_id: int):
     dossier = _load(dossier_id)
+    if "key" not in request.form:
+        return _set_typed_data(dossier)
     key = request.form.get("key", "").strip()
     raw = request.form.get("value", "").strip()
     try:
@@ -462,6 +466,29 @@ def dossier_set_data(dossier_id: int):
         )
 
     return attempt(work, _("Données enregistrées."), _back(dossier_id, "data"))
+
+
+def _set_typed_data(dossier: Dossier):
+    """The typed form of the Données tab: the fields whose input changed, parsed by the service; a refusal
+    shows the tab again with what was typed and why."""
+    typed = {
+        name.removeprefix("field-"): value
+        for name, value in request.form.items()
+        if name.startswith("field-") and value != request.form.get("was-" + name.removeprefix("field-"))
+    }
+    if not typed:
+        flash(_("Rien n’a changé."), "info")
+        return redirect(_back(dossier.id, "data"), code=303)
+    try:
+        with unit_of_work(db.session):
+            dossier_service.set_data(db.session, dossier, current_actor(), typed, now())
+    except DomainError as error:
+        form = request.form.items()
+        kept = {name.removeprefix("field-"): v for name, v in form if name.startswith("field-")}
+        page = _dossier_page(dossier.id, "data", typed_values=kept, data_error=error)
+        return page, status_of(error)
+    flash(_("Données enregistrées."), "success")
+    return redirect(_back(dossier.id, "data"), code=303)
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants", methods=["POST"])
