@@ -16,6 +16,7 @@ from .actions import ENDING_STATUSES
 from .deadlines import waiting_delays
 from .documents import documents_of
 from .dossiers import default_holders
+from .events import known_events
 from .layout import with_diagram
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
 from .reach import unreachable_contacts
@@ -215,6 +216,7 @@ class DataField:
     shown: str  # the stored value as people read it ("1 200,50 €", "15/03/2027", "Oui")
     typed: str  # what its input holds ("1 200,50", "2027-03-15", "oui")
     choices: list[tuple[str, str]] = field(default_factory=list)
+    required: bool = False
 
 
 def data_tab(session: Session, dossier: Dossier, lang: str = "fr") -> dict:
@@ -251,3 +253,37 @@ def _typed(spec, value) -> str:
         text = str(value)
         return text if len(text) == 10 and text[4] == "-" and text[7] == "-" else ""
     return str(value)
+
+
+@dataclass
+class EventChoice:
+    """A business event the dossier page offers, with the typed inputs of its fields."""
+
+    key: str
+    label: str
+    waiting: bool  # a live run of the dossier waits for it
+    fields: list[DataField] = field(default_factory=list)
+
+
+def event_choices(session: Session, live: list[Run], lang: str = "fr") -> list[EventChoice]:
+    """The events the installation knows, those the dossier's live runs wait for first, then by label."""
+    words = dictionary.load(session)
+    waiting = {name for run in live for name in run.waiting_messages or ()}
+    choices = []
+    for key, event in known_events(session).items():
+        fields = [
+            DataField(
+                key=f.key,
+                label=(f.label_en or f.label) if lang == "en" else f.label,
+                type=f.type,
+                help=f.help,
+                shown="",
+                typed="",
+                choices=[(c.key, (c.label_en or c.label) if lang == "en" else c.label) for c in f.choices],
+                required=f.required,
+            )
+            for f in (event.fields if event is not None else ())
+        ]
+        choices.append(EventChoice(key, words.label("events", key, lang), key in waiting, fields))
+    choices.sort(key=lambda c: (not c.waiting, c.label.casefold()))
+    return choices

@@ -76,3 +76,37 @@ def test_a_message_of_a_published_version_not_in_the_dictionary_is_known(client,
         waiting["path"], json={"name": "surendettement", "data": {"any": 1}}, headers=users["manager"].headers
     )
     assert posted.status_code == 202 and posted.json["delivered_to"] == []
+
+
+def test_the_dossier_page_offers_the_dictionary_events_with_typed_inputs(app, client, users, waiting):
+    import html
+
+    from tests.integration.test_pages_matrix import login
+
+    page = app.test_client()
+    login(page, users["manager"])
+    url = f"/dossiers/{waiting['dossier']['id']}"
+    body = page.get(url).get_data(as_text=True)
+    assert '<option value="paiement_recu">Paiement reçu</option>' in body
+    assert 'name="paiement_recu.montant" value="" placeholder="1 200,50"' in body
+    assert 'type="date" id="event-paiement_recu-recu_le" name="paiement_recu.recu_le"' in body
+    assert "JSON" not in body.split('id="event-title"')[1].split("</section>")[0]
+    refused = page.post(
+        f"{url}/events", data={"name": "paiement_recu", "paiement_recu.montant": "quatre cents"}
+    )
+    text = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "« Montant reçu » : « quatre cents » n'est pas un montant" in text
+    assert (
+        'name="paiement_recu.montant" aria-invalid="true" aria-describedby="event-error" value="quatre cents"'
+        in text
+    )
+    posted = page.post(
+        f"{url}/events",
+        data={"name": "paiement_recu", "paiement_recu.montant": "1 200,50", "surendettement.any": "ignored"},
+    )
+    assert posted.status_code == 303
+    history = client.get(
+        f"/api/v1/dossiers/{waiting['dossier']['id']}/history", headers=users["manager"].headers
+    ).json
+    [received] = [e for e in history if e["kind"] == "event_received"]
+    assert received["data"]["data"] == {"montant": 1200.5}

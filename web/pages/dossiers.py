@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
+from designer import dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
 from runtime import dossier_view, incidents, workspace
@@ -20,7 +21,7 @@ from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
 from runtime.dossier_view import LIVE
-from runtime.events import post_event
+from runtime.events import post_event, typed_event_data
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
@@ -160,6 +161,7 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
         context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
+        context["events"] = dossier_view.event_choices(db.session, live, str(get_locale() or "fr"))
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
@@ -420,23 +422,30 @@ def _own_run(dossier_id: int, run_id: int) -> None:
 @pages.route("/dossiers/<int:dossier_id>/events", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_event(dossier_id: int):
+    """A business event chosen from the dictionary, its fields typed in inputs named `<event>.<field>`: only
+    the chosen event's are read. A refused value shows the page again with what was typed."""
     name = request.form.get("name", "").strip()
+    data = {
+        key.split(".", 1)[1]: value
+        for key, value in request.form.items()
+        if key.startswith(name + ".") and value.strip()
+    }
+    try:
+        typed_event_data(db.session, name, data)
+    except DomainError as error:
+        db.session.rollback()
+        page = _dossier_page(dossier_id, "run", event_typed={"name": name, **data}, event_error=error)
+        return page, status_of(error)
 
     def work():
-        raw = request.form.get("data", "").strip()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError as error:
-            raise Malformed(
-                _('Les données de l\'événement doivent être un objet JSON, par exemple {"montant": 120}.')
-            ) from error
-        delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
+        delivered = post_event(db.session, dossier_id, current_actor(), name, data or None, now())
         if not delivered:
             return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
         return None
 
+    label = dictionary.load(db.session).label("events", name, str(get_locale() or "fr"))
     return attempt(
-        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+        work, _("Événement « %(name)s » enregistré.", name=label), _back(dossier_id), watch=dossier_id
     )
 
 
