@@ -57,7 +57,7 @@ def _closest(key: str, known) -> str:
     """The known keys closest to `key`, by their key or, for fields, by their label (`date_audience` is
     close to the label "Date d'audience" of hearing_date)."""
     names: dict[str, str] = {k: k for k in known}
-    for k, entry in (known.items() if isinstance(known, Mapping) else ()):
+    for k, entry in known.items() if isinstance(known, Mapping) else ():
         if isinstance(entry, Term) and entry.label:
             names.setdefault(_slug(entry.label), k)
     found = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
@@ -189,11 +189,13 @@ def check_expressions(ctx: Context) -> Iterator[Issue]:
                 yield Issue(
                     element_id,
                     "unknown_event_field",
-                    f"{what} lit {found} : "
-                    f"{_unknown('donnée d’événement', found.key, reader.event_fields)}",
+                    f"{what} lit {found} : {_unknown('donnée d’événement', found.key, reader.event_fields)}",
                 )
         for mismatch in types.mismatches(text, reader.kind, reader.describe, reader.choices):
             yield Issue(element_id, "type_mismatch", f"{what} : {mismatch.what}.")
+
+
+_ADD_EVENT = " : ajoutez-le au dictionnaire ou choisissez-en un."
 
 
 def check_events(ctx: Context) -> Iterator[Issue]:
@@ -208,7 +210,7 @@ def check_events(ctx: Context) -> Iterator[Issue]:
                 element.id,
                 "unknown_event",
                 f"{where} attend l'événement « {element.message} », que le dictionnaire ne connaît pas"
-                f"{_closest(element.message, events) or ' : ajoutez-le au dictionnaire ou choisissez-en un.'}",
+                f"{_closest(element.message, events) or _ADD_EVENT}",
             )
 
 

@@ -41,8 +41,9 @@ class FormRefused(RuleBroken):
     """Values of a form that cannot be kept: `fields` says, per field key, what to fix."""
 
     def __init__(self, problems: dict[str, str]):
-        super().__init__(" ".join(problems.values()), code="invalid_form", field=next(iter(problems)),
-                         fields=problems)
+        super().__init__(
+            " ".join(problems.values()), code="invalid_form", field=next(iter(problems)), fields=problems
+        )
 
 
 def form_spec(session: Session, action: Action) -> FormSpec:
@@ -61,9 +62,7 @@ def field_of(dictionary: Dictionary, key: str) -> Field:
     return dictionary.fields.get(key) or Field(key=key, label=humanize(key), type="text")
 
 
-def read_form(
-    dossier: Dossier, spec: FormSpec, data, dictionary: Dictionary
-) -> dict[str, dict]:
+def read_form(dossier: Dossier, spec: FormSpec, data, dictionary: Dictionary) -> dict[str, dict]:
     """The changes the values `data` (field -> what was typed) make to the dossier: {field: {from, to}}.
 
     Raises FormRefused naming every field that cannot be kept (not asked by the form, unreadable, required
@@ -77,7 +76,9 @@ def read_form(
         if key not in spec.fill:
             label = dictionary.label("fields", str(key))
             asked = ", ".join(spec.fill) or "aucun champ"
-            problems[str(key)] = f"« {label} » ({key}) n'est pas demandé par cette action (demandés : {asked})."
+            problems[str(key)] = (
+                f"« {label} » ({key}) n'est pas demandé par cette action (demandés : {asked})."
+            )
     current = dossier.data or {}
     changes: dict[str, dict] = {}
     for key in spec.fill:
@@ -177,7 +178,9 @@ def form_view(
     facts = []
     for key in spec.show:
         spec_field = field_of(dictionary, key)
-        facts.append(Fact(key, dictionary.label("fields", key, lang), display(spec_field, current.get(key), lang)))
+        facts.append(
+            Fact(key, dictionary.label("fields", key, lang), display(spec_field, current.get(key), lang))
+        )
     inputs = []
     for key in spec.fill:
         spec_field = field_of(dictionary, key)
@@ -200,8 +203,12 @@ def form_view(
 
 
 def action_forms(
-    session: Session, actions: list[Action], lang: str = "fr", typed: dict | None = None,
-    problems: dict | None = None, refused_id: int | None = None,
+    session: Session,
+    actions: list[Action],
+    lang: str = "fr",
+    typed: dict | None = None,
+    problems: dict | None = None,
+    refused_id: int | None = None,
 ) -> dict[int, FormView]:
     """The forms of the actions a page shows, by action id (the dictionary is read once, and only when one of
     them has a form). `typed`/`problems` apply to the action `refused_id`."""
@@ -221,3 +228,16 @@ def action_forms(
         for action_id, (action, spec) in specs.items()
         if spec
     }
+
+
+def describe_changes(changes: dict, dictionary: Dictionary, lang: str = "fr") -> str:
+    """ "Montant du plan : — → 1 200,50 €" for each field of a history entry's data changes."""
+    parts = []
+    for key, change in (changes or {}).items():
+        if not isinstance(change, dict):
+            continue
+        spec_field = field_of(dictionary, key)
+        before = display(spec_field, change.get("from"), lang)
+        after = display(spec_field, change.get("to"), lang)
+        parts.append(f"{dictionary.label('fields', key, lang)} : {before} → {after}")
+    return " ; ".join(parts)

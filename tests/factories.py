@@ -89,7 +89,10 @@ FORM_WORDS = {
             "key": "frequence",
             "label": "Fréquence",
             "type": "choice",
-            "choices": [{"key": "mensuelle", "label": "Mensuelle"}, {"key": "trimestrielle", "label": "Trimestrielle"}],
+            "choices": [
+                {"key": "mensuelle", "label": "Mensuelle"},
+                {"key": "trimestrielle", "label": "Trimestrielle"},
+            ],
         },
     ],
     "roles": [

@@ -26,7 +26,11 @@ def dossier(pilot):
 
 def complete(pilot, action_id, data, expect=200, status="done", who="manager"):
     return pilot.call(
-        "POST", f"/actions/{action_id}/complete", who=who, expect=expect, json={"status": status, "data": data}
+        "POST",
+        f"/actions/{action_id}/complete",
+        who=who,
+        expect=expect,
+        json={"status": status, "data": data},
     )
 
 
@@ -107,3 +111,47 @@ def test_data_for_an_action_without_a_form_is_refused(pilot, dossier):
     complete(pilot, pilot.only_action(run["id"], "Formaliser")["id"], {"montant_plan": "10"})
     refused = complete(pilot, pilot.only_action(run["id"], "Echeancier")["id"], {"x": 1}, expect=422)
     assert refused["field"] == "x"
+
+
+def login(client, account):
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(account.id)
+        cookie["_fresh"] = True
+
+
+def test_the_manager_fills_the_form_on_the_dossier_page_and_a_refusal_keeps_what_was_typed(
+    pilot, dossier, client, users
+):
+    run = pilot.launch(dossier["id"], "rt_form")
+    action = pilot.only_action(run["id"], "Formaliser")
+    login(client, users["manager"])
+    page = client.get(f"/dossiers/{dossier['id']}").get_data(as_text=True)
+    assert 'name="field:montant_plan"' in page and 'type="date"' in page
+    assert "Montant du plan" in page and "Solde" in page and "1\u202f800,00 €" in page
+    url = f"/dossiers/{dossier['id']}/actions/{action['id']}/complete"
+    typed = {"choice": "done", "comment": "accord", "field:montant_plan": "abc", "field:nb_echeances": "12"}
+    refused = client.post(url, data=typed)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "n&#39;est pas un montant" in page or "n'est pas un montant" in page
+    assert 'value="abc"' in page and 'value="12"' in page and ">accord</textarea>" in page
+    assert pilot.only_action(run["id"], "Formaliser")["status"] == "open"
+    done = client.post(url, data={**typed, "field:montant_plan": "1 200,50"})
+    assert done.status_code == 303
+    assert pilot.call("GET", f"/dossiers/{dossier['id']}")["data"]["montant_plan"] == 1200.5
+    history = client.get(f"/dossiers/{dossier['id']}?tab=history").get_data(as_text=True)
+    assert "Montant du plan : — → 1\u202f200,50 €" in history
+
+
+def test_the_partner_fills_the_form_in_the_portal(pilot, dossier, client, users):
+    run = pilot.launch(dossier["id"], "rt_form")
+    complete(pilot, pilot.only_action(run["id"], "Formaliser")["id"], {"montant_plan": "5 000"})
+    serve = pilot.only_action(run["id"], "Signifier")
+    login(client, users["partner"])
+    page = client.get(f"/portal/actions/{serve['id']}").get_data(as_text=True)
+    assert "5\u202f000,00 €" in page and 'name="field:date_signification"' in page
+    url = f"/portal/actions/{serve['id']}/complete"
+    refused = client.post(url, data={"choice": "done", "field:date_signification": "32/13/2027"})
+    assert refused.status_code == 422 and 'value="32/13/2027"' in refused.get_data(as_text=True)
+    assert client.post(url, data={"choice": "done", "field:date_signification": "2027-04-02"}).status_code == 303
+    assert pilot.call("GET", f"/dossiers/{dossier['id']}")["data"]["date_signification"] == "2027-04-02"

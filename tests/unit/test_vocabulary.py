@@ -100,7 +100,9 @@ def test_amount_compared_with_a_number_and_a_date_with_a_date_pass():
 
 
 def test_unknown_role_and_role_kind_against_the_dictionary():
-    data = changed(('seq:role="gestionnaire" seq:roleKind="internal"', 'seq:role="gestionaire" seq:roleKind="internal"'))
+    data = changed(
+        ('seq:role="gestionnaire" seq:roleKind="internal"', 'seq:role="gestionaire" seq:roleKind="internal"')
+    )
     found = issues(data)
     assert [(e, c) for e, c, _m in found] == [("Lane_gestionnaire", "unknown_role")]
     assert "vouliez-vous dire gestionnaire ?" in found[0][2]
@@ -110,7 +112,8 @@ def test_unknown_role_and_role_kind_against_the_dictionary():
 
 def test_a_message_the_dictionary_does_not_know_and_an_unknown_event_field():
     data = changed(
-        ('<bpmn:timerEventDefinition id="TimerDefinition_15j">', '<bpmn:messageEventDefinition messageRef="M_1"/><!--'),
+        ('<bpmn:timerEventDefinition id="TimerDefinition_15j">',
+         '<bpmn:messageEventDefinition messageRef="M_1"/><!--'),
         ("</bpmn:timerEventDefinition>", "-->"),
         ("</bpmn:process>", '</bpmn:process><bpmn:message id="M_1" name="paiment_recu"/>'),
         ('outcome == "paid"', 'outcome == "paid" and event.montnt > 0'),
