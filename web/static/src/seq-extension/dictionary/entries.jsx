@@ -263,6 +263,15 @@ export function BuilderSubjectEntry(props) {
     getValue={ () => (current ? current.subject : '') } setValue={ setValue } getOptions={ getOptions } />;
 }
 
+function startValue(type, subject, element, dictionary) {
+  if (type === 'boolean') return true;
+  if (type === 'amount' || type === 'number') return 0;
+  if (type === 'date') return new Date().toISOString().slice(0, 10);
+  if (type === 'outcome') return (outcomesBefore(element, dictionary)[0] || { key: '' }).key;
+  if (type === 'choice') return ((byKey(dictionary.fields, subject) || { choices: [] }).choices[0] || { key: '' }).key;
+  return '';
+}
+
 export function BuilderOperatorEntry(props) {
   const { element, id } = props;
   const { translate } = useCommon();
@@ -274,7 +283,8 @@ export function BuilderOperatorEntry(props) {
   const getOptions = () => operatorsFor(type === 'outcome' ? 'choice' : type)
     .map(op => ({ value: op, label: translate(OPERATORS[op]) }));
   const setValue = operator => {
-    const value = current.value !== null ? current.value : (type === 'boolean' ? true : null);
+    // Leaving "est renseigné" for a comparison: a value to start from, which the analyst then types.
+    const value = current.value !== null ? current.value : startValue(type, current.subject, element, dictionary);
     const written = writeCondition(current.subject, type === 'outcome' ? 'text' : type, operator, value);
     set(written || writeCondition(current.subject, type, 'filled'));
   };
