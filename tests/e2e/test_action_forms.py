@@ -26,7 +26,9 @@ pytestmark = pytest.mark.e2e
 def draft_without_the_plan_amount() -> bytes:
     """rt_form as version 1 had it: no plan amount on the form, the branch taken on the balance."""
     text = (DATA / "bpmn" / "runtime" / "rt_form.bpmn").read_text()
-    text = text.replace('seq:fill="montant_plan!,', 'seq:fill="').replace('"montant_plan,nb_echeances"', '"nb_echeances"')
+    text = text.replace('seq:fill="montant_plan!,', 'seq:fill="').replace(
+        '"montant_plan,nb_echeances"', '"nb_echeances"'
+    )
     return text.replace("dossier.montant_plan &gt; 1000", "dossier.balance &gt; 5000").encode()
 
 
@@ -146,7 +148,10 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
     page.select_option("#bio-properties-panel-seq-form-add", "montant_plan")
     page.wait_for_selector("#bio-properties-panel-seq-form-montant_plan")
     page.select_option("#bio-properties-panel-seq-form-montant_plan", "required")
-    assert attr(page, "Formaliser", "seq:fill") == "nb_echeances,premiere_echeance,caution_informee,frequence,montant_plan!"
+    assert (
+        attr(page, "Formaliser", "seq:fill")
+        == "nb_echeances,premiere_echeance,caution_informee,frequence,montant_plan!"
+    )
     page.locator("[data-group-id='group-seq-form']").screenshot(path=str(SHOTS / "designer-form-group.png"))
     select_element(page, "Signifier")  # the commissaire de justice sees the amount
     open_group(page, "Formulaire de l’action")
@@ -169,7 +174,9 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
     page.click("#btn-save")
     page.wait_for_function("() => /enregistré/.test(document.querySelector('#designer-status').textContent)")
     page.click("#btn-publish")
-    page.wait_for_function("() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)")
+    page.wait_for_function(
+        "() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)"
+    )
     assert "Version 2 publiée" in page.inner_text("#designer-status"), page.inner_text("#problem-list")
     context.close()
 
@@ -182,7 +189,11 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
     action = page.locator("article.action", has_text="Formaliser le plan")
     amount = action.locator("input[name='field:montant_plan']")
     assert action.locator("input[type=date][name='field:premiere_echeance']").count() == 1
-    assert action.locator("select[name='field:frequence'] option").all_inner_texts() == ["—", "Mensuelle", "Trimestrielle"]
+    assert action.locator("select[name='field:frequence'] option").all_inner_texts() == [
+        "—",
+        "Mensuelle",
+        "Trimestrielle",
+    ]
     assert "1\u202f800,00 €" in action.inner_text()  # the balance, shown read-only
 
     # "abc" is refused: a message naming the field, what was typed kept, nothing changed.
@@ -228,7 +239,10 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
     context.close()
 
     # The commissaire de justice fills the date of service in the portal, on a laptop and on a phone.
-    for width, height, name in ((1440, 1000, "action-form-portal.png"), (390, 844, "action-form-portal-390.png")):
+    for width, height, name in (
+        (1440, 1000, "action-form-portal.png"),
+        (390, 844, "action-form-portal-390.png"),
+    ):
         context, page = new_page(browser, errors, width, height)
         login(page, url, "bailiff@example.test", entry="/portal/login")
         page.wait_for_url(re.compile(r".*/portal/$"))
