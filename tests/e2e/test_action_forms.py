@@ -93,12 +93,21 @@ def settle(page) -> None:
 
 
 def select_element(page, element_id: str) -> None:
+    """Selects the element and waits for the panel to show it (its header names it). The field being typed in
+    is left first, as a click on the canvas does: the panel does not change under a focused input."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.evaluate(
         """id => { const m = window.seqDesigner.modeler;
         m.get('selection').select(m.get('elementRegistry').get(id)); }""",
         element_id,
     )
-    page.wait_for_selector(".bio-properties-panel-header-label", timeout=5000)
+    page.wait_for_function(
+        """id => { const e = window.seqDesigner.modeler.get('elementRegistry').get(id);
+        const header = document.querySelector('.bio-properties-panel-header-label');
+        return header && header.textContent.trim() === (e.businessObject.name || '').trim(); }""",
+        arg=element_id,
+        timeout=5000,
+    )
 
 
 def open_group(page, label: str) -> None:
@@ -261,4 +270,66 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
 
         assert db.session.get(Dossier, dossier).data["date_signification"] == "2027-04-02"
         db.session.remove()
+    assert not errors, errors
+
+
+def test_lanes_outcomes_and_expressions_speak_the_dictionary(server, browser):
+    url = server["url"]
+    errors: list[str] = []
+    context, page = new_page(browser, errors)
+    login(page, url, "analyst@example.test")
+    page.goto(url + "/designer/sequences/rt_form/edit")
+    page.wait_for_selector("#designer[data-ready='1']", timeout=30000)
+    settle(page)
+
+    # A lane picks its role from the dictionary, or adds the one it names.
+    select_element(page, "Lane_cj")
+    open_group(page, "Séquence")
+    pick = "#bio-properties-panel-seq-role-pick"
+    assert page.input_value(pick) == "commissaire_justice"
+    assert "Gestionnaire (interne)" in page.locator(f"{pick} option").all_inner_texts()
+    page.fill("#bio-properties-panel-seq-role", "huissier_audiencier")
+    page.press("#bio-properties-panel-seq-role", "Tab")
+    page.click("button:has-text('Ajouter « Commissaire de justice » au dictionnaire')")
+    page.wait_for_selector("text=Rôle « Commissaire de justice » ajouté au dictionnaire.")
+    added = page.evaluate("() => fetch('/api/v1/dictionary/roles/huissier_audiencier').then(r => r.json())")
+    assert (added["key"], added["label"], added["kind"]) == (
+        "huissier_audiencier", "Commissaire de justice", "partner"
+    )  # fmt: skip
+    page.select_option(pick, "gestionnaire")
+    assert (attr(page, "Lane_cj", "seq:role"), attr(page, "Lane_cj", "seq:roleKind")) == (
+        "gestionnaire",
+        None,
+    )
+
+    # Outcomes are typed as labels; their keys follow.
+    select_element(page, "Formaliser")
+    open_group(page, "Séquence")
+    page.fill("#bio-properties-panel-seq-outcomes", "Accord signé, Refus du locataire")
+    page.press("#bio-properties-panel-seq-outcomes", "Tab")
+    page.wait_for_function(
+        "() => window.seqDesigner.modeler.get('elementRegistry').get('Formaliser')"
+        ".businessObject.get('seq:outcomes') === 'accord_signe,refus_du_locataire'"
+    )
+    page.wait_for_function(  # the labels went to the dictionary, the entry reads them back
+        "() => document.querySelector('#bio-properties-panel-seq-outcomes').value"
+        " === 'Accord signé, Refus du locataire'"
+    )
+    outcome = page.evaluate("() => fetch('/api/v1/dictionary/outcomes/accord_signe').then(r => r.json())")
+    assert outcome["label"] == "Accord signé"
+
+    # The raw expression proposes the dossier's fields after `dossier.`.
+    select_element(page, "F_important")
+    open_group(page, "Séquence")
+    field = "#bio-properties-panel-seq-condition-expression"
+    page.fill(field, "dossier.balance > 0 and dossier.mo")
+    options = page.eval_on_selector_all(f"{field}-fields option", "os => os.map(o => o.value)")
+    assert sorted(options) == [
+        "dossier.balance > 0 and dossier.montant_plan",
+        "dossier.balance > 0 and dossier.monthly_rent",
+    ]
+    page.locator("[data-group-id='group-sequence']").screenshot(
+        path=str(SHOTS / "designer-expression-completion.png")
+    )
+    context.close()
     assert not errors, errors

@@ -69,7 +69,7 @@ export function RoleCreateEntry(props) {
   const bo = getBusinessObject(element);
   const key = bo.get('seq:role');
   if (!key || byKey(dictionary.roles, key)) {
-    return null;
+    return said ? <p class="bio-properties-panel-description" role="status" data-entry-id={ id }>{ said }</p> : null;
   }
   const add = async () => {
     const body = { key, label: bo.name || key, kind: bo.get('seq:roleKind') || 'internal' };
@@ -100,9 +100,22 @@ export function OutcomeLabelsEntry(props) {
   const dictionary = useWords();
   const bo = getBusinessObject(element);
   const getValue = () => outcomeLabels(bo.get('seq:outcomes'), dictionary.outcomes);
+  const config = useService('config.seqDictionary');
+  const [ , refresh ] = useState(0);
   const setValue = text => {
     const keys = outcomeKeys(text, dictionary.outcomes);
     modeling.updateProperties(element, { 'seq:outcomes': keys.length ? keys.join(',') : undefined });
+    // An outcome the dictionary lacks is added to it with the label typed: every screen then shows it.
+    const typed = (text || '').split(',').map(v => v.trim()).filter(Boolean);
+    typed.forEach(async (label, index) => {
+      const key = keys[index];
+      if (!config || !config.create || byKey(config.outcomes, key) || label === key) return;
+      const answer = await config.create('outcomes', { key, label });
+      if (answer.ok) {
+        config.outcomes = [ ...(config.outcomes || []), { key, label } ];
+        refresh(n => n + 1);
+      }
+    });
   };
   const keys = split(bo.get('seq:outcomes'));
   const unknown = keys.filter(k => !byKey(dictionary.outcomes, k));
@@ -333,7 +346,7 @@ export function ExpressionEntry(props) {
   const { get, set } = useCondition(element);
   const [ typed, setTyped ] = useState(null);
   const text = typed === null ? get() : typed;
-  const listId = `${id}-fields`;
+  const listId = `bio-properties-panel-${id}-fields`;
   const suggestions = completions(text, dictionary.fields);
   const commit = () => {
     if (typed !== null && typed !== get()) set(typed);
