@@ -8,6 +8,7 @@ import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject } from 'bpmn-js/lib/util/ModelUtil';
 
 import { actionsBefore } from '../properties/conditions.js';
+import { useCondition } from '../properties/entries.jsx';
 import {
   OPERATORS, byKey, completions, isoDate, frenchNumber, operatorsFor, outcomeKeys, outcomeLabels,
   readCondition, shownValue, words, writeCondition
@@ -215,19 +216,6 @@ export function FormAddEntry(props) {
 }
 
 // Conditions ///////////////////////////////////////////////////////////////////////////////////////////
-
-function useCondition(element) {
-  const bpmnFactory = useService('bpmnFactory');
-  const { modeling } = useCommon();
-  const bo = getBusinessObject(element);
-  const get = () => (bo.conditionExpression && bo.conditionExpression.body) || '';
-  const set = text => {
-    const body = (text || '').trim();
-    const expression = body ? bpmnFactory.create('bpmn:FormalExpression', { body }) : undefined;
-    modeling.updateProperties(element, { conditionExpression: expression });
-  };
-  return { get, set };
-}
 
 /** The outcomes the actions before the flow's gateway offer, with their labels. */
 function outcomesBefore(element, dictionary) {

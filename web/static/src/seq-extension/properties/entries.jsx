@@ -150,7 +150,7 @@ export const CalledElementEntry = attrEntry('select', 'calledElement', 'Séquenc
 
 // Conditions on flows ///////////////////////////////////////////////////////////////////////////////
 
-function useCondition(element) {
+export function useCondition(element) {
   const bpmnFactory = useService('bpmnFactory');
   const { modeling } = useCommon();
   const bo = getBusinessObject(element);
