@@ -102,3 +102,41 @@ def test_the_openapi_description_documents_the_entry_body(client):
     assert {"key", "label", "type", "choices", "fields", "kind"} <= set(
         spec["components"]["schemas"]["EntryIn"]["properties"]
     )
+
+
+def test_a_role_of_the_dictionary_can_be_held_before_any_sequence_draws_it(client, users):
+    analyst, manager = users["analyst"], users["manager"]
+    role = {"key": "mediateur", "label": "Médiateur", "kind": "contact"}
+    assert client.post("/api/v1/dictionary/roles", json=role, headers=analyst.headers).status_code == 201
+    dossier = client.post(
+        "/api/v1/dossiers", json={"reference": "D-1", "title": "D"}, headers=manager.headers
+    ).json
+    path = f"/api/v1/dossiers/{dossier['id']}/participants"
+    added = client.post(
+        path,
+        json={"kind": "contact", "name": "M. Médiation", "roles": ["mediateur"]},
+        headers=manager.headers,
+    )
+    assert added.status_code == 201, added.json
+    typo = client.post(
+        path, json={"kind": "contact", "name": "Autre", "roles": ["mediatuer"]}, headers=manager.headers
+    )
+    assert typo.status_code == 422 and typo.json["suggestions"] == ["mediateur"]
+    wrong_kind = client.post(
+        path,
+        json={"kind": "partner", "name": "P", "roles": ["mediateur"], "user_email": "partner@example.test"},
+        headers=manager.headers,
+    )
+    assert wrong_kind.status_code == 422 and wrong_kind.json["error"] == "role_kind_mismatch"
+
+
+def test_a_put_keeps_what_it_leaves_out(client, users):
+    analyst = users["analyst"]
+    body = {"key": "landlord_kind", "label": "Bailleur", "type": "choice", "choices": [{"key": "social"}]}
+    client.post("/api/v1/dictionary/fields", json=body, headers=analyst.headers)
+    put = client.put(
+        "/api/v1/dictionary/fields/landlord_kind", json={"label_en": "Landlord"}, headers=analyst.headers
+    )
+    assert put.status_code == 200, put.json
+    assert (put.json["label"], put.json["label_en"], put.json["type"]) == ("Bailleur", "Landlord", "choice")
+    assert put.json["choices"] == [{"key": "social", "label": "Social", "label_en": None}]

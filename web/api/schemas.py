@@ -3,6 +3,7 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import INCLUDE
 
 PARTICIPANT_KINDS = ["internal", "partner", "contact"]
 STATUSES = ["done", "validated", "cancelled", "skipped"]
@@ -132,4 +133,15 @@ class EntryIn(Schema):
 
 
 class EntryUpdate(EntryIn):
+    """What is left out stays as it was."""
+
     key = String(load_default=None, metadata={"description": "the key in the path is kept"})
+    choices = List(Nested(ChoiceIn), load_default=None)
+    fields = List(Nested(EventFieldIn), load_default=None)
+
+
+class DataIn(Schema):
+    """`{field: value, ...}`: any dossier field of the dictionary, its value as people type it."""
+
+    class Meta:
+        unknown = INCLUDE

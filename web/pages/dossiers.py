@@ -13,8 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
-from designer.dictionary import Dictionary
-from designer.dictionary import load as load_dictionary
+from designer import dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
 from runtime import dossier_view, incidents, workspace
@@ -22,7 +21,7 @@ from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
 from runtime.dossier_view import LIVE
-from runtime.events import post_event
+from runtime.events import post_event, typed_event_data
 from runtime.forms import FormRefused, action_forms, describe_changes
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
@@ -164,6 +163,7 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
         context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
+        context["events"] = dossier_view.event_choices(db.session, live, str(get_locale() or "fr"))
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
@@ -174,6 +174,7 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+        context.update(dossier_view.data_tab(db.session, dossier, str(get_locale() or "fr")))
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -234,7 +235,7 @@ def _history_tab(dossier: Dossier) -> dict:
     entries = entries[:HISTORY_SHOWN]
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = load_dictionary(db.session)
+    words = dictionary.load(db.session)
     return {
         "entries": entries,
         "more_entries": more,
@@ -245,7 +246,7 @@ def _history_tab(dossier: Dossier) -> dict:
     }
 
 
-def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | None = None) -> str:
+def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dictionary | None = None) -> str:
     """One sentence of what the entry's data says: what, and why; `words` names changed fields by label."""
     data = entry.data or {}
     parts = []
@@ -300,7 +301,7 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = load_dictionary(db.session)
+    words = dictionary.load(db.session)
     return csv_response(
         f"historique-{dossier.reference}.csv",
         [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
@@ -460,23 +461,30 @@ def _own_run(dossier_id: int, run_id: int) -> None:
 @pages.route("/dossiers/<int:dossier_id>/events", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_event(dossier_id: int):
+    """A business event chosen from the dictionary, its fields typed in inputs named `<event>.<field>`: only
+    the chosen event's are read. A refused value shows the page again with what was typed."""
     name = request.form.get("name", "").strip()
+    data = {
+        key.split(".", 1)[1]: value
+        for key, value in request.form.items()
+        if key.startswith(name + ".") and value.strip()
+    }
+    try:
+        typed_event_data(db.session, name, data)
+    except DomainError as error:
+        db.session.rollback()
+        page = _dossier_page(dossier_id, "run", event_typed={"name": name, **data}, event_error=error)
+        return page, status_of(error)
 
     def work():
-        raw = request.form.get("data", "").strip()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError as error:
-            raise Malformed(
-                _('Les données de l\'événement doivent être un objet JSON, par exemple {"montant": 120}.')
-            ) from error
-        delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
+        delivered = post_event(db.session, dossier_id, current_actor(), name, data or None, now())
         if not delivered:
             return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
         return None
 
+    label = dictionary.load(db.session).label("events", name, str(get_locale() or "fr"))
     return attempt(
-        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+        work, _("Événement « %(name)s » enregistré.", name=label), _back(dossier_id), watch=dossier_id
     )
 
 
@@ -484,6 +492,8 @@ def dossier_event(dossier_id: int):
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_set_data(dossier_id: int):
     dossier = _load(dossier_id)
+    if "key" not in request.form:
+        return _set_typed_data(dossier)
     key = request.form.get("key", "").strip()
     raw = request.form.get("value", "").strip()
     try:
@@ -504,6 +514,29 @@ def dossier_set_data(dossier_id: int):
         )
 
     return attempt(work, _("Données enregistrées."), _back(dossier_id, "data"))
+
+
+def _set_typed_data(dossier: Dossier):
+    """The typed form of the Données tab: the fields whose input changed, parsed by the service; a refusal
+    shows the tab again with what was typed and why."""
+    typed = {
+        name.removeprefix("field-"): value
+        for name, value in request.form.items()
+        if name.startswith("field-") and value != request.form.get("was-" + name.removeprefix("field-"))
+    }
+    if not typed:
+        flash(_("Rien n’a changé."), "info")
+        return redirect(_back(dossier.id, "data"), code=303)
+    try:
+        with unit_of_work(db.session):
+            dossier_service.set_data(db.session, dossier, current_actor(), typed, now())
+    except DomainError as error:
+        form = request.form.items()
+        kept = {name.removeprefix("field-"): v for name, v in form if name.startswith("field-")}
+        page = _dossier_page(dossier.id, "data", typed_values=kept, data_error=error)
+        return page, status_of(error)
+    flash(_("Données enregistrées."), "success")
+    return redirect(_back(dossier.id, "data"), code=303)
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants", methods=["POST"])
