@@ -358,6 +358,7 @@ def words_of_version(model: dict, xml: bytes | None) -> dict[str, set[str]]:
         words["outcomes"].update(element.get("outcomes") or ())
         if element.get("message"):
             words["events"].add(element["message"])
+        words["fields"].update(element.get("show") or (), element.get("fill") or ())  # seq:show, seq:fill
         for item in element.get("form") or ():
             name = item.get("field") or item.get("key") if isinstance(item, dict) else item
             if isinstance(name, str):

@@ -77,6 +77,8 @@ class CompleteIn(Schema):
     status = String(required=True, validate=Length(1, 20))
     outcome = String(load_default=None, validate=Length(0, 100))
     comment = String(load_default=None, metadata={"maxLength": 10000})  # longer: 422 from the service
+    # The action's form: {field: value}, values as people type them ("1 200,50", "15/03/2027").
+    data = Dict(load_default=None)
 
 
 class EventIn(Schema):
