@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.browser import chromium, migrated_app, serving
+from tests.e2e.test_designer import confirm_publish
 from tests.factories import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,6 +184,7 @@ def test_a_required_amount_from_the_dictionary_to_the_dossier(server, browser):
     page.click("#btn-save")
     page.wait_for_function("() => /enregistré/.test(document.querySelector('#designer-status').textContent)")
     page.click("#btn-publish")
+    confirm_publish(page)
     page.wait_for_function(
         "() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)"
     )
