@@ -23,6 +23,7 @@ from .actions import complete_action
 from .communications.models import Communication, CommunicationStatus
 from .communications.outbox import ACTOR
 from .journal import Kind
+from .notifications import note_failure
 from .models import Action, ActionStatus, ActionType, Run
 from .paths import graph_of, route
 from .specs import model_of
@@ -58,6 +59,8 @@ def resolve(session: Session, action_id: int, now: datetime) -> str | None:
         reason = "; ".join(f"{r.recipient_name or 'destinataire'} : {r.error}" for r in failed) \
             or f"aucun destinataire : personne ne tient le rôle « {action.role} »"
         reason = reason[:MAX_REASON]
+        note_failure(session, action.dossier_id, "communication_failed", f"« {action.name} » : {reason}", now,
+                     run_id=action.run_id, action_id=action.id)
         if has_failure_path(session, action, now):
             comment = f"Envoi en échec : {reason}"
             complete_action(session, action.id, ACTOR, ActionStatus.FAILED, None, comment, now)

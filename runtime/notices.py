@@ -80,8 +80,6 @@ class DocumentShare(Base):
 
     __tablename__ = "document_shares"
 
-    document_id: Mapped[int] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
-    )
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     shared_by: Mapped[str] = mapped_column(String(100))
     shared_at: Mapped[datetime]
