@@ -23,8 +23,8 @@ from .actions import complete_action
 from .communications.models import Communication, CommunicationStatus
 from .communications.outbox import ACTOR
 from .journal import Kind
-from .notifications import note_failure
 from .models import Action, ActionStatus, ActionType, Run
+from .notifications import note_failure
 from .paths import graph_of, route
 from .specs import model_of
 
