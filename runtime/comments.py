@@ -83,3 +83,10 @@ def _partners(session: Session, ids: set[int]) -> set[int]:
     if not ids:
         return set()
     return set(session.scalars(select(User.id).where(User.id.in_(ids), User.kind == UserKind.PARTNER)))
+
+
+def commentable_actions(session: Session, dossier_id: int, limit: int = 100) -> list[Action]:
+    """The dossier's actions a comment may be about: open ones first, then the latest ended."""
+    query = select(Action).where(Action.dossier_id == dossier_id, Action.type != "communication").order_by(
+        (Action.status != "open"), Action.id.desc()).limit(limit)
+    return list(session.scalars(query))

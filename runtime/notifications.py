@@ -48,8 +48,8 @@ class Links:
     def dossier(self, dossier_id: int) -> str:
         return f"{self.base_url.rstrip('/')}/dossiers/{dossier_id}"
 
-    def profile(self) -> str:
-        return f"{self.base_url.rstrip('/')}/profile"
+    def profile(self, partner: bool) -> str:
+        return f"{self.base_url.rstrip('/')}{'/portal' if partner else ''}/profile"
 
 
 @dataclass
@@ -117,13 +117,29 @@ def new_count(session: Session, user_id: int) -> int:
     return session.scalar(query) or 0
 
 
-def mark_seen(session: Session, user_id: int, now: datetime) -> None:
+def mark_seen(session: Session, user_id: int, now: datetime) -> datetime | None:
+    """The user looks at their actions now; returns when they last did (None: never)."""
     setting = session.get(NotificationSetting, user_id)
     if setting is None:
         session.add(NotificationSetting(user_id=user_id, frequency=Frequency.IMMEDIATE, hour=8, seen_at=now))
-    else:
-        setting.seen_at = now
+        session.flush()
+        return None
+    before, setting.seen_at = setting.seen_at, now
     session.flush()
+    return before
+
+
+def new_since(session: Session, user_id: int, since: datetime | None) -> set[int]:
+    """The open actions given to the user after `since` (all of them when None)."""
+    query = (
+        select(ActionNotice.action_id)
+        .join(Assignment, and_(Assignment.action_id == ActionNotice.action_id,
+                               Assignment.user_id == ActionNotice.user_id))
+        .where(ActionNotice.user_id == user_id)
+    )
+    if since is not None:
+        query = query.where(ActionNotice.at > since)
+    return set(session.scalars(query))
 
 
 # ---- failures managers must hear of -----------------------------------------------------------------------
@@ -380,7 +396,7 @@ def _digest(session: Session, user: User, setting: NotificationSetting, now: dat
     others = [(a, d) for a, d in rows if (a, d) not in late]
     if others:
         lines += ["À faire :", *_lines(others, links, partner, now, new_ids), ""]
-    lines += _footer(links)
+    lines += _footer(links, user)
     _queue(session, user, subject, "\n".join(lines), now)
     return True
 
@@ -410,8 +426,9 @@ def _lines(rows, links: Links, partner: bool, now: datetime, new_ids: set[int] |
     return lines
 
 
-def _footer(links: Links) -> list[str]:
-    return ["—", f"Vous recevez cet e-mail selon vos préférences de notification : {links.profile()}"]
+def _footer(links: Links, user: User) -> list[str]:
+    where = links.profile(user.kind == UserKind.PARTNER)
+    return ["—", f"Vous recevez cet e-mail selon vos préférences de notification : {where}"]
 
 
 def _assigned_email(
@@ -435,7 +452,7 @@ def _assigned_email(
     lines += _lines(actions, links, partner, now)
     if failed:
         lines += ["", *_failure_lines(failed, links)]
-    lines += ["", *_footer(links)]
+    lines += ["", *_footer(links, user)]
     return subject, "\n".join(lines)
 
 
@@ -460,7 +477,7 @@ def _failure_email(user: User, failed: list[FailureNotice], links: Links) -> tup
         if p
     ]
     subject = "Séquences — " + " et ".join(parts)
-    body = "\n".join([f"Bonjour {user.name},", "", *_failure_lines(failed, links), "", *_footer(links)])
+    body = "\n".join([f"Bonjour {user.name},", "", *_failure_lines(failed, links), "", *_footer(links, user)])
     return subject, body
 
 

@@ -34,6 +34,7 @@ from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
+from .shared_work import documents_tab
 from .workspace import (
     KIND_LABELS,
     PARTICIPANT_KINDS,
@@ -47,7 +48,7 @@ from .workspace import (
     local_target,
 )
 
-TABS = ("run", "people", "history", "data")
+TABS = ("run", "people", "history", "data", "documents")
 HISTORY_SHOWN = 500
 
 
@@ -168,6 +169,8 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+    elif tab == "documents":
+        context.update(documents_tab(dossier))
     return render_template("dossiers/page.html", **context, **extra)
 
 

@@ -1,0 +1,108 @@
+"""What the page of one action shows its holder (the portal) so that they can work from it: the dossier's main
+facts, the task's instructions (the BPMN documentation the analyst wrote on the step), the documents (the
+action's own and those the managers shared), the comment thread, and how it may end. Read in a few queries;
+a done action stays readable, with what was sent."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bpmn.dialect import BPMN_NS
+from bpmn.xml import parse_xml
+from designer.models import SequenceVersion
+
+from . import comments, documents
+from .actions import allowed_statuses, get_action
+from .actors import Actor
+from .dossiers import get_dossier
+from .models import Action, Dossier, Run
+from .specs import model_of
+
+MAX_INSTRUCTIONS = 20_000
+_INSTRUCTIONS: dict[tuple[int, str, str], str] = {}
+
+
+@dataclass
+class ActionPage:
+    action: Action
+    dossier: Dossier
+    role_name: str
+    facts: list[tuple[str, object]]  # (field key, value): the page gives each its label
+    instructions: str
+    documents: list[documents.Document]  # the action's own
+    shared: list[documents.Document]  # the dossier's, shared by its managers
+    thread: list[comments.Shown]
+    endings: list[str]
+    previews: set[int] = field(default_factory=set)  # documents shown in the page
+
+
+def action_page(session: Session, action_id: int, actor: Actor) -> ActionPage:
+    """The page of an action the actor may see (a partner's 404 outside the roles they hold)."""
+    action = get_action(session, action_id, actor)
+    dossier = get_dossier(session, action.dossier_id)
+    version = _version_of(session, action.run, action.element_id)
+    model = model_of(version)
+    role = model.roles.get(action.role)
+    own = documents.documents_of(session, dossier.id, [action.id])
+    shared = [d for d in documents.shared_documents(session, dossier.id) if d.action_id != action.id]
+    return ActionPage(
+        action=action,
+        dossier=dossier,
+        role_name=(role.name if role is not None and role.name else action.role),
+        facts=facts_of(dossier),
+        instructions=instructions(session, version, action.element_id),
+        documents=own,
+        shared=shared,
+        thread=comments.thread(session, dossier.id, actor, action_id=action.id),
+        endings=allowed_statuses(action, actor),
+        previews={d.id for d in own + shared if d.content_type in documents.PREVIEWED},
+    )
+
+
+def facts_of(dossier: Dossier) -> list[tuple[str, object]]:
+    """The dossier's main data: its plain values (texts, numbers, dates, yes/no), in the order stored."""
+    found = []
+    for key, value in (dossier.data or {}).items():
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip()):
+            found.append((key, _as_date(value)))
+    return found
+
+
+def _as_date(value):
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _version_of(session: Session, run: Run, element_id: str) -> SequenceVersion:
+    """The version whose diagram holds the element: the run's, or that of a sequence it called."""
+    if element_id in model_of(run.version).elements:
+        return run.version
+    for version_id in (run.called_versions or {}).values():
+        version = session.get(SequenceVersion, version_id)
+        if version is not None and element_id in model_of(version).elements:
+            return version
+    return run.version
+
+
+def instructions(session: Session, version: SequenceVersion, element_id: str) -> str:
+    """The `bpmn:documentation` of the element, as plain text (kept per version: versions never change)."""
+    key = (version.id, version.checksum, element_id)
+    if key not in _INSTRUCTIONS:
+        xml = session.scalar(select(SequenceVersion.xml).where(SequenceVersion.id == version.id))
+        _INSTRUCTIONS[key] = _documentation(xml, element_id) if xml else ""
+    return _INSTRUCTIONS[key]
+
+
+def _documentation(xml: bytes, element_id: str) -> str:
+    root = parse_xml(xml)  # entities never resolved, no DTD, size bounded
+    for element in root.iter():
+        if element.get("id") == element_id:
+            texts = ["".join(d.itertext()).strip() for d in element.findall(f"{{{BPMN_NS}}}documentation")]
+            return "\n\n".join(t for t in texts if t)[:MAX_INSTRUCTIONS]
+    return ""
