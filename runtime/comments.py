@@ -34,8 +34,9 @@ class Shown:
     at: datetime
 
 
-def add_comment(session: Session, actor: Actor, dossier_id: int, action_id: int | None, body: str,
-                now: datetime) -> Comment:
+def add_comment(
+    session: Session, actor: Actor, dossier_id: int, action_id: int | None, body: str, now: datetime
+) -> Comment:
     """Adds a comment to the thread of the action (or of the dossier when `action_id` is None)."""
     if not isinstance(body, str) or not body.strip():
         raise Malformed("Le commentaire est vide : écrivez votre message.", field="comment")
@@ -50,21 +51,39 @@ def add_comment(session: Session, actor: Actor, dossier_id: int, action_id: int 
         raise NotFound(f"Aucun dossier {dossier_id}.")
     elif session.get(Dossier, dossier_id) is None:
         raise NotFound(f"Aucun dossier {dossier_id}.")
-    comment = Comment(dossier_id=dossier_id, action_id=action_id, author_id=actor.user_id, author=actor.label,
-                      body=body, created_at=now)
+    comment = Comment(
+        dossier_id=dossier_id,
+        action_id=action_id,
+        author_id=actor.user_id,
+        author=actor.label,
+        body=body,
+        created_at=now,
+    )
     session.add(comment)
     session.flush()
-    journal.record(session, dossier_id, actor.label, Kind.COMMENT_ADDED, now, action_id=action_id,
-                   comment_id=comment.id, comment=body[:500])
+    journal.record(
+        session,
+        dossier_id,
+        actor.label,
+        Kind.COMMENT_ADDED,
+        now,
+        action_id=action_id,
+        comment_id=comment.id,
+        comment=body[:500],
+    )
     return comment
 
 
-def thread(session: Session, dossier_id: int, actor: Actor, action_id: int | None = None,
-           whole_dossier: bool = False) -> list[Shown]:
+def thread(
+    session: Session, dossier_id: int, actor: Actor, action_id: int | None = None, whole_dossier: bool = False
+) -> list[Shown]:
     """The thread of an action (checked visible to the actor), of the dossier alone, or, for internal users
     with `whole_dossier`, every comment of the dossier with the action each is about. Oldest first."""
-    query = select(Comment, Action.name).outerjoin(Action, Action.id == Comment.action_id).where(
-        Comment.dossier_id == dossier_id)
+    query = (
+        select(Comment, Action.name)
+        .outerjoin(Action, Action.id == Comment.action_id)
+        .where(Comment.dossier_id == dossier_id)
+    )
     if action_id is not None:
         get_action(session, action_id, actor)
         query = query.where(Comment.action_id == action_id)
@@ -75,8 +94,18 @@ def thread(session: Session, dossier_id: int, actor: Actor, action_id: int | Non
     rows = list(session.execute(query.order_by(Comment.id)))
     names = user_names(session, {c.author_id for c, _n in rows if c.author_id is not None})
     partners = _partners(session, {c.author_id for c, _n in rows if c.author_id is not None})
-    return [Shown(c.id, c.action_id, name, names.get(c.author_id, c.author), c.author_id in partners, c.body,
-                  c.created_at) for c, name in rows]
+    return [
+        Shown(
+            c.id,
+            c.action_id,
+            name,
+            names.get(c.author_id, c.author),
+            c.author_id in partners,
+            c.body,
+            c.created_at,
+        )
+        for c, name in rows
+    ]
 
 
 def _partners(session: Session, ids: set[int]) -> set[int]:
@@ -87,6 +116,10 @@ def _partners(session: Session, ids: set[int]) -> set[int]:
 
 def commentable_actions(session: Session, dossier_id: int, limit: int = 100) -> list[Action]:
     """The dossier's actions a comment may be about: open ones first, then the latest ended."""
-    query = select(Action).where(Action.dossier_id == dossier_id, Action.type != "communication").order_by(
-        (Action.status != "open"), Action.id.desc()).limit(limit)
+    query = (
+        select(Action)
+        .where(Action.dossier_id == dossier_id, Action.type != "communication")
+        .order_by((Action.status != "open"), Action.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

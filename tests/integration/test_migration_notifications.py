@@ -15,8 +15,15 @@ PREVIOUS = "5d1e7a9c4b20"
 def old_app(fresh_url, clock):  # noqa: F811
     from web import create_app
 
-    return create_app({"DATABASE_URL": fresh_url, "TESTING": True, "EMBEDDED_WORKER": False,
-                       "CLOCK": clock, "SECRET_KEY": "test"})
+    return create_app(
+        {
+            "DATABASE_URL": fresh_url,
+            "TESTING": True,
+            "EMBEDDED_WORKER": False,
+            "CLOCK": clock,
+            "SECRET_KEY": "test",
+        }
+    )
 
 
 def test_upgrade_marks_existing_assignments_as_announced(old_app):
@@ -40,8 +47,16 @@ def test_upgrade_marks_existing_assignments_as_announced(old_app):
         publish(session, analyst.id, "rt_notify")
         actor = Actor(user_id=manager.id)
         dossier = create_dossier(session, actor, "OLD-1", "Ancien dossier", {}, START)
-        add_participant(session, dossier, actor, START, kind="partner", name="Maître", user_id=partner.id,
-                        roles=["commissaire_justice"])
+        add_participant(
+            session,
+            dossier,
+            actor,
+            START,
+            kind="partner",
+            name="Maître",
+            user_id=partner.id,
+            roles=["commissaire_justice"],
+        )
         launch_run(session, dossier.id, actor, START, sequence="rt_notify")
         session.commit()
         with db.engine.connect() as conn:

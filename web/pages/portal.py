@@ -131,7 +131,8 @@ def portal_complete(action_id: int):
         files = documents.check_uploads(uploads())
         at = now()
         with unit_of_work(db.session):
-            complete_action(db.session, action_id, actor, status, outcome or None, comment.strip() or None, at)
+            ending = (status, outcome or None, comment.strip() or None)
+            complete_action(db.session, action_id, actor, *ending, at)
             documents.add_documents(db.session, action.dossier_id, actor, files, at, action=action)
     except DomainError as error:
         if isinstance(error, NotFound):

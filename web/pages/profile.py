@@ -82,8 +82,13 @@ def _profile(endpoint: str, layout: str):
     if request.method == "POST":
         try:
             with unit_of_work(db.session):
-                notifications.set_preferences(db.session, account.id, request.form.get("frequency", ""),
-                                              request.form.get("hour", ""), now())
+                notifications.set_preferences(
+                    db.session,
+                    account.id,
+                    request.form.get("frequency", ""),
+                    request.form.get("hour", ""),
+                    now(),
+                )
         except DomainError as refused:
             error, status = refused, status_of(refused)
         else:
@@ -93,12 +98,20 @@ def _profile(endpoint: str, layout: str):
     chosen = {"frequency": setting.frequency, "hour": str(setting.hour)}
     if error:  # what was chosen, with the reason next to it
         chosen = {"frequency": request.form.get("frequency", ""), "hour": request.form.get("hour", "")}
-    return render_template("profile.html", layout=layout, endpoint=endpoint, account=account, chosen=chosen,
-                           frequencies=FREQUENCIES, error=error), status
+    return render_template(
+        "profile.html",
+        layout=layout,
+        endpoint=endpoint,
+        account=account,
+        chosen=chosen,
+        frequencies=FREQUENCIES,
+        error=error,
+    ), status
 
 
 @pages.route("/notifications")
 @page_allowed(Perm.ADMIN)
 def notification_outbox():
-    return render_template("notifications.html", rows=notifications.outbox(db.session),
-                           outbox_labels=OUTBOX_LABELS)
+    return render_template(
+        "notifications.html", rows=notifications.outbox(db.session), outbox_labels=OUTBOX_LABELS
+    )

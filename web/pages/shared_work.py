@@ -96,12 +96,18 @@ def documents_tab(dossier) -> dict:
 def inline(document) -> Response:
     """A PDF or an image shown in the page (same origin only); any other type is downloaded."""
     shown = document.content_type in documents.PREVIEWED
-    response = send_file(io.BytesIO(document.data), mimetype=document.content_type, as_attachment=not shown,
-                         download_name=document.filename)
+    response = send_file(
+        io.BytesIO(document.data),
+        mimetype=document.content_type,
+        as_attachment=not shown,
+        download_name=document.filename,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     if shown:
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+        )
     return response
 
 
@@ -125,7 +131,9 @@ def dossier_upload(dossier_id: int):
             raise DomainError(_("Choisissez au moins un fichier."), field="files")
         with unit_of_work(db.session):
             get_dossier(db.session, dossier_id)
-            added = documents.add_documents(db.session, dossier_id, current_actor(), files, now(), shared=shared)
+            added = documents.add_documents(
+                db.session, dossier_id, current_actor(), files, now(), shared=shared
+            )
     except NotFound:
         abort(404)
     except DomainError as error:
@@ -139,10 +147,16 @@ def dossier_upload(dossier_id: int):
 def dossier_share(dossier_id: int, document_id: int):
     document = _document(dossier_id, document_id)
     shared = request.form.get("shared") == "1"
-    message = (_("« %(name)s » est partagé avec les partenaires du dossier.", name=document.filename) if shared
-               else _("« %(name)s » n’est plus partagé avec les partenaires.", name=document.filename))
-    return attempt(lambda: documents.share(db.session, document, current_actor(), shared, now()), message,
-                   _back(dossier_id))
+    message = (
+        _("« %(name)s » est partagé avec les partenaires du dossier.", name=document.filename)
+        if shared
+        else _("« %(name)s » n’est plus partagé avec les partenaires.", name=document.filename)
+    )
+    return attempt(
+        lambda: documents.share(db.session, document, current_actor(), shared, now()),
+        message,
+        _back(dossier_id),
+    )
 
 
 @pages.route("/dossiers/<int:dossier_id>/documents/<int:document_id>/preview")
