@@ -135,10 +135,12 @@ def no_horizontal_scroll(page) -> bool:
 def header_on_one_line(page) -> bool:
     """Every item of the top bar sits on the same line."""
     return page.evaluate(
-        """() => { const bar = document.querySelector('header.topbar');
-                   const tops = [...bar.children].filter(e => e.offsetParent !== null)
-                                 .map(e => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2));
-                   return bar.getBoundingClientRect().height < 64 && Math.max(...tops) - Math.min(...tops) < 12; }"""
+        """() => {
+            const bar = document.querySelector('header.topbar');
+            const middles = [...bar.children].filter(e => e.offsetParent !== null)
+                .map(e => { const box = e.getBoundingClientRect(); return box.top + box.height / 2; });
+            return bar.getBoundingClientRect().height < 64 && Math.max(...middles) - Math.min(...middles) < 12;
+        }"""
     )
 
 
@@ -174,7 +176,7 @@ def test_a_bailiff_works_from_the_portal_on_a_phone(server, browser):
     page.set_input_files(
         "#dossier-files",
         files=[
-            {"name": "note-interne.txt", "mimeType": "text/plain", "buffer": "Ne pas transmettre.".encode()}
+            {"name": "note-interne.txt", "mimeType": "text/plain", "buffer": b"Ne pas transmettre."}
         ],
     )
     page.click(".upload-form button[type=submit]")
