@@ -139,7 +139,8 @@ def header_on_one_line(page) -> bool:
             const bar = document.querySelector('header.topbar');
             const middles = [...bar.children].filter(e => e.offsetParent !== null)
                 .map(e => { const box = e.getBoundingClientRect(); return box.top + box.height / 2; });
-            return bar.getBoundingClientRect().height < 64 && Math.max(...middles) - Math.min(...middles) < 12;
+            const spread = Math.max(...middles) - Math.min(...middles);
+            return bar.getBoundingClientRect().height < 64 && spread < 12;
         }"""
     )
 
