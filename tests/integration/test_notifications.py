@@ -221,3 +221,30 @@ def test_notification_emails_without_smtp_stay_in_the_outbox(world, session, clo
     assert deliver_pending(session, clock.now(), {}).kept == 1
     row = session.scalar(select(Communication))
     assert row.status == "kept" and row.dossier_id is None
+
+
+@pytest.fixture
+def pilot(client, users):
+    from tests.integration.pilot import Pilot
+    from tests.integration.test_communications import MISE_EN_DEMEURE, RELANCE, SMS
+
+    pilot = Pilot(client, users)
+    for template in (RELANCE, MISE_EN_DEMEURE, SMS):
+        pilot.call("POST", "/templates", who="analyst", json=template, expect=201)
+    pilot.publish("comm_relance", folder="communications")
+    return pilot
+
+
+def test_managers_are_told_when_a_communication_fails_for_good(pilot, session, clock, smtp):
+    from tests.integration.test_communications import make_dossier
+
+    dossier = make_dossier(pilot)
+    pilot.launch(dossier["id"], "comm_relance")
+    smtp.refuse_recipients["jeanne@locataire.test"] = "550 5.1.1 Mailbox unavailable"
+    deliver_pending(session, clock.now(), smtp_config(smtp))  # refused for good: the action is flagged
+    assert smtp.accepted == []
+    send(session, smtp, clock.now())
+    [notice] = [m for m in smtp.accepted if "envoi en échec" in m["Subject"]]
+    assert notice["To"].addresses[0].addr_spec == "manager@example.test"
+    body = notice.get_content()
+    assert "550" in body and f"https://sequences.example.test/dossiers/{dossier['id']}" in body
