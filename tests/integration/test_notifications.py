@@ -248,3 +248,23 @@ def test_managers_are_told_when_a_communication_fails_for_good(pilot, session, c
     assert notice["To"].addresses[0].addr_spec == "manager@example.test"
     body = notice.get_content()
     assert "550" in body and f"https://sequences.example.test/dossiers/{dossier['id']}" in body
+
+
+def test_the_worker_queues_and_sends_notifications_in_its_pass(app, world, session, clock, smtp):
+    import uuid
+    from datetime import timedelta
+
+    from web.worker import run_pass
+
+    ident = f"test-worker-{uuid.uuid4().hex}"  # the pause between looks is kept per worker, in the process
+    dossier_for(session, world, "W-1")
+    session.commit()
+    app.config.update(smtp_config(smtp), BASE_URL="https://app.example.test")
+    run_pass(app, ident, 10, timedelta(seconds=60), lambda: False)
+    [message] = smtp.accepted
+    assert "https://app.example.test/portal/actions/" in message.get_content()
+    # At most one look every NOTIFY_INTERVAL_SECONDS per worker: a second pass at once queues nothing more.
+    dossier_for(session, world, "W-2")
+    session.commit()
+    run_pass(app, ident, 10, timedelta(seconds=60), lambda: False)
+    assert len(smtp.accepted) == 1
