@@ -5,7 +5,7 @@ services that send or show them."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
@@ -35,7 +35,17 @@ class ActionNotice(Base):
     user, so that an action is announced once, and a role given later announces it to its new holder."""
 
     __tablename__ = "action_notices"
-    __table_args__ = (Index("ix_action_notices_user_pending", "user_id", "sent", "at"),)
+    __table_args__ = (
+        Index("ix_action_notices_user_at", "user_id", "at"),  # what is new for a user since their last visit
+        # What is still to be said: a few rows, whatever the number of actions ever announced.
+        Index(
+            "ix_action_notices_pending",
+            "user_id",
+            "action_id",
+            postgresql_where=text("NOT sent"),
+            sqlite_where=text("NOT sent"),
+        ),
+    )
 
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -48,7 +58,14 @@ class FailureNotice(Base):
     """Something the managers of a dossier must hear of: a run failed, a communication failed for good."""
 
     __tablename__ = "failure_notices"
-    __table_args__ = (Index("ix_failure_notices_pending", "sent", "id"),)
+    __table_args__ = (
+        Index(
+            "ix_failure_notices_pending",
+            "id",
+            postgresql_where=text("NOT sent"),
+            sqlite_where=text("NOT sent"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"))

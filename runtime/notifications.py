@@ -205,7 +205,7 @@ def managers_of(session: Session, dossier_ids: set[int]) -> dict[int, list[User]
 # ---- the worker's pass ------------------------------------------------------------------------------------
 
 
-def queue_due(session: Session, now: datetime, links: Links, sender_name: str = "Séquences") -> Queued:
+def queue_due(session: Session, now: datetime, links: Links) -> Queued:
     """Puts in the outbox what is to be said now; in the caller's transaction (the worker commits)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
@@ -224,7 +224,7 @@ def queue_due(session: Session, now: datetime, links: Links, sender_name: str = 
     for _dossier_id, (notices, managers) in failures.items():
         for manager in managers:
             failures_by_user[manager.id].extend(notices)
-    told: list[int] = []
+    told: list[int] = [u for u in pending if u not in users]  # accounts closed since: nothing to send
     for user_id, user in users.items():
         setting = settings.get(user_id)
         frequency = setting.frequency if setting else Frequency.IMMEDIATE
@@ -283,6 +283,14 @@ def _discover(session: Session, now: datetime) -> None:
 
 
 def _pending_actions(session: Session) -> dict[int, list[tuple[Action, Dossier]]]:
+    """The open actions each user is still to be told of; those that ended first are dropped (one UPDATE)."""
+    ended = exists().where(Action.id == ActionNotice.action_id, Action.status != ActionStatus.OPEN)
+    session.execute(
+        update(ActionNotice)
+        .where(ActionNotice.sent.is_(False), ended)
+        .values(sent=True)
+        .execution_options(synchronize_session=False)
+    )
     query = (
         select(ActionNotice.user_id, Action, Dossier)
         .join(Action, Action.id == ActionNotice.action_id)
@@ -291,20 +299,8 @@ def _pending_actions(session: Session) -> dict[int, list[tuple[Action, Dossier]]
         .order_by(ActionNotice.user_id, Action.due_at.asc().nulls_last(), Action.id)
     )
     found: dict[int, list[tuple[Action, Dossier]]] = defaultdict(list)
-    ended: list[tuple[int, int]] = []
     for user_id, action, dossier in session.execute(query):
-        if action.status == ActionStatus.OPEN:
-            found[user_id].append((action, dossier))
-        else:
-            ended.append((user_id, action.id))  # ended before anyone was told: nothing to say
-    if ended:
-        for user_id, action_id in ended:
-            session.execute(
-                update(ActionNotice)
-                .where(ActionNotice.user_id == user_id, ActionNotice.action_id == action_id)
-                .values(sent=True)
-                .execution_options(synchronize_session=False)
-            )
+        found[user_id].append((action, dossier))
     return found
 
 

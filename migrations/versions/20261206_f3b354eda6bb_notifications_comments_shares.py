@@ -45,7 +45,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('action_id', 'user_id', name=op.f('pk_action_notices'))
     )
     with op.batch_alter_table('action_notices', schema=None) as batch_op:
-        batch_op.create_index('ix_action_notices_user_pending', ['user_id', 'sent', 'at'], unique=False)
+        batch_op.create_index('ix_action_notices_user_at', ['user_id', 'at'], unique=False)
+        batch_op.create_index('ix_action_notices_pending', ['user_id', 'action_id'], unique=False,
+                              postgresql_where=sa.text('NOT sent'), sqlite_where=sa.text('NOT sent'))
 
     op.create_table('comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -78,7 +80,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_failure_notices'))
     )
     with op.batch_alter_table('failure_notices', schema=None) as batch_op:
-        batch_op.create_index('ix_failure_notices_pending', ['sent', 'id'], unique=False)
+        batch_op.create_index('ix_failure_notices_pending', ['id'], unique=False,
+                              postgresql_where=sa.text('NOT sent'), sqlite_where=sa.text('NOT sent'))
 
     op.create_table('document_shares',
     sa.Column('document_id', sa.Integer(), nullable=False),
@@ -121,7 +124,8 @@ def downgrade():
 
     op.drop_table('comments')
     with op.batch_alter_table('action_notices', schema=None) as batch_op:
-        batch_op.drop_index('ix_action_notices_user_pending')
+        batch_op.drop_index('ix_action_notices_pending')
+        batch_op.drop_index('ix_action_notices_user_at')
 
     op.drop_table('action_notices')
     op.drop_table('notification_settings')

@@ -250,6 +250,14 @@ def test_a_bailiff_works_from_the_portal_on_a_phone(server, browser):
     assert "Commandement signifié à étude." in phone.inner_text("dl.action-summary")
     assert phone.locator("form.complete").count() == 0 and "boite.png" in phone.content()
     phone.screenshot(path=str(SHOTS / "portal-work-done-390.png"), full_page=True)
+    # Their notifications: a daily digest at 7 h.
+    phone.click("header >> text=Notifications")
+    phone.check("input[name=frequency][value=daily]")
+    phone.select_option("#hour", "7")
+    phone.click(".profile-form button[type=submit]")
+    assert "enregistrées" in phone.inner_text(".flash.success")
+    assert phone.is_checked("input[name=frequency][value=daily]") and no_horizontal_scroll(phone)
+    phone.screenshot(path=str(SHOTS / "portal-work-profile-390.png"), full_page=True)
     bailiff_context.close()
 
     # The same page on a desktop screen.
