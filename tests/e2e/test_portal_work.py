@@ -187,7 +187,10 @@ def test_a_bailiff_works_from_the_portal_on_a_phone(server, browser):
     page.click(".comment-form button[type=submit]")
     assert "Commentaire ajouté" in page.inner_text(".flash.success")
     assert "Le bail est joint" in page.inner_text("ol.thread")
-    page.click("details.preview >> summary")
+    # The lease shows in the page, in the PDF viewer (painted black when headless: left closed here).
+    preview = page.get_attribute("details.preview iframe", "src")
+    answer = page.request.get(url + preview)
+    assert answer.status == 200 and answer.headers["content-disposition"].startswith("inline")
     page.screenshot(path=str(SHOTS / "portal-work-dossier-documents-1440.png"), full_page=True)
     context.close()
 
