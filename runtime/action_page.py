@@ -17,8 +17,8 @@ from . import comments, documents
 from .actions import allowed_statuses, get_action
 from .actors import Actor
 from .dossiers import get_dossier
-from .models import Action, Dossier, Run
-from .specs import model_of
+from .models import Action, Dossier
+from .specs import model_of, version_holding
 
 MAX_INSTRUCTIONS = 20_000
 _INSTRUCTIONS: dict[tuple[int, str, str], str] = {}
@@ -42,7 +42,7 @@ def action_page(session: Session, action_id: int, actor: Actor) -> ActionPage:
     """The page of an action the actor may see (a partner's 404 outside the roles they hold)."""
     action = get_action(session, action_id, actor)
     dossier = get_dossier(session, action.dossier_id)
-    version = _version_of(session, action.run, action.element_id)
+    version = version_holding(session, action.run, action.element_id)
     model = model_of(version)
     role = model.roles.get(action.role)
     own = documents.documents_of(session, dossier.id, [action.id])
@@ -77,17 +77,6 @@ def _as_date(value):
         except ValueError:
             return value
     return value
-
-
-def _version_of(session: Session, run: Run, element_id: str) -> SequenceVersion:
-    """The version whose diagram holds the element: the run's, or that of a sequence it called."""
-    if element_id in model_of(run.version).elements:
-        return run.version
-    for version_id in (run.called_versions or {}).values():
-        version = session.get(SequenceVersion, version_id)
-        if version is not None and element_id in model_of(version).elements:
-            return version
-    return run.version
 
 
 def instructions(session: Session, version: SequenceVersion, element_id: str) -> str:
