@@ -202,3 +202,16 @@ def test_each_user_chooses_their_notifications(client, session, both, users):
     assert client.get("/portal/profile").status_code == 302  # internal users have theirs in the app
     assert client.post("/profile", data={"frequency": "none", "hour": "8"}).status_code == 303
     assert session.get(NotificationSetting, users["manager"].id).frequency == "none"
+
+
+def test_admins_see_the_notification_emails_and_how_they_went(client, session, both, users):
+    from runtime import notifications
+
+    notifications.queue_due(session, START, notifications.Links("http://x.test"))
+    session.commit()
+    login(client, users["admin"])
+    assert "/notifications" in text(client.get("/profile"))
+    page = text(client.get("/notifications"))
+    assert "partner@example.test" in page and "nouvelle action" in page and "en attente" in page
+    login(client, users["manager"])
+    assert client.get("/notifications").status_code == 403

@@ -14,7 +14,7 @@ from runtime.notices import Frequency
 from ..clock import now
 from ..errors import status_of
 from ..extensions import db
-from ..permissions import Perm
+from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
 
@@ -106,6 +106,7 @@ def _profile(endpoint: str, layout: str):
         chosen=chosen,
         frequencies=FREQUENCIES,
         error=error,
+        can_admin=allows(account, Perm.ADMIN),
     ), status
 
 
