@@ -215,3 +215,47 @@ def test_admins_see_the_notification_emails_and_how_they_went(client, session, b
     assert "partner@example.test" in page and "nouvelle action" in page and "en attente" in page
     login(client, users["manager"])
     assert client.get("/notifications").status_code == 403
+
+
+def test_the_api_uploads_shares_and_comments(client, session, both, users):
+    import io
+
+    dossier, serve = both["dossier"], both["serve"]
+    manager, partner, partner2 = (users[n].headers for n in ("manager", "partner", "partner2"))
+    base = f"/api/v1/dossiers/{dossier.id}"
+    sent = client.post(
+        f"{base}/documents",
+        headers=manager,
+        content_type="multipart/form-data",
+        data={"shared": "true", "files": (io.BytesIO(PDF), "bail.pdf")},
+    )
+    assert sent.status_code == 201, sent.get_json()
+    [document] = sent.get_json()
+    assert document["shared"] is True and document["filename"] == "bail.pdf"
+    refused = client.post(
+        f"{base}/documents",
+        headers=manager,
+        content_type="multipart/form-data",
+        data={"files": (io.BytesIO(b"MZ"), "virus.exe")},
+    )
+    assert refused.status_code == 415 and "virus.exe" in refused.get_json()["message"]
+    unshared = client.put(
+        f"{base}/documents/{document['id']}/shared", headers=manager, json={"shared": False}
+    )
+    assert unshared.status_code == 200 and unshared.get_json()["shared"] is False
+    assert [d["shared"] for d in client.get(f"{base}/documents", headers=manager).get_json()] == [False]
+    # Partners comment on their own action only; the dossier's own thread is not theirs.
+    said = client.post(f"/api/v1/actions/{serve.id}/comments", headers=partner, json={"body": "Signifié."})
+    assert said.status_code == 201 and said.get_json()["by_partner"] is True
+    assert (
+        client.post(f"/api/v1/actions/{serve.id}/comments", headers=partner2, json={"body": "x"}).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/actions/{serve.id}/comments", headers=partner2).status_code == 404
+    assert client.get(f"{base}/comments", headers=partner).status_code == 404
+    assert client.post(f"{base}/comments", headers=manager, json={"body": "Interne."}).status_code == 201
+    thread = client.get(f"{base}/comments", headers=manager).get_json()
+    assert [(c["body"], c["action_id"]) for c in thread] == [("Signifié.", serve.id), ("Interne.", None)]
+    assert [
+        c["body"] for c in client.get(f"/api/v1/actions/{serve.id}/comments", headers=partner).get_json()
+    ] == ["Signifié."]
