@@ -179,6 +179,19 @@ def test_the_navigation_counts_new_actions_until_they_are_looked_at(client, sess
 
     notifications.queue_due(session, START, notifications.Links("http://x.test"))  # announces what is open
     session.commit()
+    from sqlalchemy import event
+
+    statements = []
+    def seen(_conn, _cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", seen)
+    try:
+        assert notifications.new_count(session, users["manager"].id) == 1  # « Appeler le locataire »
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", seen)
+    counted = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(counted) == 1  # the navigation's count is one statement
     login(client, users["manager"])
     page = text(client.get(f"/dossiers/{both['dossier'].id}"))
     assert 'class="count-badge new"' in page  # the manager's actions, never looked at
