@@ -1,7 +1,7 @@
 """notifications, comments and shared documents
 
 Revision ID: f3b354eda6bb
-Revises: 5d1e7a9c4b20
+Revises: a4c7e2d9f5b1
 Create Date: 2026-12-06 06:21:24
 
 Each user's choice of notifications, which actions each user was told of, the failures managers are to hear
@@ -19,7 +19,7 @@ import kernel.db
 
 # revision identifiers, used by Alembic.
 revision = 'f3b354eda6bb'
-down_revision = '5d1e7a9c4b20'
+down_revision = 'a4c7e2d9f5b1'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select, text
 from tests.conftest import START
 from tests.integration.test_migration_due_notes import fresh_url  # noqa: F401 — the fixture
 
-PREVIOUS = "5d1e7a9c4b20"
+PREVIOUS = "a4c7e2d9f5b1"
 
 
 @pytest.fixture
