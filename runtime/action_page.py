@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from bpmn.dialect import BPMN_NS
 from bpmn.xml import parse_xml
+from designer import dictionary
 from designer.models import SequenceVersion
+from designer.values import display
 
 from . import comments, documents
 from .actions import allowed_statuses, get_action
@@ -29,7 +31,7 @@ class ActionPage:
     action: Action
     dossier: Dossier
     role_name: str
-    facts: list[tuple[str, object]]  # (field key, value): the page gives each its label
+    facts: list[tuple[str, str]]  # (label, value as people read it)
     instructions: str
     documents: list[documents.Document]  # the action's own
     shared: list[documents.Document]  # the dossier's, shared by its managers
@@ -38,9 +40,10 @@ class ActionPage:
     previews: set[int] = field(default_factory=set)  # documents shown in the page
 
 
-def action_page(session: Session, action_id: int, actor: Actor) -> ActionPage:
-    """The page of an action the actor may see (a partner's 404 outside the roles they hold)."""
+def action_page(session: Session, action_id: int, actor: Actor, lang: str = "fr") -> ActionPage:
+    """The page of an action the actor may see (a partner's 404 outside the roles they hold), in `lang`."""
     action = get_action(session, action_id, actor)
+    words = dictionary.load(session)
     dossier = get_dossier(session, action.dossier_id)
     version = version_holding(session, action.run, action.element_id)
     model = model_of(version)
@@ -50,8 +53,8 @@ def action_page(session: Session, action_id: int, actor: Actor) -> ActionPage:
     return ActionPage(
         action=action,
         dossier=dossier,
-        role_name=(role.name if role is not None and role.name else action.role),
-        facts=facts_of(dossier),
+        role_name=_role_name(words, action.role, role.name if role is not None else None, lang),
+        facts=facts_of(dossier, words, lang),
         instructions=instructions(session, version, action.element_id),
         documents=own,
         shared=shared,
@@ -61,22 +64,30 @@ def action_page(session: Session, action_id: int, actor: Actor) -> ActionPage:
     )
 
 
-def facts_of(dossier: Dossier) -> list[tuple[str, object]]:
-    """The dossier's main data: its plain values (texts, numbers, dates, yes/no), in the order stored."""
+def facts_of(dossier: Dossier, words: dictionary.Dictionary, lang: str = "fr") -> list[tuple[str, str]]:
+    """The dossier's main data, as people read it: each plain value (text, number, date, yes/no) with the
+    dictionary's label and format, in the order stored."""
     found = []
     for key, value in (dossier.data or {}).items():
-        if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip()):
-            found.append((key, _as_date(value)))
+        if not (isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip())):
+            continue
+        spec = words.fields.get(key)
+        shown = display(spec, value, lang) if spec is not None else _plain(value, lang)
+        found.append((words.label("fields", key, lang), shown))
     return found
 
 
-def _as_date(value):
+def _plain(value, lang: str) -> str:
+    """A value the dictionary does not describe: an ISO date is shown as a date, the rest as it is."""
     if isinstance(value, str) and len(value) == 10:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             return value
-    return value
+        return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+    if isinstance(value, bool):
+        return ("Oui" if value else "Non") if lang == "fr" else ("Yes" if value else "No")
+    return str(value)
 
 
 def instructions(session: Session, version: SequenceVersion, element_id: str) -> str:
@@ -95,3 +106,10 @@ def _documentation(xml: bytes, element_id: str) -> str:
             texts = ["".join(d.itertext()).strip() for d in element.findall(f"{{{BPMN_NS}}}documentation")]
             return "\n\n".join(t for t in texts if t)[:MAX_INSTRUCTIONS]
     return ""
+
+
+def _role_name(words: dictionary.Dictionary, role: str, lane: str | None, lang: str) -> str:
+    """The dictionary's label of the role, else the lane's name, else the key made readable."""
+    if role in words.roles or not lane:
+        return words.label("roles", role, lang)
+    return lane

@@ -57,6 +57,17 @@ def server(tmp_path_factory):
         bailiff = make_user(session, name="bailiff", kind="partner", role=None, password=PASSWORD)
         other = make_user(session, name="otherbailiff", kind="partner", role=None, password=PASSWORD)
         publish(session, analyst.id, "rt_notify", "rt_fragile")  # rt_fragile: the gestionnaire role
+        # The analyst's dictionary names the dossier's fields (the portal shows their labels and formats).
+        from designer.dictionary_services import create_entry, find_entry
+
+        for field in (
+            {"key": "tenant", "label": "Locataire", "type": "text"},
+            {"key": "address", "label": "Adresse", "type": "text"},
+            {"key": "balance", "label": "Montant dû", "type": "amount"},
+            {"key": "hearing_date", "label": "Date d'audience", "type": "date"},
+        ):
+            if find_entry(session, "fields", field["key"]) is None:
+                create_entry(session, "fields", field, analyst.id, START)
         actor = Actor(user_id=manager.id)
         ids = {}
         for reference, who, data in (
@@ -176,9 +187,7 @@ def test_a_bailiff_works_from_the_portal_on_a_phone(server, browser):
     page.uncheck("#upload-shared")
     page.set_input_files(
         "#dossier-files",
-        files=[
-            {"name": "note-interne.txt", "mimeType": "text/plain", "buffer": b"Ne pas transmettre."}
-        ],
+        files=[{"name": "note-interne.txt", "mimeType": "text/plain", "buffer": b"Ne pas transmettre."}],
     )
     page.click(".upload-form button[type=submit]")
     assert page.locator(".badge.shared").count() == 1

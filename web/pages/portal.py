@@ -5,6 +5,7 @@ status or outcome, a comment and documents. Every other page answers 404 to a pa
 not exist."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
@@ -25,7 +26,7 @@ from . import pages
 from .auth import LoginForm, LoginUser, landing, page_allowed
 from .dossiers import send_document
 from .profile import new_on_this_visit
-from .shared_work import fact_label, fact_value, inline, upload_limits, uploads
+from .shared_work import inline, upload_limits, uploads
 from .workspace import STATUS_LABELS
 
 # Endpoints a partner's session may reach; everything else of the pages answers 404.
@@ -99,13 +100,14 @@ def portal_action(action_id: int):
 def _action_page(action_id: int, error=None, status: int = 200, typed: dict | None = None, form: str = ""):
     """The page of the action; after a refusal, with the reason next to the form it is about (`form`:
     "complete" or "note") and what was typed."""
-    page = action_page(db.session, action_id, current_actor())  # NotFound (404) outside the partner's roles
+    lang = str(get_locale() or "fr")
+    page = action_page(db.session, action_id, current_actor(), lang)  # 404 outside the partner's roles
     return render_template(
         "portal/action.html",
         page=page,
         action=page.action,
         dossier=page.dossier,
-        facts=[(fact_label(key), fact_value(key, value)) for key, value in page.facts],
+        facts=page.facts,
         now=now(),
         error=error,
         form=form,

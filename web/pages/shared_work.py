@@ -3,11 +3,9 @@ partners, the comment threads of the dossier and of its actions, and the preview
 The dossier page's « Documents et échanges » tab; the portal's side is in portal.py."""
 
 import io
-from datetime import date
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, NotFound
@@ -24,46 +22,6 @@ from .auth import page_allowed
 from .workspace import attempt
 
 UPLOAD_ENDPOINTS = {"pages.dossier_upload", "pages.portal_notes"}
-# The labels of the dossier fields the library uses, until the data dictionary names them all.
-FACT_LABELS = {
-    "tenant": _l("Locataire"),
-    "address": _l("Adresse"),
-    "landlord": _l("Bailleur"),
-    "landlord_kind": _l("Type de bailleur"),
-    "balance": _l("Montant dû"),
-    "monthly_rent": _l("Loyer mensuel"),
-    "hearing_date": _l("Date d’audience"),
-    "due_date": _l("Date limite de paiement"),
-    "departement": _l("Département"),
-    "postcode": _l("Code postal"),
-    "guarantor": _l("Caution"),
-    "lease_start": _l("Début du bail"),
-}
-AMOUNTS = {"balance", "monthly_rent"}
-
-
-def fact_label(key: str) -> str:
-    label = FACT_LABELS.get(key)
-    return str(label) if label is not None else key.replace("_", " ").strip().capitalize()
-
-
-def fact_value(key: str, value) -> str:
-    """A value as a French reader expects it: dates day first, amounts in euros, yes/no."""
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, bool):
-        return _("oui") if value else _("non")
-    if isinstance(value, int | float) and (key in AMOUNTS or "amount" in key or "montant" in key):
-        whole = f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
-        return f"{whole} €"
-    return str(value)
-
-
-@pages.url_value_preprocessor
-def _upload_limit(endpoint, _values) -> None:
-    # Runs before CSRF reads the form: an upload may carry a few files of up to 10 MB each.
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = documents.MAX_FILES * documents.MAX_BYTES + 1024 * 1024
 
 
 def uploads() -> list[tuple[str, bytes]]:
