@@ -37,6 +37,7 @@ class ActionPage:
     shared: list[documents.Document]  # the dossier's, shared by its managers
     thread: list[comments.Shown]
     endings: list[str]
+    outcome_labels: dict[str, str]  # the action's outcomes (and the one chosen) as people read them
     previews: set[int] = field(default_factory=set)  # documents shown in the page
 
 
@@ -60,6 +61,11 @@ def action_page(session: Session, action_id: int, actor: Actor, lang: str = "fr"
         shared=shared,
         thread=comments.thread(session, dossier.id, actor, action_id=action.id),
         endings=allowed_statuses(action, actor),
+        outcome_labels={
+            key: words.label("outcomes", key, lang)
+            for key in [*(action.outcomes or []), action.outcome]
+            if key
+        },
         previews={d.id for d in own + shared if d.content_type in documents.PREVIEWED},
     )
 

@@ -4,11 +4,14 @@ shared documents, the thread), adds messages and documents without completing it
 status or outcome, a comment and documents. Every other page answers 404 to a partner, exactly as if it did
 not exist."""
 
+from functools import partial
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from designer import dictionary
 from kernel.accounts import user_by_email
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed, NotFound
@@ -82,6 +85,7 @@ def portal_home():
     return render_template(
         "portal/home.html", rows=rows, counts=counts, done=done, now=at, statuses=STATUS_LABELS,
         fresh=new_on_this_visit(),
+        outcome_label=partial(dictionary.load(db.session).label, "outcomes", lang=str(get_locale() or "fr")),
     )
 
 
