@@ -39,6 +39,10 @@ class Kind(StrEnum):
     COMMUNICATION_SENT = "communication_sent"
     COMMUNICATION_KEPT = "communication_kept"
     COMMUNICATION_FAILED = "communication_failed"
+    COMMENT_ADDED = "comment_added"
+    DOCUMENT_ADDED = "document_added"
+    DOCUMENT_SHARED = "document_shared"
+    DOCUMENT_UNSHARED = "document_unshared"
 
 
 class JournalEntry(Base):

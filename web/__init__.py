@@ -25,6 +25,7 @@ def _import_models() -> None:
     import runtime.documents  # noqa: F401
     import runtime.journal  # noqa: F401
     import runtime.models  # noqa: F401
+    import runtime.notices  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> APIFlask:

@@ -521,7 +521,8 @@ def test_five_minutes_with_the_demo(server, browser):
     portal.wait_for_url(re.compile(r".*/portal/actions/\d+$"))
     assert portal.inner_text("h1") == "Dénoncer le commandement à la caution"
     details = portal.inner_text("dl.data")
-    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details and "commissaire_justice" in details
+    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details
+    assert "Commissaire de justice" in details  # the role's name, not its key
     portal.fill("#comment", "Commandement dénoncé à la caution.")
     portal.set_input_files(
         "#files",

@@ -146,5 +146,6 @@ from . import (  # noqa: E402,F401  (routes register on import)
     dossiers,
     runs,
     sequences,
+    shared_work,
     simulation,  # noqa: E402,F401
 )

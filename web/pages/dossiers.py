@@ -37,6 +37,7 @@ from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
+from .shared_work import documents_tab
 from .workspace import (
     KIND_LABELS,
     PARTICIPANT_KINDS,
@@ -50,7 +51,7 @@ from .workspace import (
     local_target,
 )
 
-TABS = ("run", "people", "history", "data")
+TABS = ("run", "people", "history", "data", "documents")
 HISTORY_SHOWN = 500
 
 
@@ -175,6 +176,8 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
     elif tab == "data":
         context["place"] = place_of(dossier)
         context.update(dossier_view.data_tab(db.session, dossier, str(get_locale() or "fr")))
+    elif tab == "documents":
+        context.update(documents_tab(dossier))
     return render_template("dossiers/page.html", **context, **extra)
 
 

@@ -43,6 +43,10 @@ KIND_LABELS = {
     "communication_queued": _l("Communication préparée"),
     "communication_sent": _l("Communication envoyée"),
     "communication_failed": _l("Communication en échec"),
+    "comment_added": _l("Commentaire"),
+    "document_added": _l("Document ajouté"),
+    "document_shared": _l("Document partagé avec les partenaires"),
+    "document_unshared": _l("Document retiré du partage"),
 }
 
 STATUS_LABELS = {
