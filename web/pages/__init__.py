@@ -7,6 +7,7 @@ pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
 from . import auth, designer, dossiers, inbox, incidents, overview, pilotage, portal  # noqa: E402,F401
-from .workspace import long_text  # noqa: E402
+from .workspace import long_text, role_label  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")
+pages.add_app_template_filter(role_label, "role_label")

@@ -23,7 +23,7 @@ from runtime.events import post_event
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
-from runtime.runs import interrupt_run, launch_run, set_role_holders, switch_run
+from runtime.runs import interrupt_run, launch_run, set_role_holders, set_run_holders, switch_run
 from runtime.specs import model_of
 
 from ..actors import current_actor
@@ -168,6 +168,12 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+    elif tab == "people":
+        context["choices"] = {
+            r.id: dossier_view.holder_choices(dossier, context["role_kinds"][r.id], context["holders"][r.id])
+            for r in live
+        }
+        context["known_roles"] = dossier_view.roles_by_kind(db.session)
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -384,6 +390,26 @@ def dossier_set_role(dossier_id: int, run_id: int):
     )
 
 
+@pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/holders", methods=["POST"])
+@page_allowed(Perm.RUNS_PILOT)
+def dossier_set_holders(dossier_id: int, run_id: int):
+    """The one form of a run's role holders: every role it lists, with the participants checked."""
+    _own_run(dossier_id, run_id)
+    roles = list(dict.fromkeys(request.form.getlist("roles")))
+    return attempt(
+        lambda: set_run_holders(
+            db.session,
+            run_id,
+            current_actor(),
+            {role: _ids(request.form.getlist(f"holders:{role}")) for role in roles},
+            now(),
+        ),
+        _("Titulaires des rôles enregistrés."),
+        _back(dossier_id, "people"),
+        run_id=run_id,
+    )
+
+
 @pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/interrupt", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_interrupt(dossier_id: int, run_id: int):
@@ -482,20 +508,26 @@ def dossier_add_participant(dossier_id: int):
                 phone=form.get("phone"),
                 address=form.get("address"),
                 user_email=form.get("user_email"),
-                roles=_role_list(form.get("roles", "")),
+                roles=_role_list(form.getlist("roles")),
             )
     except DomainError as error:
         if status_of(error) == 404:
             raise
         # The form again, as it was typed, with the reason next to the field it is about.
-        typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
+        typed = {
+            "values": form.to_dict(),
+            "roles": _role_list(form.getlist("roles")),
+            "field": error.details.get("field"),
+            "error": error.message,
+        }
         return _dossier_page(dossier_id, "people", participant_form=typed), status_of(error)
     flash(_("Intervenant ajouté."), "success")
     return redirect(_back(dossier_id, "people"), code=303)
 
 
-def _role_list(text: str) -> list[str]:
-    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+def _role_list(values: list[str]) -> list[str]:
+    """Role keys picked (one per checkbox), or typed (separated by commas, as the API's clients may)."""
+    return [r.strip() for text in values for r in text.replace(";", ",").split(",") if r.strip()]
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants/<int:participant_id>/roles", methods=["POST"])
@@ -505,7 +537,7 @@ def dossier_participant_roles(dossier_id: int, participant_id: int):
     participant = dossier_service.get_participant(db.session, dossier, participant_id)
     return attempt(
         lambda: dossier_service.set_participant_roles(
-            db.session, participant, current_actor(), _role_list(request.form.get("roles", "")), now()
+            db.session, participant, current_actor(), _role_list(request.form.getlist("roles")), now()
         ),
         _("Rôles de %(name)s enregistrés.", name=participant.name),
         _back(dossier_id, "people"),

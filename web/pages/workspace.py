@@ -91,6 +91,12 @@ def long_text(value, limit: int = SHORT) -> Markup:
     )
 
 
+def role_label(key) -> str:
+    """How a role is shown to people: the one place to change when roles get labels of their own (until
+    then, the key the sequence's lane gives)."""
+    return "" if key is None else str(key)
+
+
 def bundle_built(name: str = "run-viewer") -> bool:
     return (DIST / f"{name}.js").is_file()
 
