@@ -83,7 +83,9 @@ def plan_handover(session: Session, action_ids, user_id) -> Handover:
     ids = _ids(action_ids)
     kind = ParticipantKind.PARTNER if user.kind == UserKind.PARTNER else ParticipantKind.INTERNAL
     rows = session.execute(
-        select(Action.id, Action.name, Action.run_id, Action.role, Dossier.id, Dossier.reference, Dossier.title)
+        select(
+            Action.id, Action.name, Action.run_id, Action.role, Dossier.id, Dossier.reference, Dossier.title
+        )
         .join(Dossier, Dossier.id == Action.dossier_id)
         .where(Action.id.in_(ids), Action.status == ActionStatus.OPEN)
         .order_by(Dossier.reference, Action.id)

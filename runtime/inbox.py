@@ -48,7 +48,9 @@ class Filters:
             q=(args.get("q") or "").strip()[:200],
             sequence=(args.get("sequence") or "").strip()[:100],
             role=(args.get("role") or "").strip()[:100],
-            due=args.get("due") if args.get("due") in DUES else ("overdue" if args.get("overdue") == "1" else ""),
+            due=args.get("due")
+            if args.get("due") in DUES
+            else ("overdue" if args.get("overdue") == "1" else ""),
             sort=args.get("sort") if args.get("sort") in SORTS else "due",
             page=max(1, min(int(page), 10_000)) if page.isdigit() else 1,
         )

@@ -223,7 +223,9 @@ def set_run_holders(
                 f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role", role=role
             )
         if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
-            raise Malformed("« participant_ids » doit être une liste d'identifiants.", field="participant_ids")
+            raise Malformed(
+                "« participant_ids » doit être une liste d'identifiants.", field="participant_ids"
+            )
         strangers = [i for i in participant_ids if i not in people]
         if strangers:
             raise RuleBroken(

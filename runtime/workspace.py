@@ -125,9 +125,9 @@ def dossiers_found(session: Session, q: str):
     """The ids of the dossiers a search term finds (a union to test ids against): dossiers whose reference
     ("0111" finds IMP-2026-0111), title or searched data fields hold it, or where a partner or contact has it
     in their name. Internal users' names are left out: a case manager takes part in every dossier of their
-    portfolio, so their surname would find hundreds of dossiers, not the tenant's. Each column is searched apart and the ids joined, so that each part uses
-    its own trigram index on PostgreSQL (given an OR, the planner reads every dossier); without them (SQLite,
-    or no pg_trgm) each part reads its table."""
+    portfolio, so their surname would find hundreds of dossiers, not the tenant's. Each column is searched
+    apart and the ids joined, so that each part uses its own trigram index on PostgreSQL (given an OR, the
+    planner reads every dossier); without them (SQLite, or no pg_trgm) each part reads its table."""
     columns = [Dossier.reference, Dossier.title, *(_field(session, name) for name in SEARCHED_FIELDS)]
     outside = select(Participant.dossier_id).where(
         Participant.kind != ParticipantKind.INTERNAL, Participant.name.icontains(q, autoescape=True)

@@ -45,6 +45,7 @@ from .workspace import (
     cause_sentence,
     failure_message,
     local_target,
+    role_label,
 )
 
 TABS = ("run", "people", "history", "data")
@@ -230,6 +231,13 @@ def _history_tab(dossier: Dossier) -> dict:
 def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
     """One sentence of what the entry's data says: what, and why."""
     data = entry.data or {}
+    if entry.kind == "holders_reassigned":
+        return _(
+            "%(num)d action(s) confiée(s) à %(name)s — rôles : %(roles)s",
+            num=len(data.get("actions") or []),
+            name=data.get("name", "?"),
+            roles=", ".join(role_label(c.get("role")) for c in data.get("changes") or []),
+        ) + (" — " + _("ajouté(e) aux intervenants") if data.get("participant_added") else "")
     parts = []
     if data.get("name"):
         parts.append(f"« {data['name']} »")

@@ -37,6 +37,7 @@ KIND_LABELS = {
     "action_cancelled": _l("Action annulée"),
     "action_added": _l("Action ajoutée"),
     "role_changed": _l("Titulaires d'un rôle modifiés"),
+    "holders_reassigned": _l("Actions confiées"),
     "event_received": _l("Événement métier"),
     "timer_scheduled": _l("Délai programmé"),
     "timer_fired": _l("Délai écoulé"),
