@@ -13,6 +13,7 @@ from flask_login import current_user
 from kernel.errors import DomainError
 from runtime import handover, incidents, workspace
 from runtime.inbox import DUES, PAGE, SORTS, Filters, colleagues, inbox_page, matching_ids
+from runtime.roles import known_roles
 
 from ..actors import current_actor
 from ..clock import now
@@ -66,6 +67,9 @@ def _render(which: str):
         sorts=SORTS,
         statuses=STATUS_LABELS,
         colleagues=colleagues(db.session) if can_pilot else [],
+        # « Prendre » is offered where the user's kind may hold the role (an internal user, an internal role).
+        role_kinds=known_roles(db.session) if can_pilot else {},
+        own_kind="partner" if account.is_partner else "internal",
         can_pilot=can_pilot,
         failed=incidents.count_for_user(db.session, account.id) if can_pilot else 0,
     )
