@@ -90,38 +90,56 @@ def _holder_user(filters: Filters, user_id: int) -> int | None:
     return int(filters.holder) if filters.holder.isdigit() else None
 
 
-def _where(session: Session, filters: Filters, user_id: int) -> tuple[list, bool]:
-    """The conditions of the holder and the search, and whether the assignment rows are joined."""
-    conditions = [Action.status == ActionStatus.OPEN]
+@dataclass(frozen=True)
+class _Scope:
+    """Whose open actions and which dossiers: the conditions every query of a page shares. A user's
+    inbox reads their assignment rows (kept only for open actions, with the due date), so that with no
+    other filter its page is one index range of that table."""
+
+    conditions: tuple
+    assigned: bool
+
+    @property
+    def due(self):
+        return Assignment.due_at if self.assigned else Action.due_at
+
+    @property
+    def key(self):
+        return Assignment.action_id if self.assigned else Action.id
+
+
+def _scope(session: Session, filters: Filters, user_id: int) -> _Scope:
     holder = _holder_user(filters, user_id)
     if holder is not None:
-        conditions.append(Assignment.user_id == holder)
-    elif filters.holder == "none":
-        conditions.append(~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role))
+        conditions = [Assignment.user_id == holder]
+    else:
+        conditions = [Action.status == ActionStatus.OPEN]
+        if filters.holder == "none":
+            conditions.append(~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role))
     if filters.q:
         conditions.append(Action.dossier_id.in_(dossiers_found(session, filters.q)))
-    return conditions, holder is not None
+    return _Scope(tuple(conditions), holder is not None)
 
 
-def _from(query: Select, assigned: bool) -> Select:
-    if assigned:
-        return query.select_from(Assignment).join(Action, Action.id == Assignment.action_id)
-    return query.select_from(Action)
+def _from(query: Select, scope: _Scope, with_action: bool = True) -> Select:
+    if not scope.assigned:
+        return query.select_from(Action)
+    query = query.select_from(Assignment)
+    return query.join(Action, Action.id == Assignment.action_id) if with_action else query
 
 
-def _due_bucket(filters: Filters, now: datetime):
-    due = {
-        "overdue": Action.due_at < now,
-        "soon": and_(Action.due_at >= now, Action.due_at < now + SOON),
-        "later": Action.due_at >= now + SOON,
-        "none": Action.due_at.is_(None),
+def _buckets(due, now: datetime) -> dict:
+    return {
+        "overdue": due < now,
+        "soon": and_(due >= now, due < now + SOON),
+        "later": due >= now + SOON,
+        "none": due.is_(None),
     }
-    return due.get(filters.due)
 
 
 def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) -> InboxPage:
-    conditions, assigned = _where(session, filters, user_id)
-    late, soon = Action.due_at < now, and_(Action.due_at >= now, Action.due_at < now + SOON)
+    scope = _scope(session, filters, user_id)
+    buckets = _buckets(scope.due, now)
     grouped = (
         _from(
             select(
@@ -129,21 +147,18 @@ def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) 
                 Sequence.name,
                 Action.role,
                 func.count(),
-                func.count().filter(late),
-                func.count().filter(soon),
-                func.count().filter(Action.due_at >= now + SOON),
-                func.count().filter(Action.due_at.is_(None)),
+                *(func.count().filter(buckets[name]) for name in DUES),
             ),
-            assigned,
+            scope,
         )
         .join(Run, Run.id == Action.run_id)
         .join(SequenceVersion, SequenceVersion.id == Run.version_id)
         .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
-        .where(*conditions)
+        .where(*scope.conditions)
         .group_by(Sequence.key, Sequence.name, Action.role)
     )
     groups = [
-        (key, name, role, dict(zip(("", "overdue", "soon", "later", "none"), numbers, strict=True)))
+        (key, name, role, dict(zip(("", *DUES), numbers, strict=True)))
         for key, name, role, *numbers in session.execute(grouped)
     ]
     due = filters.due
@@ -165,11 +180,10 @@ def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) 
             for bucket in dues:
                 dues[bucket] += numbers[bucket]
     counts = {"open": dues[""], "overdue": dues["overdue"], "due_soon": dues["soon"]}
-    total = dues[due]
-    ids = list(session.scalars(_page_ids(filters, conditions, assigned, now)))
+    ids = list(session.scalars(_page_ids(filters, scope, now)))
     return InboxPage(
         rows=_rows(session, ids),
-        total=total,
+        total=dues[due],
         counts=counts,
         sequences=sorted(((k, n, c) for (k, n), c in per_sequence.items()), key=lambda s: s[1]),
         roles=sorted(per_role.items()),
@@ -177,37 +191,35 @@ def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) 
     )
 
 
-def _narrowed(query: Select, filters: Filters, conditions: list, now: datetime) -> Select:
-    query = query.where(*conditions)
+def _page_ids(filters: Filters, scope: _Scope, now: datetime) -> Select:
+    """The ids of the page's actions, in order. A user's inbox with no filter on the action itself, sorted by
+    due date, reads the assignment rows alone."""
+    by_sequence = filters.sequence or filters.sort == "sequence"
+    with_action = not scope.assigned or bool(
+        filters.q or filters.role or by_sequence or filters.sort == "dossier"
+    )
+    query = _from(select(scope.key), scope, with_action).where(*scope.conditions)
     if filters.role:
         query = query.where(Action.role == filters.role)
-    bucket = _due_bucket(filters, now)
-    if bucket is not None:
-        query = query.where(bucket)
-    if filters.sequence or filters.sort == "sequence":
+    if filters.due:
+        query = query.where(_buckets(scope.due, now)[filters.due])
+    if by_sequence:
         query = query.join(Run, Run.id == Action.run_id)
     if filters.sequence:
         versions = select(SequenceVersion.id).join(Sequence).where(Sequence.key == filters.sequence)
         query = query.where(Run.version_id.in_(versions))
-    return query
-
-
-def _page_ids(filters: Filters, conditions: list, assigned: bool, now: datetime) -> Select:
-    if assigned:  # the assignment row's own columns: its index gives the due order
-        due, key = Assignment.due_at.asc().nulls_last(), Assignment.action_id
-    else:
-        due, key = Action.due_at.asc().nulls_last(), Action.id
-    query = _narrowed(_from(select(key), assigned), filters, conditions, now)
+    due = scope.due.asc().nulls_last()
     if filters.sort == "dossier":
-        query = query.join(Dossier, Dossier.id == Action.dossier_id).order_by(Dossier.reference, due, key)
+        query = query.join(Dossier, Dossier.id == Action.dossier_id)
+        query = query.order_by(Dossier.reference, due, scope.key)
     elif filters.sort == "sequence":
         query = (
             query.join(SequenceVersion, SequenceVersion.id == Run.version_id)
             .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
-            .order_by(Sequence.name, due, key)
+            .order_by(Sequence.name, due, scope.key)
         )
     else:
-        query = query.order_by(due, key)
+        query = query.order_by(due, scope.key)
     return query.limit(PAGE).offset((filters.page - 1) * PAGE)
 
 
@@ -228,8 +240,8 @@ def _rows(session: Session, ids: list[int]) -> list:
 def matching_ids(session: Session, user_id: int, now: datetime, filters: Filters, limit: int) -> list[int]:
     """The ids of the open actions matching `filters` (every page), in their order, at most `limit` + 1 (so
     that the caller knows there are more)."""
-    conditions, assigned = _where(session, filters, user_id)
-    query = _page_ids(replace(filters, page=1), conditions, assigned, now).limit(limit + 1).offset(None)
+    scope = _scope(session, filters, user_id)
+    query = _page_ids(replace(filters, page=1), scope, now).limit(limit + 1).offset(None)
     return list(session.scalars(query))
 
 
