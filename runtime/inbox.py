@@ -125,7 +125,10 @@ def _from(query: Select, scope: _Scope, with_action: bool = True) -> Select:
     if not scope.assigned:
         return query.select_from(Action)
     query = query.select_from(Assignment)
-    return query.join(Action, Action.id == Assignment.action_id) if with_action else query
+    if not with_action:
+        return query
+    # Every assigned action is open: said, so that its open actions' index answers.
+    return query.join(Action, and_(Action.id == Assignment.action_id, Action.status == ActionStatus.OPEN))
 
 
 def _buckets(due, now: datetime) -> dict:
