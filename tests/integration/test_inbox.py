@@ -339,3 +339,34 @@ def test_default_roles_are_picked_from_the_library(client, session, desk):
     client.post(f"/dossiers/{dossier_id}/participants/{compta.id}/roles", data={"roles": ["comptable"]})
     session.expire_all()
     assert session.get(Participant, compta.id).role_keys == ["comptable"]
+
+
+def test_the_api_hands_over_and_takes_through_the_same_service(client, session, desk, users):
+    manager = users["manager"]
+    mine = sorted(session.scalars(select(Assignment.action_id).where(Assignment.user_id == manager.id)))
+    body = {"action_ids": mine[:3], "user_id": desk["colleague"].id, "dry_run": True}
+    preview = client.post("/api/v1/actions/handover", json=body, headers=manager.headers)
+    assert preview.status_code == 200 and preview.json["actions"] == 3 and preview.json["problems"] == []
+    assert (
+        session.scalar(
+            select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "holders_reassigned")
+        )
+        == 0
+    )
+    refused = client.post(
+        "/api/v1/actions/handover",
+        json={**body, "dry_run": False, "user_id": users["partner"].id},
+        headers=manager.headers,
+    )
+    assert refused.status_code == 422 and refused.json["error"] == "handover_refused"
+    done = client.post("/api/v1/actions/handover", json={**body, "dry_run": False}, headers=manager.headers)
+    assert done.status_code == 200 and done.json["actions"] == 3
+    session.expire_all()
+    assert set(
+        session.scalars(select(Assignment.action_id).where(Assignment.user_id == desk["colleague"].id))
+    ) >= set(mine[:3])
+    lonely = session.scalar(select(Action.id).where(Action.run_id == desk["lonely_run"].id))
+    taken = client.post(f"/api/v1/actions/{lonely}/take", headers=manager.headers)
+    assert taken.status_code == 200 and taken.json["actions"] == 1
+    assert client.post(f"/api/v1/actions/{lonely}/take", headers=manager.headers).status_code == 409
+    assert client.post(f"/api/v1/actions/{lonely}/take", headers=users["analyst"].headers).status_code == 403
