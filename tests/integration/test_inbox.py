@@ -370,3 +370,11 @@ def test_the_api_hands_over_and_takes_through_the_same_service(client, session, 
     assert taken.status_code == 200 and taken.json["actions"] == 1
     assert client.post(f"/api/v1/actions/{lonely}/take", headers=manager.headers).status_code == 409
     assert client.post(f"/api/v1/actions/{lonely}/take", headers=users["analyst"].headers).status_code == 403
+
+
+def test_english_labels(client, desk):
+    login(client, desk["manager"])
+    body = text(client.get("/inbox/?lang=en"))
+    for words in ("Sort by", "Hand the checked actions over to", "Preview", "no due date", "13 actions"):
+        assert words in body, words
+    assert "Take" in text(client.get("/inbox/unassigned?lang=en"))
