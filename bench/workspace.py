@@ -176,7 +176,7 @@ def _time_call(function, count: int) -> tuple[float, float]:
 def main() -> None:
     from sqlalchemy import text
 
-    from runtime import incidents, workspace
+    from runtime import inbox, incidents, workspace
     from runtime.clock import FixedClock
     from tests.scratch import create_database
     from web import create_app
@@ -222,6 +222,9 @@ def main() -> None:
                 {"u": seeded["manager_id"]},
             ).scalar()
             query = _time_call(lambda: workspace.inbox(db.session, seeded["manager_id"], NOW), REQUESTS)
+            filtered = _time_call(
+                lambda: inbox.inbox_page(db.session, seeded["manager_id"], NOW, inbox.Filters()), REQUESTS
+            )
             failed_count = _time_call(lambda: incidents.count_open(db.session), REQUESTS)
             mine = seeded["manager_id"]
             failed_mine = _time_call(lambda: incidents.count_for_user(db.session, mine), REQUESTS)
@@ -230,6 +233,7 @@ def main() -> None:
         held_by = seeded["manager_id"] + 1  # a colleague's inbox, seen from the team view
         results = {
             "inbox query (service)": query,
+            "inbox with counts per filter": filtered,
             "inbox page": _time(client, [f"/inbox/?page={rng.randint(1, 5)}" for _ in range(REQUESTS)]),
             "inbox page, overdue only": _time(client, ["/inbox/?overdue=1" for _ in range(REQUESTS)]),
             "inbox, sequence + role": _time(
