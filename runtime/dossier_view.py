@@ -20,6 +20,7 @@ from .events import known_events
 from .layout import with_diagram
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
 from .reach import unreachable_contacts
+from .roles import known_roles
 from .runs import current_holders, running_run
 from .specs import model_of, roles_used
 
@@ -98,6 +99,35 @@ def roles_of_runs(session: Session, live: list[Run]) -> dict:
         if r.status == RunStatus.RUNNING
     }
     return {"role_kinds": role_kinds, "holders": holders, "unassigned": unassigned}
+
+
+def holder_choices(
+    dossier: Dossier, role_kinds: dict[str, str], holders: dict[str, list[int]]
+) -> dict[str, list[tuple[Participant, bool]]]:
+    """Role → the participants who may hold it, each with whether the role is one of their default roles on
+    the dossier: of the role's kind and, unless a contact, with a user account (runtime/roles.py:
+    check_holders says why); default holders first, then by name. A current holder who no longer fits
+    stays in the list, so that saving the form never drops them unseen."""
+    choices = {}
+    for role, kind in role_kinds.items():
+        held = holders.get(role, [])
+        fit = [
+            p
+            for p in dossier.participants
+            if p.id in held or (p.kind == kind and (kind == "contact" or p.user_id is not None))
+        ]
+        fit.sort(key=lambda p: (role not in p.role_keys, p.name.lower(), p.id))
+        choices[role] = [(p, role in p.role_keys) for p in fit]
+    return choices
+
+
+def roles_by_kind(session: Session) -> dict[str, list[str]]:
+    """The roles known to the library, by the kind of participant who holds them: what default roles are
+    picked from."""
+    grouped: dict[str, list[str]] = {}
+    for key, kind in sorted(known_roles(session).items()):
+        grouped.setdefault(kind, []).append(key)
+    return grouped
 
 
 def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, otherwise: str) -> dict:

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     ACTION_CANCELLED = "action_cancelled"
     ACTION_ADDED = "action_added"
     ROLE_CHANGED = "role_changed"
+    HOLDERS_REASSIGNED = "holders_reassigned"  # actions handed over from an inbox: one entry per dossier
     EVENT_RECEIVED = "event_received"
     TIMER_SCHEDULED = "timer_scheduled"
     TIMER_FIRED = "timer_fired"

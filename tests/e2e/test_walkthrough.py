@@ -136,11 +136,10 @@ def run_text(page) -> str:
 
 
 def role_holders(page) -> dict[str, list[str]]:
-    """The Intervenants tab: each role of the running sequence and the names ticked as its holders."""
+    """The Intervenants tab: each role of the running sequence and the names of its holders."""
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('table.roles tbody tr')]
         .map(tr => [tr.querySelector('th').firstChild.textContent.trim(),
-                    [...tr.querySelectorAll('input:checked')]
-                        .map(i => i.parentElement.textContent.trim())]))""")
+                    [...tr.querySelectorAll('td.held .chip')].map(c => c.textContent.trim())]))""")
 
 
 def timeline(page) -> list[str]:
@@ -157,7 +156,8 @@ def inbox_rows(page) -> list[dict]:
     return page.eval_on_selector_all(
         "table.inbox tbody tr",
         """rows => rows.map(r => ({late: !!r.querySelector('.badge.late'),
-                                   cells: [...r.cells].map(c => c.innerText.trim())}))""",
+                                   cells: [...r.cells].filter(c => !c.querySelector('input[type=checkbox]'))
+                                                      .map(c => c.innerText.trim())}))""",
     )
 
 
@@ -333,7 +333,7 @@ def test_five_minutes_with_the_demo(server, browser):
     overdue = [r["late"] for r in rows]
     assert int(page.inner_text(".count-overdue")) == sum(overdue) >= 1
     assert overdue == sorted(overdue, reverse=True), overdue  # overdue first
-    assert all(r["cells"][4] == "Claire Martin" for r in rows), rows
+    assert all(r["cells"][5] == "Claire Martin" for r in rows), rows
     suivre = [r for r in rows if r["cells"][1] == SUIVRE]
     assert len(suivre) == 1 and suivre[0]["cells"][2].startswith("IMP-2026-0103 — Fatima Benali"), rows
     shots.take(page, "manager-my-actions")
@@ -347,6 +347,7 @@ def test_five_minutes_with_the_demo(server, browser):
     assert cells[1:] == [
         "Signifier le commandement de payer",
         "IMP-2026-0114 — Romain Gauthier — impayés de loyer",
+        "S2 — Précontentieux : commandement de payer",
         "commissaire_justice",
         "—",
     ], cells
@@ -470,7 +471,12 @@ def test_five_minutes_with_the_demo(server, browser):
     page.wait_for_url(re.compile(r".*/inbox/$"))
     mine = [r["cells"] for r in inbox_rows(page) if r["cells"][1] == RAPPROCHER]
     assert len(mine) == 1, inbox_rows(page)
-    assert mine[0][2:] == ["IMP-2026-0111 — Sophie Marchand — impayés de loyer", "comptable", "Claire Martin"]
+    assert mine[0][2:] == [
+        "IMP-2026-0111 — Sophie Marchand — impayés de loyer",
+        "S2 — Précontentieux : commandement de payer",
+        "comptable",
+        "Claire Martin",
+    ]
     shots.take(page, "manager-accountant-action")
     page.click(f"table.inbox a:has-text('{RAPPROCHER}')")
     page.wait_for_url(re.compile(re.escape(dossier_0111) + r"#action-\d+$"))

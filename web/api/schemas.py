@@ -52,6 +52,12 @@ class RolesIn(Schema):
     participant_ids = List(Integer(validate=IN_RANGE), required=True)
 
 
+class HandoverIn(Schema):
+    action_ids = List(Integer(validate=IN_RANGE), required=True)
+    user_id = Integer(required=True, validate=IN_RANGE)
+    dry_run = Boolean(load_default=False)
+
+
 class ReasonIn(Schema):
     reason = String(required=True, validate=Length(1, 2000))
 

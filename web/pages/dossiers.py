@@ -26,7 +26,7 @@ from runtime.forms import FormRefused, action_forms, describe_changes
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
-from runtime.runs import interrupt_run, launch_run, set_role_holders, switch_run
+from runtime.runs import interrupt_run, launch_run, set_role_holders, set_run_holders, switch_run
 from runtime.specs import model_of
 
 from ..actors import current_actor
@@ -49,6 +49,7 @@ from .workspace import (
     cause_sentence,
     failure_message,
     local_target,
+    role_label,
 )
 
 TABS = ("run", "people", "history", "data", "documents")
@@ -178,6 +179,12 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
         context.update(dossier_view.data_tab(db.session, dossier, str(get_locale() or "fr")))
     elif tab == "documents":
         context.update(documents_tab(dossier))
+    elif tab == "people":
+        context["choices"] = {
+            r.id: dossier_view.holder_choices(dossier, context["role_kinds"][r.id], context["holders"][r.id])
+            for r in live
+        }
+        context["known_roles"] = dossier_view.roles_by_kind(db.session)
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -252,6 +259,13 @@ def _history_tab(dossier: Dossier) -> dict:
 def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dictionary | None = None) -> str:
     """One sentence of what the entry's data says: what, and why; `words` names changed fields by label."""
     data = entry.data or {}
+    if entry.kind == "holders_reassigned":
+        return _(
+            "%(num)d action(s) confiée(s) à %(name)s — rôles : %(roles)s",
+            num=len(data.get("actions") or []),
+            name=data.get("name", "?"),
+            roles=", ".join(role_label(c.get("role")) for c in data.get("changes") or []),
+        ) + (" — " + _("ajouté(e) aux intervenants") if data.get("participant_added") else "")
     parts = []
     changes = data.get("changes")
     if words is not None and isinstance(changes, dict) and isinstance(changes.get("data"), dict):
@@ -430,6 +444,26 @@ def dossier_set_role(dossier_id: int, run_id: int):
     )
 
 
+@pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/holders", methods=["POST"])
+@page_allowed(Perm.RUNS_PILOT)
+def dossier_set_holders(dossier_id: int, run_id: int):
+    """The one form of a run's role holders: every role it lists, with the participants checked."""
+    _own_run(dossier_id, run_id)
+    roles = list(dict.fromkeys(request.form.getlist("roles")))
+    return attempt(
+        lambda: set_run_holders(
+            db.session,
+            run_id,
+            current_actor(),
+            {role: _ids(request.form.getlist(f"holders:{role}")) for role in roles},
+            now(),
+        ),
+        _("Titulaires des rôles enregistrés."),
+        _back(dossier_id, "people"),
+        run_id=run_id,
+    )
+
+
 @pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/interrupt", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_interrupt(dossier_id: int, run_id: int):
@@ -560,20 +594,26 @@ def dossier_add_participant(dossier_id: int):
                 phone=form.get("phone"),
                 address=form.get("address"),
                 user_email=form.get("user_email"),
-                roles=_role_list(form.get("roles", "")),
+                roles=_role_list(form.getlist("roles")),
             )
     except DomainError as error:
         if status_of(error) == 404:
             raise
         # The form again, as it was typed, with the reason next to the field it is about.
-        typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
+        typed = {
+            "values": form.to_dict(),
+            "roles": _role_list(form.getlist("roles")),
+            "field": error.details.get("field"),
+            "error": error.message,
+        }
         return _dossier_page(dossier_id, "people", participant_form=typed), status_of(error)
     flash(_("Intervenant ajouté."), "success")
     return redirect(_back(dossier_id, "people"), code=303)
 
 
-def _role_list(text: str) -> list[str]:
-    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+def _role_list(values: list[str]) -> list[str]:
+    """Role keys picked (one per checkbox), or typed (separated by commas, as the API's clients may)."""
+    return [r.strip() for text in values for r in text.replace(";", ",").split(",") if r.strip()]
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants/<int:participant_id>/roles", methods=["POST"])
@@ -583,7 +623,7 @@ def dossier_participant_roles(dossier_id: int, participant_id: int):
     participant = dossier_service.get_participant(db.session, dossier, participant_id)
     return attempt(
         lambda: dossier_service.set_participant_roles(
-            db.session, participant, current_actor(), _role_list(request.form.get("roles", "")), now()
+            db.session, participant, current_actor(), _role_list(request.form.getlist("roles")), now()
         ),
         _("Rôles de %(name)s enregistrés.", name=participant.name),
         _back(dossier_id, "people"),

@@ -37,6 +37,7 @@ KIND_LABELS = {
     "action_cancelled": _l("Action annulée"),
     "action_added": _l("Action ajoutée"),
     "role_changed": _l("Titulaires d'un rôle modifiés"),
+    "holders_reassigned": _l("Actions confiées"),
     "event_received": _l("Événement métier"),
     "timer_scheduled": _l("Délai programmé"),
     "timer_fired": _l("Délai écoulé"),
@@ -93,6 +94,12 @@ def long_text(value, limit: int = SHORT) -> Markup:
         less=_("réduire"),
         whole=text,
     )
+
+
+def role_label(key) -> str:
+    """How a role is shown to people: the one place to change when roles get labels of their own (until
+    then, the key the sequence's lane gives)."""
+    return "" if key is None else str(key)
 
 
 def bundle_built(name: str = "run-viewer") -> bool:
