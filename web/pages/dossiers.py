@@ -31,6 +31,7 @@ from ..clock import now
 from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
+from ..labels import dictionary, event_label, field_label, lang, outcome_label, role_label, roles_text, value
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
@@ -158,7 +159,9 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     live = [r for r in runs if r.status in LIVE]
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
-        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
+        context.update(dossier_view.run_tab(
+                db.session, dossier, live, at, otherwise=_("sinon"), dictionary=dictionary(), lang=lang()
+            ))
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
@@ -226,7 +229,13 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
     data = entry.data or {}
     parts = []
     if data.get("name"):
-        parts.append(f"« {data['name']} »")
+        name = event_label(data["name"]) if entry.kind == "event_received" else data["name"]
+        parts.append(f"« {name} »")
+    changes = data.get("changes")
+    if isinstance(changes, dict) and isinstance(changes.get("data"), dict):
+        for key, change in changes["data"].items():
+            before, after = (change or {}).get("from"), (change or {}).get("to")
+            parts.append(f"{field_label(key)} : {value(before, key)} → {value(after, key)}")
     if data.get("sequence"):
         parts.append(
             _("séquence %(key)s", key=data["sequence"])
@@ -235,9 +244,9 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
     if data.get("status"):
         parts.append(str(STATUS_LABELS.get(data["status"], data["status"])))
     if data.get("outcome"):
-        parts.append(_("résultat : %(outcome)s", outcome=data["outcome"]))
+        parts.append(_("résultat : %(outcome)s", outcome=outcome_label(data["outcome"])))
     if data.get("role"):
-        parts.append(_("rôle : %(role)s", role=data["role"]))
+        parts.append(_("rôle : %(role)s", role=role_label(data["role"])))
     holders = data.get("holders")
     if isinstance(holders, dict) and "to" in holders:
         parts.append(
@@ -247,9 +256,9 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
             )
         )
     if data.get("unassigned"):
-        parts.append(_("sans titulaire : %(roles)s", roles=", ".join(data["unassigned"])))
+        parts.append(_("sans titulaire : %(roles)s", roles=roles_text(data["unassigned"])))
     if isinstance(data.get("roles"), list):
-        parts.append(_("rôles : %(roles)s", roles=", ".join(data["roles"]) or _("aucun")))
+        parts.append(_("rôles : %(roles)s", roles=roles_text(data["roles"]) or _("aucun")))
     if data.get("due_at"):
         due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
         parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))

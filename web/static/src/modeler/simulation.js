@@ -87,10 +87,10 @@ export class Simulation {
       const item = document.createElement('li');
       item.dataset.elementId = action.element_id;
       const title = document.createElement('strong');
-      title.textContent = `${action.name || action.element_id} (${action.type}${action.role ? ', ' + action.role : ''})`;
+      title.textContent = `${action.name || action.element_id} (${action.type}${action.role ? ', ' + (action.role_label || action.role) : ''})`;
       const status = select(`sim-status-${action.element_id}`, L.status, action.statuses.map(s => [ s, s ]));
       const outcome = action.outcomes.length ?
-        select(`sim-outcome-${action.element_id}`, L.outcome, [ [ '', '—' ], ...action.outcomes.map(o => [ o, o ]) ]) : null;
+        select(`sim-outcome-${action.element_id}`, L.outcome, [ [ '', '—' ], ...action.outcomes.map(o => [ o, (action.outcome_labels || {})[o] || o ]) ]) : null;
       const go = button(L.complete, () => this.add({
         kind: 'complete', element_id: action.element_id, status: status.querySelector('select').value,
         outcome: outcome ? outcome.querySelector('select').value || null : null
