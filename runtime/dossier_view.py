@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from designer.dictionary import Dictionary
 from designer.models import Sequence, SequenceVersion
 
 from . import paths, workspace
@@ -96,9 +97,17 @@ def roles_of_runs(session: Session, live: list[Run]) -> dict:
     return {"role_kinds": role_kinds, "holders": holders, "unassigned": unassigned}
 
 
-def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, otherwise: str) -> dict:
+def run_tab(
+    session: Session,
+    dossier: Dossier,
+    live: list[Run],
+    at: datetime,
+    otherwise: str,
+    dictionary: Dictionary | None = None,
+    lang: str = "fr",
+) -> dict:
     """The open actions by run, what each outcome of each leads to, and the diagrams of the live runs.
-    `otherwise`: the label of a default flow."""
+    `otherwise`: the label of a default flow; conditions are said with `dictionary`'s words in `lang`."""
     open_actions = list(
         session.scalars(
             select(Action)
@@ -144,7 +153,7 @@ def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, o
         )
     diagrams = {}
     for run in live:
-        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version).items()}
+        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version, dictionary, lang).items()}
         diagrams[run.id] = {
             "xml": with_diagram(run.version.xml, run.version.checksum).decode("utf-8", errors="replace"),
             "active": run.active_elements or [],
