@@ -8,11 +8,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
-from . import journal
+from . import data_needed, journal
 from .actors import Actor
 from .assignments import unassign
+from .dossiers import update_dossier
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
+from .models import Action, ActionStatus, ActionType, Dossier, Participant, RunRole, RunStatus
 from .runs import get_run
 from .step import action_ended, step_run
 from .stepper import Settled, open_actions
@@ -115,8 +116,11 @@ def complete_action(
     outcome: str | None,
     comment: str | None,
     now: datetime,
+    data: dict | None = None,
 ) -> tuple[Action, Settled | None]:
-    """Ends an open action with a status (and an optional outcome); the run moves on."""
+    """Ends an open action with a status (and an optional outcome); the run moves on. `data`: dossier values
+    the action's form gives ({field: value as typed}); an action asking for data is done with its value, which
+    is written to the dossier, and the run it stopped takes its step again (runtime/data_needed.py)."""
     try:
         run = get_run(session, None, lock=True, action_id=action_id)
     except NotFound:
@@ -129,6 +133,9 @@ def complete_action(
         action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
     _check(action, actor, status, outcome, comment)
+    given = None
+    if data_needed.key_of(action) is not None and status == ActionStatus.DONE:
+        given = data_needed.read_value(session, action, run, data)  # refused before anything is written
     ending = {
         "status": status,
         "outcome": outcome,
@@ -158,6 +165,10 @@ def complete_action(
         outcome=outcome,
         comment=comment,
     )
+    if given is not None:
+        key, value = given
+        update_dossier(session, session.get(Dossier, run.dossier_id), actor, now, data={key: value})
+        return action, None
     if action.adhoc or run.status != RunStatus.RUNNING:
         return action, None
     others = [a for a in current if a is not action]

@@ -20,7 +20,7 @@ from .reach import unreachable_contacts
 from .runs import current_holders, running_run
 from .specs import model_of, roles_used
 
-LIVE = (RunStatus.RUNNING, RunStatus.FAILED)
+LIVE = (RunStatus.RUNNING, RunStatus.FAILED, RunStatus.WAITING_DATA)
 
 
 def published_choices(session: Session) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from flask import g, has_request_context
 from flask_babel import get_locale
 
 from bpmn.durations import describe_duration, parse_duration
+from designer.describe import describe
 from designer.dictionary import Dictionary, Field, humanize, load
 from designer.values import display
 
@@ -81,6 +82,11 @@ def duration(iso: str | None, calendar: str = "calendar") -> str:
     return describe_duration(parsed, calendar, lang())
 
 
+def condition(text: str | None) -> str:
+    """An expression of a sequence said in the dictionary's words (designer/describe.py)."""
+    return describe(text, dictionary(), lang())
+
+
 def roles_text(keys) -> str:
     return ", ".join(role_label(k) for k in keys or ())
 
@@ -93,6 +99,7 @@ FILTERS = {
     "value": value,
     "duration": duration,
     "roles_text": roles_text,
+    "condition": condition,
 }
 
 

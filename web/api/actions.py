@@ -52,7 +52,14 @@ def complete(action_id: int, body):
     at = now()
     with unit_of_work(db.session):
         action, settled = service.complete_action(
-            db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at
+            db.session,
+            action_id,
+            actor,
+            body["status"],
+            body["outcome"],
+            body["comment"],
+            at,
+            data=body["data"],
         )
     # What the completion loaded is still there after the commit (expire_on_commit is off).
     run = action.run

@@ -76,6 +76,7 @@ class CompleteIn(Schema):
     status = String(required=True, validate=Length(1, 20))
     outcome = String(load_default=None, validate=Length(0, 100))
     comment = String(load_default=None, metadata={"maxLength": 10000})  # longer: 422 from the service
+    data = Dict(load_default=None)  # dossier values the action's form gives: {field: value as typed}
 
 
 class EventIn(Schema):

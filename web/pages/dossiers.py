@@ -14,7 +14,7 @@ from flask_login import current_user
 from bpmn.durations import PARIS
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
-from runtime import dossier_view, incidents, workspace
+from runtime import data_needed, dossier_view, incidents, workspace
 from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
@@ -166,12 +166,24 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
         context.update(_repairs(dossier, live))
+        context["data_fields"] = _data_fields(live, context["open_actions"])
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
     elif tab == "history":
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
     return render_template("dossiers/page.html", **context, **extra)
+
+
+def _data_fields(live: list[Run], open_actions: dict) -> dict:
+    """Action id → the dossier field it asks for, for the actions opened by a run waiting for data."""
+    errors = {r.id: r.error for r in live}
+    return {
+        a.id: data_needed.field_of(db.session, key, errors.get(a.run_id), dictionary())
+        for actions in open_actions.values()
+        for a in actions
+        if (key := data_needed.key_of(a))
+    }
 
 
 def _repairs(dossier: Dossier, live: list[Run]) -> dict:
@@ -259,6 +271,8 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
         parts.append(_("sans titulaire : %(roles)s", roles=roles_text(data["unassigned"])))
     if isinstance(data.get("roles"), list):
         parts.append(_("rôles : %(roles)s", roles=roles_text(data["roles"]) or _("aucun")))
+    if data.get("field"):
+        parts.append(_("donnée attendue : %(field)s", field=field_label(data["field"])))
     if data.get("due_at"):
         due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
         parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
@@ -270,6 +284,8 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
         ("comment", _("commentaire")),
         ("error", _("erreur")),
     ):
+        if key == "error" and data.get("field"):
+            continue  # waiting for a value: the field says it, the engine's words would not
         if data.get(key):
             parts.append(f"{label} : {data[key]}")
     return " — ".join(parts)
@@ -319,9 +335,10 @@ def dossier_complete_action(dossier_id: int, action_id: int):
         abort(404)
     status, _sep, outcome = request.form.get("choice", "").partition(":")
     comment = request.form.get("comment", "").strip() or None
+    data = {k.removeprefix("data:"): v for k, v in request.form.items() if k.startswith("data:")}
     return attempt(
         lambda: complete_action(
-            db.session, action_id, current_actor(), status, outcome or None, comment, now()
+            db.session, action_id, current_actor(), status, outcome or None, comment, now(), data=data or None
         ),
         _("Action « %(name)s » terminée.", name=action.name),
         _back(dossier_id),
