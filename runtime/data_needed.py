@@ -155,18 +155,6 @@ def key_of(action: Action) -> str | None:
     return action.element_id[len(PREFIX) :] if action.element_id.startswith(PREFIX) else None
 
 
-def read_value(session: Session, action: Action, run: Run, data: dict | None):
-    """The value given for the action's field, parsed by its type: refused (naming the field) when empty or
-    not readable, before anything is written."""
-    key = key_of(action)
-    field = field_of(session, key, run.error)
-    raw = (data or {}).get(key)
-    value = parse(field, raw)
-    if value is None:
-        raise InvalidValue(field, "une valeur est nécessaire pour que la séquence reprenne.")
-    return key, value
-
-
 def close_for(session: Session, run: Run, actor: Actor, now: datetime, keep: Action | None = None) -> None:
     """The run takes its step again: the actions that asked for data are no longer needed."""
     for action in open_actions_for_data(session, run):

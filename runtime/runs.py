@@ -3,7 +3,7 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from designer.models import Sequence, SequenceVersion
@@ -331,3 +331,16 @@ def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run
     )
     step_run(session, run, retried(operation), actor, now)
     return run
+
+
+def running_by_version(session: Session) -> dict[int, int]:
+    """Published version id → dossiers running it (failed runs included: they are retried, not ended), the
+    versions of called sequences too. What the dictionary may not retype nor remove depends on it."""
+    live = Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED])
+    dossiers = func.count(func.distinct(Run.dossier_id))
+    query = select(Run.version_id, dossiers).where(live).group_by(Run.version_id)
+    counts = dict(session.execute(query).all())
+    for called in session.scalars(select(Run.called_versions).where(live)):
+        for version_id in (called or {}).values():
+            counts[version_id] = counts.get(version_id, 0) + 1
+    return counts

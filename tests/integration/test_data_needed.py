@@ -119,7 +119,7 @@ def test_a_date_typed_the_french_way_in_the_data_waits_then_the_data_tab_brings_
     assert action.name == "Renseigner la date d'audience"
     login(client, users["manager"])
     page = text(client.get(f"/dossiers/{dossier['id']}"))
-    assert "attend une donnée du dossier" in page and 'name="data:hearing_date"' in page
+    assert "attend une donnée du dossier" in page and 'name="field:hearing_date"' in page
     assert "Date d&#39;audience" in page
     fixed = client.post(
         f"/dossiers/{dossier['id']}/data", data={"key": "hearing_date", "value": "2027-03-15"}
@@ -137,7 +137,7 @@ def test_the_form_on_the_dossier_page_completes_it(pilot, client, session, users
     login(client, users["manager"])
     done = client.post(
         f"/dossiers/{dossier['id']}/actions/{action.id}/complete",
-        data={"choice": "done", "data:hearing_date": "15/03/2027"},
+        data={"choice": "done", "field:hearing_date": "15/03/2027"},
     )
     assert done.status_code == 303
     session.expire_all()

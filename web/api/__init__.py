@@ -142,6 +142,7 @@ def document_errors(spec: dict) -> dict:
 from . import (  # noqa: E402,F401  (routes register on import)
     actions,
     communications,
+    dictionary,
     dossiers,
     runs,
     sequences,

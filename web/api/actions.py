@@ -47,19 +47,14 @@ def get_action(action_id: int):
 @allowed(Perm.ACTIONS_OWN)
 @api.input(CompleteIn, arg_name="body")
 def complete(action_id: int, body):
-    """End an open action with a status and an optional outcome; the run moves on (409 if no longer open)."""
+    """End an open action with a status and an optional outcome; the run moves on (409 if no longer open).
+    `data` fills the action's form: a missing required field or a value that cannot be read answers 422
+    naming the field (`field`, and `fields` with each problem), and nothing changes."""
     actor = current_actor()
     at = now()
     with unit_of_work(db.session):
         action, settled = service.complete_action(
-            db.session,
-            action_id,
-            actor,
-            body["status"],
-            body["outcome"],
-            body["comment"],
-            at,
-            data=body["data"],
+            db.session, action_id, actor, body["status"], body["outcome"], body["comment"], at, body["data"]
         )
     # What the completion loaded is still there after the commit (expire_on_commit is off).
     run = action.run

@@ -6,7 +6,7 @@ from apiflask import APIBlueprint
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
-from . import auth, designer, dossiers, inbox, incidents, overview, pilotage, portal  # noqa: E402,F401
+from . import auth, designer, dictionary, dossiers, inbox, incidents, overview, pilotage, portal  # noqa: E402,F401
 from .workspace import long_text  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")

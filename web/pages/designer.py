@@ -20,6 +20,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from designer import drafts, services
+from designer.dictionary import load as load_dictionary
 from designer.diff import diff_xml
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed
@@ -113,7 +114,30 @@ def designer_edit(key: str):
 
 def _modeler(mode: str, key: str, name: str, xml: str | None):
     return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
-                           labels=js_labels(), bundle_built=bundle_built())
+                           labels=js_labels(), bundle_built=bundle_built(), words=_words())
+
+
+def _words() -> dict:
+    """The dictionary as the "Séquence" panel offers it: roles for lanes, fields for forms and conditions,
+    outcomes, events; labels in the page's language."""
+    words = load_dictionary(db.session)
+    lang = str(flask_babel.get_locale() or "fr")
+
+    def label(entry) -> str:
+        return (entry.label_en or entry.label) if lang == "en" else entry.label
+
+    def field(entry) -> dict:
+        choices = [{"key": c.key, "label": (c.label_en or c.label) if lang == "en" else c.label}
+                   for c in entry.choices]
+        return {"key": entry.key, "label": label(entry), "type": entry.type, "choices": choices}
+
+    return {
+        "roles": [{"key": r.key, "label": label(r), "kind": r.kind} for r in words.roles.values()],
+        "fields": [field(f) for f in words.fields.values()],
+        "outcomes": [{"key": o.key, "label": label(o)} for o in words.outcomes.values()],
+        "events": [{"key": e.key, "label": label(e), "fields": [field(f) for f in e.fields]}
+                   for e in words.events.values()],
+    }
 
 
 @pages.route("/designer/sequences/<key>/versions/<int:number>")

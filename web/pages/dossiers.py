@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
+from designer.dictionary import Dictionary
+from designer.dictionary import load as load_dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
 from runtime import data_needed, dossier_view, incidents, workspace
@@ -20,6 +22,7 @@ from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
 from runtime.dossier_view import LIVE
 from runtime.events import post_event
+from runtime.forms import FormRefused, action_forms, describe_changes
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
@@ -31,7 +34,7 @@ from ..clock import now
 from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
-from ..labels import dictionary, event_label, field_label, lang, outcome_label, role_label, roles_text, value
+from ..labels import dictionary, event_label, field_label, lang, outcome_label, role_label, roles_text
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
@@ -138,7 +141,8 @@ def dossier_page(dossier_id: int):
     return _dossier_page(dossier_id, tab)
 
 
-def _dossier_page(dossier_id: int, tab: str, **extra):
+def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **extra):
+    """`refusal`: (action id, what was typed in its form, the comment, the problems by field), shown again."""
     dossier = _load(dossier_id)
     runs = dossier_view.runs_of(db.session, dossier_id)
     at = now()
@@ -166,8 +170,9 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
         context.update(_repairs(dossier, live))
-        context["data_fields"] = _data_fields(live, context["open_actions"])
+        context["asking"] = _asking(context["open_actions"])
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
+        context.update(_forms(context["open_actions"], refusal))
     elif tab == "history":
         context.update(_history_tab(dossier))
     elif tab == "data":
@@ -175,15 +180,22 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     return render_template("dossiers/page.html", **context, **extra)
 
 
-def _data_fields(live: list[Run], open_actions: dict) -> dict:
-    """Action id → the dossier field it asks for, for the actions opened by a run waiting for data."""
-    errors = {r.id: r.error for r in live}
-    return {
-        a.id: data_needed.field_of(db.session, key, errors.get(a.run_id), dictionary())
-        for actions in open_actions.values()
-        for a in actions
-        if (key := data_needed.key_of(a))
-    }
+def _asking(open_actions: dict) -> set[int]:
+    """The open actions that ask for a value a run waits for (runtime/data_needed.py)."""
+    return {a.id for actions in open_actions.values() for a in actions if data_needed.key_of(a)}
+
+
+def _forms(open_actions: dict, refusal: tuple | None) -> dict:
+    """The form of each open action; after a refusal, what was typed in it, and why it was refused."""
+    refused_id, typed, comment, problems = refusal or (None, None, "", None)
+    actions = [action for listed in open_actions.values() for action in listed]
+    forms = action_forms(db.session, actions, lang(), typed, problems, refused_id)
+    return {"forms": forms, "typed_comments": {refused_id: comment} if refused_id else {}}
+
+
+def form_data(form) -> dict:
+    """The values typed in an action's form: its inputs are named field:<key>."""
+    return {name[6:]: value for name, value in form.items() if name.startswith("field:")}
 
 
 def _repairs(dossier: Dossier, live: list[Run]) -> dict:
@@ -226,28 +238,27 @@ def _history_tab(dossier: Dossier) -> dict:
     entries = entries[:HISTORY_SHOWN]
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
+    words = load_dictionary(db.session)
     return {
         "entries": entries,
         "more_entries": more,
         "names": names,
         "kind_labels": KIND_LABELS,
         "chosen_kinds": kinds,
-        "summaries": {e.id: summarize(e, people) for e in entries},
+        "summaries": {e.id: summarize(e, people, words) for e in entries},
     }
 
 
-def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
-    """One sentence of what the entry's data says: what, and why."""
+def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | None = None) -> str:
+    """One sentence of what the entry's data says: what, and why; `words` names changed fields by label."""
     data = entry.data or {}
     parts = []
+    changes = data.get("changes")
+    if words is not None and isinstance(changes, dict) and isinstance(changes.get("data"), dict):
+        parts.append(describe_changes(changes["data"], words, lang()))
     if data.get("name"):
         name = event_label(data["name"]) if entry.kind == "event_received" else data["name"]
         parts.append(f"« {name} »")
-    changes = data.get("changes")
-    if isinstance(changes, dict) and isinstance(changes.get("data"), dict):
-        for key, change in changes["data"].items():
-            before, after = (change or {}).get("from"), (change or {}).get("to")
-            parts.append(f"{field_label(key)} : {value(before, key)} → {value(after, key)}")
     if data.get("sequence"):
         parts.append(
             _("séquence %(key)s", key=data["sequence"])
@@ -298,6 +309,7 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
+    words = load_dictionary(db.session)
     return csv_response(
         f"historique-{dossier.reference}.csv",
         [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
@@ -308,7 +320,7 @@ def dossier_history_csv(dossier_id: int):
                 str(KIND_LABELS.get(e.kind, e.kind)),
                 e.run_id,
                 e.action_id,
-                summarize(e, people),
+                summarize(e, people, words),
                 json.dumps(e.data, ensure_ascii=False, sort_keys=True),
             ]
             for e in entries
@@ -335,15 +347,28 @@ def dossier_complete_action(dossier_id: int, action_id: int):
         abort(404)
     status, _sep, outcome = request.form.get("choice", "").partition(":")
     comment = request.form.get("comment", "").strip() or None
-    data = {k.removeprefix("data:"): v for k, v in request.form.items() if k.startswith("data:")}
-    return attempt(
-        lambda: complete_action(
-            db.session, action_id, current_actor(), status, outcome or None, comment, now(), data=data or None
-        ),
+    data = form_data(request.form)
+    refused: list[FormRefused] = []
+
+    def complete():
+        try:
+            return complete_action(
+                db.session, action_id, current_actor(), status, outcome or None, comment, now(), data or None
+            )
+        except FormRefused as error:
+            refused.append(error)
+            raise
+
+    answer = attempt(
+        complete,
         _("Action « %(name)s » terminée.", name=action.name),
         _back(dossier_id),
         watch=dossier_id,
     )
+    if refused:  # the page again, with what was typed and why it was refused (the reason is flashed too)
+        refusal = (action_id, data, comment or "", refused[0].details.get("fields", {}))
+        return _dossier_page(dossier_id, "run", refusal=refusal), 422
+    return answer
 
 
 @pages.route("/dossiers/<int:dossier_id>/runs", methods=["POST"])

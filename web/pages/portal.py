@@ -12,6 +12,7 @@ from kernel.errors import DomainError, Malformed, NotFound
 from runtime import documents, workspace
 from runtime.actions import allowed_statuses, complete_action, get_action
 from runtime.dossiers import get_dossier
+from runtime.forms import FormRefused, action_forms
 from runtime.models import Action
 
 from ..actors import current_actor
@@ -21,7 +22,7 @@ from ..extensions import db
 from ..permissions import Perm
 from . import pages
 from .auth import LoginForm, LoginUser, landing, page_allowed
-from .dossiers import send_document
+from .dossiers import form_data, lang, send_document
 from .workspace import STATUS_LABELS
 
 # Endpoints a partner's session may reach; everything else of the pages answers 404.
@@ -91,12 +92,25 @@ def portal_action(action_id: int):
     return _action_page(_visible_action(action_id))
 
 
-def _action_page(action: Action, error: str | None = None, status: int = 200, comment: str = ""):
+def _action_page(
+    action: Action,
+    error: str | None = None,
+    status: int = 200,
+    comment: str = "",
+    typed: dict | None = None,
+    problems: dict | None = None,
+):
     dossier = get_dossier(db.session, action.dossier_id)
+    forms = (
+        action_forms(db.session, [action], lang(), typed, problems, action.id)
+        if action.status == "open"
+        else {}
+    )
     return render_template(
         "portal/action.html",
         action=action,
         dossier=dossier,
+        form=forms.get(action.id),
         now=now(),
         error=error,
         comment=comment,
@@ -137,6 +151,7 @@ def portal_complete(action_id: int):
                 outcome or None,
                 request.form.get("comment", "").strip() or None,
                 at,
+                form_data(request.form) or None,
             )
             for filename, data in uploads:
                 documents.attach(db.session, action, actor, filename, data, at)
@@ -144,8 +159,14 @@ def portal_complete(action_id: int):
         if isinstance(error, NotFound):
             raise
         # The page again, with the reason and the form: the action is still open.
+        problems = error.details.get("fields") if isinstance(error, FormRefused) else None
         return _action_page(
-            _visible_action(action_id), error.message, status_of(error), request.form.get("comment", "")
+            _visible_action(action_id),
+            error.message,
+            status_of(error),
+            request.form.get("comment", ""),
+            form_data(request.form),
+            problems,
         )
     flash(_("Action « %(name)s » terminée, merci.", name=action.name), "success")
     return redirect(url_for("pages.portal_home"), code=303)

@@ -13,9 +13,9 @@ import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 import '../shared/diagram.css';
 import './designer.css';
 
-import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule } from '../seq-extension/index.js';
+import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule, SeqDictionaryModule } from '../seq-extension/index.js';
 import { explainImportError, explainSaveError } from '../shared/explain.js';
-import { api, postXml } from './api.js';
+import { api, postJson, postXml } from './api.js';
 import { blankDiagram } from './blank.js';
 import { translateModule } from './i18n.js';
 import { Problems } from './problems.js';
@@ -44,8 +44,9 @@ function createPage() {
     linting: { bpmnlint: lintConfig, active: true },
     moddleExtensions: { seq: seqDescriptor },
     seqCatalogue: catalogue,
+    seqDictionary: { ...(readJson('designer-dictionary') || {}), create: (kind, body) => postJson(`/api/v1/dictionary/${kind}`, body) },
     additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SeqPropertiesModule,
-      SeqPaletteModule, lintModule, translateModule(lang) ]
+      SeqPaletteModule, SeqDictionaryModule, lintModule, translateModule(lang) ]
   });
   const problems = new Problems(modeler, document.getElementById('problem-list'),
     document.getElementById('problems-summary'), L);

@@ -2,6 +2,7 @@
 // palette limited to what the runtime supports.
 import SeqPropertiesProvider from './properties/SeqPropertiesProvider.js';
 import SeqPaletteProvider from './palette.js';
+import SeqDictionaryProvider from './dictionary/provider.js';
 import seqDescriptor from './seq.json';
 
 export { seqDescriptor };
@@ -14,4 +15,10 @@ export const SeqPropertiesModule = {
 export const SeqPaletteModule = {
   __init__: [ 'seqPaletteProvider' ],
   seqPaletteProvider: [ 'type', SeqPaletteProvider ]
+};
+
+// The dictionary's words in the panel (dictionary/): roles, outcome labels, forms, the condition builder.
+export const SeqDictionaryModule = {
+  __init__: [ 'seqDictionaryProvider' ],
+  seqDictionaryProvider: [ 'type', SeqDictionaryProvider ]
 };
