@@ -129,6 +129,7 @@ def test_the_dossier_page_and_the_diagram_speak_the_dictionary(server):
         assert not [t for t in labels if "==" in t or "dossier." in t], labels
         body = page.inner_text("main")
         assert "Fait : paid" not in body and "commissaire_justice" not in body
+        assert "puis séquence S2 — Précontentieux" in body and "puis séquence precontentieux" not in body
         page.screenshot(path=str(SHOTS / "labels-demo-dossier.png"), full_page=True)
 
         # The run waiting for the hearing date: the action asks for it, typed as a date.
@@ -139,7 +140,7 @@ def test_the_dossier_page_and_the_diagram_speak_the_dictionary(server):
         field = action.locator("input[name='field:hearing_date']")
         assert field.get_attribute("type") == "date"
         assert "Date d'audience" in action.inner_text()
-        action.screenshot(path=str(SHOTS / "labels-data-needed.png"))
+        page.locator("section.run").first.screenshot(path=str(SHOTS / "labels-data-needed.png"))
         field.fill("2027-03-15")
         action.locator("button[value=done]").click()
         page.wait_for_load_state()

@@ -87,7 +87,7 @@ def test_every_page_renders_for_a_manager(client, session, world):
     assert "BPMNShape" in body and '"active": ["Call"]' in body
     assert '"F_paid": "R\\u00e9sultat : Paid"' in body
     # What each outcome leads to, computed from the version.
-    assert "Si « Paid »" in body and "fin « Payé »" in body and "puis séquence rt_plan" in body
+    assert "Si « Paid »" in body and "fin « Payé »" in body and "puis séquence Plan (test)" in body
     assert "« Signifier le commandement » (Commissaire justice)" in body
     # One button per status/outcome.
     for choice in ("done:paid", "done:promise", "done:no_answer", "cancelled", "skipped"):
