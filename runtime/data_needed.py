@@ -95,7 +95,7 @@ def action_name(label: str) -> str:
     first = word.split(" ", 1)[0].casefold()
     if first[:1] in "aeiouyhéèêàâîôû":
         article = "l'"
-    elif first in _MASCULINE_IN_E or not first.endswith("e"):
+    elif first in _MASCULINE_IN_E or not first.endswith(("e", "ion", "té")):
         article = "le "
     else:
         article = "la "

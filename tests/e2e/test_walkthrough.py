@@ -439,11 +439,11 @@ def test_five_minutes_with_the_demo(server, browser):
     legal_date = timer_dates(page)[0]
     page.click("nav.tabs >> text=Déroulement")
     diagrams_ready(page)
-    # Événement métier: paiement_recu with {"montant": 400}
-    page.fill("#event-name", "paiement_recu")
-    page.fill("#event-data", '{"montant": 400}')
+    # Événement métier: "Paiement reçu", its amount typed as a French user writes it
+    page.select_option("#event-name", "paiement_recu")
+    page.fill("#event-paiement_recu-montant", "400,00")
     page.click("button:has-text('Enregistrer l’événement')")
-    assert flash(page) == "Événement « paiement_recu » enregistré."
+    assert flash(page) == "Événement « Paiement reçu » enregistré."
     diagrams_ready(page)
     assert active(page) == ["Rapprocher_paiement"]
     action = page.locator("article.action")

@@ -36,10 +36,16 @@ def pilot(client, users, session):
     return pilot
 
 
-def started(pilot, data=None, reference="D-1"):
+def started(pilot, data=None, reference="D-1", stored=None):
     """A dossier on rt_hearing whose « Reporter la date d'audience » is done: the timer 6 weeks before the
-    hearing is computed from the dossier's hearing date."""
+    hearing is computed from the dossier's hearing date. `stored`: data written as it is, as a dossier of
+    before typed data kept it."""
     dossier = pilot.dossier(reference, data)
+    if stored:
+        from web.extensions import db
+
+        db.session.get(Dossier, dossier["id"]).data = stored
+        db.session.commit()
     pilot.participant(dossier["id"], "internal", "Claire", ["gestionnaire"], user="manager")
     pilot.participant(dossier["id"], "partner", "Me Huissier", ["commissaire_justice"], user="partner")
     run = pilot.launch(dossier["id"], "rt_hearing")
@@ -112,8 +118,8 @@ def test_an_unreadable_value_is_refused_naming_the_field_and_nothing_changes(pil
 def test_a_date_typed_the_french_way_in_the_data_waits_then_the_data_tab_brings_the_run_back(
     pilot, client, session, users
 ):
-    # Stored as typed (text), the date is not one the timer can count from.
-    dossier, run, answer = started(pilot, {"hearing_date": "15/03/2027"})
+    # Stored as typed (text) before dossier data was typed, the date is not one the timer can count from.
+    dossier, run, answer = started(pilot, stored={"hearing_date": "15/03/2027"})
     assert answer["run"]["status"] == "waiting_data"
     [action] = asking(session, run["id"])
     assert action.name == "Renseigner la date d'audience"
@@ -126,6 +132,7 @@ def test_a_date_typed_the_french_way_in_the_data_waits_then_the_data_tab_brings_
     )
     assert fixed.status_code == 303
     session.expire_all()
+    assert session.get(Dossier, dossier["id"]).data["hearing_date"] == "2027-03-15"
     assert session.get(Run, run["id"]).status == RunStatus.RUNNING
     assert session.get(Action, action.id).status == ActionStatus.CANCELLED
     assert [t.element_id for t in pending_timers(session, run["id"])] == ["Before_hearing"]
@@ -164,9 +171,12 @@ def test_a_run_that_failed_for_that_reason_before_comes_back_when_the_field_is_f
     assert [t.element_id for t in pending_timers(session, run["id"])] == ["Before_hearing"]
 
 
-def test_a_value_still_unusable_asks_again(pilot, session):
+def test_a_value_that_would_not_serve_is_refused_and_the_run_still_waits(pilot, session):
     dossier, run, _answer = started(pilot)
-    pilot.call("PATCH", f"/dossiers/{dossier['id']}", json={"data": {"hearing_date": "bientôt"}}, expect=200)
+    refused = pilot.call(
+        "PATCH", f"/dossiers/{dossier['id']}", json={"data": {"hearing_date": "bientôt"}}, expect=422
+    )
+    assert refused["field"] == "hearing_date"
     session.expire_all()
     assert session.get(Run, run["id"]).status == RunStatus.WAITING_DATA
     [action] = asking(session, run["id"])

@@ -102,3 +102,29 @@ def test_the_openapi_description_documents_the_entry_body(client):
     assert {"key", "label", "type", "choices", "fields", "kind"} <= set(
         spec["components"]["schemas"]["EntryIn"]["properties"]
     )
+
+
+def test_a_role_of_the_dictionary_can_be_held_before_any_sequence_draws_it(client, users):
+    analyst, manager = users["analyst"], users["manager"]
+    role = {"key": "mediateur", "label": "Médiateur", "kind": "contact"}
+    assert client.post("/api/v1/dictionary/roles", json=role, headers=analyst.headers).status_code == 201
+    dossier = client.post(
+        "/api/v1/dossiers", json={"reference": "D-1", "title": "D"}, headers=manager.headers
+    ).json
+    path = f"/api/v1/dossiers/{dossier['id']}/participants"
+    added = client.post(
+        path,
+        json={"kind": "contact", "name": "M. Médiation", "roles": ["mediateur"]},
+        headers=manager.headers,
+    )
+    assert added.status_code == 201, added.json
+    typo = client.post(
+        path, json={"kind": "contact", "name": "Autre", "roles": ["mediatuer"]}, headers=manager.headers
+    )
+    assert typo.status_code == 422 and typo.json["suggestions"] == ["mediateur"]
+    wrong_kind = client.post(
+        path,
+        json={"kind": "partner", "name": "P", "roles": ["mediateur"], "user_email": "partner@example.test"},
+        headers=manager.headers,
+    )
+    assert wrong_kind.status_code == 422 and wrong_kind.json["error"] == "role_kind_mismatch"

@@ -3,6 +3,7 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import INCLUDE
 
 PARTICIPANT_KINDS = ["internal", "partner", "contact"]
 STATUSES = ["done", "validated", "cancelled", "skipped"]
@@ -133,3 +134,10 @@ class EntryIn(Schema):
 
 class EntryUpdate(EntryIn):
     key = String(load_default=None, metadata={"description": "the key in the path is kept"})
+
+
+class DataIn(Schema):
+    """`{field: value, ...}`: any dossier field of the dictionary, its value as people type it."""
+
+    class Meta:
+        unknown = INCLUDE

@@ -21,7 +21,7 @@ from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
 from runtime.dossier_view import LIVE
-from runtime.events import post_event
+from runtime.events import post_event, typed_event_data
 from runtime.forms import FormRefused, action_forms, describe_changes
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
@@ -163,9 +163,9 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
     live = [r for r in runs if r.status in LIVE]
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
-        context.update(dossier_view.run_tab(
-                db.session, dossier, live, at, otherwise=_("sinon"), dictionary=dictionary(), lang=lang()
-            ))
+        words, otherwise = dictionary(), _("sinon")
+        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise, words, lang()))
+        context["events"] = dossier_view.event_choices(db.session, live, lang())
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
@@ -177,6 +177,7 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+        context.update(dossier_view.data_tab(db.session, dossier, lang()))
     return render_template("dossiers/page.html", **context, **extra)
 
 
@@ -469,23 +470,30 @@ def _own_run(dossier_id: int, run_id: int) -> None:
 @pages.route("/dossiers/<int:dossier_id>/events", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_event(dossier_id: int):
+    """A business event chosen from the dictionary, its fields typed in inputs named `<event>.<field>`: only
+    the chosen event's are read. A refused value shows the page again with what was typed."""
     name = request.form.get("name", "").strip()
+    data = {
+        key.split(".", 1)[1]: value
+        for key, value in request.form.items()
+        if key.startswith(name + ".") and value.strip()
+    }
+    try:
+        typed_event_data(db.session, name, data)
+    except DomainError as error:
+        db.session.rollback()
+        page = _dossier_page(dossier_id, "run", event_typed={"name": name, **data}, event_error=error)
+        return page, status_of(error)
 
     def work():
-        raw = request.form.get("data", "").strip()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError as error:
-            raise Malformed(
-                _('Les données de l\'événement doivent être un objet JSON, par exemple {"montant": 120}.')
-            ) from error
-        delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
+        delivered = post_event(db.session, dossier_id, current_actor(), name, data or None, now())
         if not delivered:
             return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
         return None
 
+    label = event_label(name)
     return attempt(
-        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+        work, _("Événement « %(name)s » enregistré.", name=label), _back(dossier_id), watch=dossier_id
     )
 
 
@@ -493,6 +501,8 @@ def dossier_event(dossier_id: int):
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_set_data(dossier_id: int):
     dossier = _load(dossier_id)
+    if "key" not in request.form:
+        return _set_typed_data(dossier)
     key = request.form.get("key", "").strip()
     raw = request.form.get("value", "").strip()
     try:
@@ -513,6 +523,29 @@ def dossier_set_data(dossier_id: int):
         )
 
     return attempt(work, _("Données enregistrées."), _back(dossier_id, "data"))
+
+
+def _set_typed_data(dossier: Dossier):
+    """The typed form of the Données tab: the fields whose input changed, parsed by the service; a refusal
+    shows the tab again with what was typed and why."""
+    typed = {
+        name.removeprefix("field-"): value
+        for name, value in request.form.items()
+        if name.startswith("field-") and value != request.form.get("was-" + name.removeprefix("field-"))
+    }
+    if not typed:
+        flash(_("Rien n’a changé."), "info")
+        return redirect(_back(dossier.id, "data"), code=303)
+    try:
+        with unit_of_work(db.session):
+            dossier_service.set_data(db.session, dossier, current_actor(), typed, now())
+    except DomainError as error:
+        form = request.form.items()
+        kept = {name.removeprefix("field-"): v for name, v in form if name.startswith("field-")}
+        page = _dossier_page(dossier.id, "data", typed_values=kept, data_error=error)
+        return page, status_of(error)
+    flash(_("Données enregistrées."), "success")
+    return redirect(_back(dossier.id, "data"), code=303)
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants", methods=["POST"])
