@@ -5,7 +5,10 @@ import pytest
 from runtime.data_needed import action_name, fields_read
 from runtime.incidents import cause_of
 
-TIMER = 'EngineError: La date du minuteur n\'est pas une date : add_duration(dossier.hearing_date, "-P6W", "legal"). '
+TIMER = (
+    "EngineError: La date du minuteur n'est pas une date : "
+    'add_duration(dossier.hearing_date, "-P6W", "legal"). '
+)
 
 
 @pytest.mark.parametrize(
