@@ -17,6 +17,7 @@ from bpmn.durations import describe_duration, parse_duration
 from designer.describe import describe
 from designer.dictionary import Dictionary, Field, humanize, load
 from designer.values import display
+from runtime.roles import lane_names
 
 from .extensions import db
 
@@ -36,10 +37,22 @@ def lang() -> str:
 
 
 def role_label(key: str | None, otherwise: str | None = None) -> str:
-    """The dictionary's label of the role; `otherwise` (a lane's name) when the dictionary lacks it."""
-    if otherwise and key and key not in dictionary().roles:
-        return otherwise
+    """The dictionary's label of the role; when the dictionary lacks it, `otherwise` or the name of its lane
+    in the published versions (read once per request, only then)."""
+    if key and key not in dictionary().roles:
+        name = otherwise or _lane_names().get(key)
+        if name:
+            return name
     return dictionary().label("roles", key, lang())
+
+
+def _lane_names() -> dict[str, str]:
+    if not has_request_context():
+        return lane_names(db.session)
+    found = g.get("lane_names")
+    if found is None:
+        found = g.lane_names = lane_names(db.session)
+    return found
 
 
 def outcome_label(key: str | None) -> str:
@@ -107,4 +120,4 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(FILTERS)
     # A request's dictionary is never another's, even where requests share an app context (tests).
-    app.teardown_request(lambda _error: g.pop("dictionary", None))
+    app.teardown_request(lambda _error: (g.pop("dictionary", None), g.pop("lane_names", None)))

@@ -88,7 +88,7 @@ def test_every_page_renders_for_a_manager(client, session, world):
     assert '"F_paid": "R\\u00e9sultat : Paid"' in body
     # What each outcome leads to, computed from the version.
     assert "Si « Paid »" in body and "fin « Payé »" in body and "puis séquence Plan (test)" in body
-    assert "« Signifier le commandement » (Commissaire justice)" in body
+    assert "« Signifier le commandement » (Commissaire de justice)" in body
     # One button per status/outcome.
     for choice in ("done:paid", "done:promise", "done:no_answer", "cancelled", "skipped"):
         assert f'value="{choice}"' in body
@@ -160,7 +160,7 @@ def test_a_full_day_through_the_forms(client, session, world, users):
     session.commit()
     url = f"/dossiers/{dossier.id}"
     form = text(client.get(f"{url}?launch=rt_relance"))
-    assert "Rôles sans titulaire : Commissaire justice" in form
+    assert "Rôles sans titulaire : Commissaire de justice" in form
     people = {p.name: p.id for p in session.get(type(dossier), dossier.id).participants}
     refused = client.post(
         f"{url}/runs",
