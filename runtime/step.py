@@ -56,8 +56,9 @@ def action_ended(run: Run, action: Action) -> Trigger:
     return Trigger("action", operation, action, result=result)
 
 
-def timer_fired(task_id: str, element_id: str) -> Trigger:
-    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({element_id})")
+def timer_fired(task_id: str, element_id: str, name: str | None = None) -> Trigger:
+    """`name`: the timer's label, which the history says (its id when it has none)."""
+    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({name or element_id})")
 
 
 def event_received(name: str, payload: dict) -> Trigger:

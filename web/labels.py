@@ -17,6 +17,7 @@ from bpmn.durations import describe_duration, parse_duration
 from designer.describe import describe
 from designer.dictionary import Dictionary, Field, humanize, load
 from designer.values import display
+from runtime.dossier_view import published_choices
 from runtime.roles import lane_names
 
 from .extensions import db
@@ -67,6 +68,18 @@ def event_label(key: str | None) -> str:
     return dictionary().label("events", key, lang())
 
 
+def sequence_label(key: str | None) -> str:
+    """A sequence's name (its latest published version's), or its key when none is published."""
+    if not key:
+        return ""
+    found = g.get("sequence_names") if has_request_context() else None
+    if found is None:
+        found = dict(published_choices(db.session))
+        if has_request_context():
+            g.sequence_names = found
+    return found.get(key, key)
+
+
 def field_of(key: str) -> Field:
     """The dictionary's field, or a text field named after its key when the dictionary does not know it."""
     return dictionary().fields.get(key) or Field(key=key, label=humanize(key), type="text")
@@ -104,6 +117,7 @@ def roles_text(keys) -> str:
     return ", ".join(role_label(k) for k in keys or ())
 
 
+CACHED = ("dictionary", "lane_names", "sequence_names")  # read once per request, on first use
 FILTERS = {
     "role_label": role_label,
     "outcome_label": outcome_label,
@@ -112,6 +126,7 @@ FILTERS = {
     "value": value,
     "duration": duration,
     "roles_text": roles_text,
+    "sequence_label": sequence_label,
     "condition": condition,
 }
 
@@ -120,4 +135,4 @@ def init_app(app) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(FILTERS)
     # A request's dictionary is never another's, even where requests share an app context (tests).
-    app.teardown_request(lambda _error: (g.pop("dictionary", None), g.pop("lane_names", None)))
+    app.teardown_request(lambda _error: [g.pop(k, None) for k in CACHED])

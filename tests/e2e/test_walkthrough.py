@@ -403,9 +403,11 @@ def test_five_minutes_with_the_demo(server, browser):
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
     assert history[0].endswith(
-        "Changement de séquence par Système (séquence) séquence plan_apurement — raison : fin de séquence"
+        "Changement de séquence par Système (séquence) séquence S5 — Plan d'apurement"
+        " — raison : fin de séquence"
     ), history[:4]
-    assert any("Séquence lancée" in item and "séquence plan_apurement v1" in item for item in history[:4])
+    launched = "séquence S5 — Plan d'apurement v1"
+    assert any("Séquence lancée" in item and launched in item for item in history[:4])
     assert any(
         f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : Plan d'apurement demandé" in item
         for item in history[:4]

@@ -218,7 +218,7 @@ def test_a_case_managers_day_and_a_partners_visit(server, browser):
     page.select_option("select[name=sequence][id^=switch-seq]", "rt_plan")
     page.fill("input[id^=switch-reason]", "Plan d'apurement signé")
     page.click("form[action*='/switch'] button")
-    assert "rt_plan" in page.inner_text(".flash.success")
+    assert "Plan (test)" in page.inner_text(".flash.success")
     diagram_ready(page)
     assert marked(page, "Agree", "seq-active")
     assert "Comptable" in page.inner_text("p.warning")  # the sub-sequence's role is flagged

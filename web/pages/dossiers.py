@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from bpmn.durations import PARIS
 from designer.dictionary import Dictionary
-from designer.dictionary import load as load_dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
 from runtime import data_needed, dossier_view, incidents, workspace
@@ -34,7 +33,16 @@ from ..clock import now
 from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
-from ..labels import dictionary, event_label, field_label, lang, outcome_label, role_label, roles_text
+from ..labels import (
+    dictionary,
+    event_label,
+    field_label,
+    lang,
+    outcome_label,
+    role_label,
+    roles_text,
+    sequence_label,
+)
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
@@ -239,7 +247,7 @@ def _history_tab(dossier: Dossier) -> dict:
     entries = entries[:HISTORY_SHOWN]
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = load_dictionary(db.session)
+    words = dictionary()
     return {
         "entries": entries,
         "more_entries": more,
@@ -262,7 +270,7 @@ def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | N
         parts.append(f"« {name} »")
     if data.get("sequence"):
         parts.append(
-            _("séquence %(key)s", key=data["sequence"])
+            _("séquence %(key)s", key=sequence_label(data["sequence"]))
             + (f" v{data['version']}" if data.get("version") else "")
         )
     if data.get("status"):
@@ -310,7 +318,7 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = load_dictionary(db.session)
+    words = dictionary()
     return csv_response(
         f"historique-{dossier.reference}.csv",
         [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
@@ -405,7 +413,7 @@ def dossier_launch(dossier_id: int):
     for message in failed:
         flash(message, "error")
     if not failed:
-        flash(_("Séquence « %(key)s » lancée.", key=key), "success")
+        flash(_("Séquence « %(key)s » lancée.", key=sequence_label(key)), "success")
     return redirect(_back(dossier_id), code=303)
 
 
@@ -456,7 +464,7 @@ def dossier_switch(dossier_id: int, run_id: int):
         lambda: switch_run(
             db.session, run_id, current_actor(), now(), sequence=key, reason=request.form.get("reason", "")
         ),
-        _("Séquence remplacée par « %(key)s ».", key=key),
+        _("Séquence remplacée par « %(key)s ».", key=sequence_label(key)),
         _back(dossier_id),
         watch=dossier_id,
     )
