@@ -5,6 +5,9 @@ Delays: `seq:due` (user tasks) and timer values are ISO 8601 durations counted b
 `seq:calendar` = calendar | business | legal (délai de procédure, art. 641-642 CPC), and `seq:notDuring` =
 treve_hivernale keeps a due date or a timer out of the winter truce (1 November – 31 March).
 
+Forms: `seq:show="balance,monthly_rent"` (dossier fields shown read-only) and `seq:fill="montant_plan!,nb"`
+(fields to fill, "!" marking a required one) on user tasks; runtime/forms.py renders and checks them.
+
 `read_model` is tolerant: it takes what it can from any BPMN file and leaves judging to validation, so
 the validator and the runtime read the file the same way. Values are kept as written (a bad `seq:due`
 stays a string); only a legacy quoted timer value such as "'P15D'" is unquoted, because older diagrams

@@ -10,7 +10,7 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bpmn.expressions import ExpressionError, _parse
+from bpmn.expressions import ExpressionError, _parse, field_references
 
 ROOTS = ("dossier", "event")
 # Field types of the dictionary (designer/values.py TYPES) -> kinds of values in expressions.
@@ -75,12 +75,8 @@ def _tree(text: str) -> ast.Expression | None:
 
 
 def references(text: str) -> list[Reference]:
-    """Every `dossier.x` / `event.x` the expression reads, in order, once each; [] when it does not parse."""
-    tree = _tree(text)
-    if tree is None:
-        return []
-    found = (reference_of(node) for node in ast.walk(tree))
-    return list(dict.fromkeys(r for r in found if r is not None))
+    """Every `dossier.x` / `event.x` the expression reads, once each; [] when it does not parse."""
+    return [Reference(root, key) for root in ROOTS for key in field_references(text, root)]
 
 
 KindOf = Callable[[Reference], str | None]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from bpmn import expressions
@@ -124,8 +125,14 @@ def create_entry(
         )
     row = DictionaryEntry(kind=kind, key=clean["key"], updated_at=now, updated_by=user_id)
     _apply(row, clean)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # two analysts adding the same key at once: one of them is told
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise EntryExists(
+            f"Le dictionnaire a déjà un {KIND_NAMES[kind]} « {clean['key']} ».", field="key", key=clean["key"]
+        ) from None
     _record(session, kind, row.key, "created", None, to_dict(row), user_id, now)
     return row
 
@@ -139,10 +146,12 @@ def update_entry(
     now: datetime,
     running: Mapping[int, int],
 ) -> DictionaryEntry:
-    """Replaces an entry's label, help and type; its key stays. Changing the type of what running dossiers
-    use is refused (409, naming the sequences)."""
+    """Changes an entry's label, help and type; its key stays, and what `data` leaves out (or gives as None)
+    stays as it was. Changing the type of what running dossiers use is refused (409, naming the
+    sequences)."""
     row = get_entry(session, kind, key)
-    clean = checked(kind, {**data, "key": key})
+    given = {name: value for name, value in data.items() if value is not None}
+    clean = checked(kind, {**to_dict(row), **given, "key": key})
     before = to_dict(row)
     retyped = _retyped(kind, before, clean)
     if retyped:
@@ -349,6 +358,7 @@ def words_of_version(model: dict, xml: bytes | None) -> dict[str, set[str]]:
         words["outcomes"].update(element.get("outcomes") or ())
         if element.get("message"):
             words["events"].add(element["message"])
+        words["fields"].update(element.get("show") or (), element.get("fill") or ())  # seq:show, seq:fill
         for item in element.get("form") or ():
             name = item.get("field") or item.get("key") if isinstance(item, dict) else item
             if isinstance(name, str):

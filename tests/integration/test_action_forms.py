@@ -156,3 +156,25 @@ def test_the_partner_fills_the_form_in_the_portal(pilot, dossier, client, users)
     given = client.post(url, data={"choice": "done", "field:date_signification": "2027-04-02"})
     assert given.status_code == 303
     assert pilot.call("GET", f"/dossiers/{dossier['id']}")["data"]["date_signification"] == "2027-04-02"
+
+
+def test_saving_and_publishing_check_the_sequence_against_the_dictionary(pilot):
+    from tests.factories import DATA
+
+    xml = (
+        (DATA / "bpmn" / "runtime" / "rt_form.bpmn")
+        .read_bytes()
+        .replace(b"&gt; 1000", b'&gt; date("2027-01-01")')
+    )
+    xml = xml.replace(b'seq:fill="montant_plan!,', b'seq:fill="montant_plans!,')
+    answer = pilot.call(
+        "POST", "/sequences/validate", who="analyst", data=xml, headers={"Content-Type": "application/xml"}
+    )
+    found = {(i["element_id"], i["code"]) for i in answer["issues"]}
+    assert found == {("Formaliser", "unknown_field"), ("F_important", "type_mismatch")}
+    assert any("vouliez-vous dire montant_plan ?" in i["message"] for i in answer["issues"])
+    saved = pilot.call("POST", "/sequences?replace=true", who="analyst", data=xml,
+                       headers={"Content-Type": "application/xml"})  # fmt: skip
+    assert {i["code"] for i in saved["issues"]} == {"unknown_field", "type_mismatch"}
+    refused = pilot.call("POST", "/sequences/rt_form/publish", who="analyst", expect=422)
+    assert refused["error"] == "invalid_sequence"

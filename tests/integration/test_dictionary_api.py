@@ -128,3 +128,15 @@ def test_a_role_of_the_dictionary_can_be_held_before_any_sequence_draws_it(clien
         headers=manager.headers,
     )
     assert wrong_kind.status_code == 422 and wrong_kind.json["error"] == "role_kind_mismatch"
+
+
+def test_a_put_keeps_what_it_leaves_out(client, users):
+    analyst = users["analyst"]
+    body = {"key": "landlord_kind", "label": "Bailleur", "type": "choice", "choices": [{"key": "social"}]}
+    client.post("/api/v1/dictionary/fields", json=body, headers=analyst.headers)
+    put = client.put(
+        "/api/v1/dictionary/fields/landlord_kind", json={"label_en": "Landlord"}, headers=analyst.headers
+    )
+    assert put.status_code == 200, put.json
+    assert (put.json["label"], put.json["label_en"], put.json["type"]) == ("Bailleur", "Landlord", "choice")
+    assert put.json["choices"] == [{"key": "social", "label": "Social", "label_en": None}]

@@ -180,3 +180,18 @@ def test_fields_in_conditions_are_used(session, analyst):
             session, "fields", "balance", {"label": "Solde", "type": "text"}, analyst, START, running(session)
         )
     assert "Condition fragile (test)" in error.value.message
+
+
+def test_the_demo_labels_what_the_upgrade_filled_in_and_leaves_an_analysts_words(session, analyst):
+    from web.demo_dictionary import ensure_dictionary, entries
+
+    service.create_entry(session, "outcomes", {"key": "paid", "label": "Paid"}, None, START)  # the upgrade's
+    service.create_entry(session, "fields", {"key": "hearing_date", "type": "text"}, None, START)
+    service.create_entry(
+        session, "outcomes", {"key": "partial", "label": "Partiel (à revoir)"}, analyst, START
+    )
+    assert ensure_dictionary(session, analyst, START) == len(entries()) - 1
+    words = dictionary.load(session)
+    assert words.label("outcomes", "paid") == "Payé" and words.fields["hearing_date"].type == "date"
+    assert words.label("outcomes", "partial") == "Partiel (à revoir)"
+    assert ensure_dictionary(session, analyst, START) == 0

@@ -132,3 +132,22 @@ def test_without_a_dictionary_or_with_an_empty_kind_nothing_is_checked_against_i
     assert issues(data, None) == []
     assert issues(data, Vocabulary()) == []
     assert [c for _e, c, _m in issues(data, Vocabulary(fields=WORDS.fields))] == ["unknown_field"]
+
+
+def test_the_demo_library_is_valid_against_the_demo_dictionary():
+    from web.demo import LIBRARY
+    from web.demo_dictionary import entries
+
+    roles, fields, events = {}, {}, {}
+    for kind, data in entries():
+        if kind == "roles":
+            roles[data["key"]] = data["kind"]
+        elif kind == "fields":
+            fields[data["key"]] = Term(data["type"], data["label"], tuple(c["key"] for c in data["choices"]))
+        elif kind == "events":
+            events[data["key"]] = {f["key"]: Term(f["type"], f["label"]) for f in data["fields"]}
+    words = Vocabulary(roles, fields, events)
+    paths = sorted(LIBRARY.glob("*.bpmn"))
+    assert len(paths) == 5
+    for path in paths:
+        assert issues(path.read_bytes(), words) == [], path.name

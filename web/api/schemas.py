@@ -133,7 +133,11 @@ class EntryIn(Schema):
 
 
 class EntryUpdate(EntryIn):
+    """What is left out stays as it was."""
+
     key = String(load_default=None, metadata={"description": "the key in the path is kept"})
+    choices = List(Nested(ChoiceIn), load_default=None)
+    fields = List(Nested(EventFieldIn), load_default=None)
 
 
 class DataIn(Schema):

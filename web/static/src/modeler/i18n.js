@@ -2,6 +2,8 @@
 // most visible bpmn-js strings to French otherwise.
 import translateTemplate from 'diagram-js/lib/i18n/translate/translate';
 
+import { DICTIONARY_ENGLISH } from '../seq-extension/dictionary/i18n.js';
+
 const TO_FRENCH = {
   General: 'Général', Name: 'Nom', ID: 'Identifiant', Documentation: 'Documentation',
   'Element documentation': "Documentation de l'élément", Executable: 'Exécutable', 'Process ID': 'Identifiant du processus',
@@ -40,7 +42,7 @@ const TO_ENGLISH = {
 };
 
 export function translateModule(lang) {
-  const table = lang === 'en' ? TO_ENGLISH : TO_FRENCH;
+  const table = lang === 'en' ? { ...TO_ENGLISH, ...DICTIONARY_ENGLISH } : TO_FRENCH;
   const translate = (template, replacements) => translateTemplate(table[template] || template, replacements);
   return { translate: [ 'value', translate ] };
 }

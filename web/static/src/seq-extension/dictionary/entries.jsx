@@ -8,6 +8,7 @@ import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject } from 'bpmn-js/lib/util/ModelUtil';
 
 import { actionsBefore } from '../properties/conditions.js';
+import { useCondition } from '../properties/entries.jsx';
 import {
   OPERATORS, byKey, completions, isoDate, frenchNumber, operatorsFor, outcomeKeys, outcomeLabels,
   readCondition, shownValue, words, writeCondition
@@ -69,7 +70,7 @@ export function RoleCreateEntry(props) {
   const bo = getBusinessObject(element);
   const key = bo.get('seq:role');
   if (!key || byKey(dictionary.roles, key)) {
-    return null;
+    return said ? <p class="bio-properties-panel-description" role="status" data-entry-id={ id }>{ said }</p> : null;
   }
   const add = async () => {
     const body = { key, label: bo.name || key, kind: bo.get('seq:roleKind') || 'internal' };
@@ -100,9 +101,22 @@ export function OutcomeLabelsEntry(props) {
   const dictionary = useWords();
   const bo = getBusinessObject(element);
   const getValue = () => outcomeLabels(bo.get('seq:outcomes'), dictionary.outcomes);
+  const config = useService('config.seqDictionary');
+  const [ , refresh ] = useState(0);
   const setValue = text => {
     const keys = outcomeKeys(text, dictionary.outcomes);
     modeling.updateProperties(element, { 'seq:outcomes': keys.length ? keys.join(',') : undefined });
+    // An outcome the dictionary lacks is added to it with the label typed: every screen then shows it.
+    const typed = (text || '').split(',').map(v => v.trim()).filter(Boolean);
+    typed.forEach(async (label, index) => {
+      const key = keys[index];
+      if (!config || !config.create || byKey(config.outcomes, key) || label === key) return;
+      const answer = await config.create('outcomes', { key, label });
+      if (answer.ok) {
+        config.outcomes = [ ...(config.outcomes || []), { key, label } ];
+        refresh(n => n + 1);
+      }
+    });
   };
   const keys = split(bo.get('seq:outcomes'));
   const unknown = keys.filter(k => !byKey(dictionary.outcomes, k));
@@ -203,19 +217,6 @@ export function FormAddEntry(props) {
 
 // Conditions ///////////////////////////////////////////////////////////////////////////////////////////
 
-function useCondition(element) {
-  const bpmnFactory = useService('bpmnFactory');
-  const { modeling } = useCommon();
-  const bo = getBusinessObject(element);
-  const get = () => (bo.conditionExpression && bo.conditionExpression.body) || '';
-  const set = text => {
-    const body = (text || '').trim();
-    const expression = body ? bpmnFactory.create('bpmn:FormalExpression', { body }) : undefined;
-    modeling.updateProperties(element, { conditionExpression: expression });
-  };
-  return { get, set };
-}
-
 /** The outcomes the actions before the flow's gateway offer, with their labels. */
 function outcomesBefore(element, dictionary) {
   const source = getBusinessObject(element).sourceRef;
@@ -263,6 +264,15 @@ export function BuilderSubjectEntry(props) {
     getValue={ () => (current ? current.subject : '') } setValue={ setValue } getOptions={ getOptions } />;
 }
 
+function startValue(type, subject, element, dictionary) {
+  if (type === 'boolean') return true;
+  if (type === 'amount' || type === 'number') return 0;
+  if (type === 'date') return new Date().toISOString().slice(0, 10);
+  if (type === 'outcome') return (outcomesBefore(element, dictionary)[0] || { key: '' }).key;
+  if (type === 'choice') return ((byKey(dictionary.fields, subject) || { choices: [] }).choices[0] || { key: '' }).key;
+  return '';
+}
+
 export function BuilderOperatorEntry(props) {
   const { element, id } = props;
   const { translate } = useCommon();
@@ -274,7 +284,8 @@ export function BuilderOperatorEntry(props) {
   const getOptions = () => operatorsFor(type === 'outcome' ? 'choice' : type)
     .map(op => ({ value: op, label: translate(OPERATORS[op]) }));
   const setValue = operator => {
-    const value = current.value !== null ? current.value : (type === 'boolean' ? true : null);
+    // Leaving "est renseigné" for a comparison: a value to start from, which the analyst then types.
+    const value = current.value !== null ? current.value : startValue(type, current.subject, element, dictionary);
     const written = writeCondition(current.subject, type === 'outcome' ? 'text' : type, operator, value);
     set(written || writeCondition(current.subject, type, 'filled'));
   };
@@ -323,7 +334,7 @@ export function ExpressionEntry(props) {
   const { get, set } = useCondition(element);
   const [ typed, setTyped ] = useState(null);
   const text = typed === null ? get() : typed;
-  const listId = `${id}-fields`;
+  const listId = `bio-properties-panel-${id}-fields`;
   const suggestions = completions(text, dictionary.fields);
   const commit = () => {
     if (typed !== null && typed !== get()) set(typed);

@@ -99,7 +99,8 @@ export function isoDate(text) {
 
 /** The value typed in the builder as an expression literal for a field of `type`, or null if unreadable. */
 export function valueLiteral(type, value) {
-  if (value === null || value === undefined || value === '') return null;
+  if (value === null || value === undefined) return null;
+  if (value === '' && type !== 'text') return null;
   if (type === 'amount' || type === 'number') {
     const number = typeof value === 'number' ? value : frenchNumber(value);
     return number === null ? null : String(number);
@@ -125,7 +126,7 @@ export function writeCondition(subject, type, operator, value) {
 export function shownValue(type, value) {
   if (value === null || value === undefined) return '';
   if ((type === 'amount' || type === 'number') && typeof value === 'number') {
-    return String(value).replace('.', ',');
+    return new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 }).format(value);
   }
   if (type === 'date' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
     const [ y, m, d ] = value.split('-');
