@@ -5,6 +5,8 @@ class Config:
     SECRET_KEY = "dev-only-change-me"
     # None means: a SQLite file in the instance folder.
     DATABASE_URL: str | None = None
+    # "transaction" when DATABASE_URL points at a pooler in transaction mode (PgBouncer; see the README).
+    DATABASE_POOLER: str | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT = 25
     SMTP_USERNAME: str | None = None
@@ -17,6 +19,8 @@ class Config:
     WORKER_INTERVAL_SECONDS = 1.0
     # Engines of the runs a process stepped last, kept in memory for their next step; 0 turns it off.
     ENGINE_CACHE = 256
+    # The designer saves the draft by itself this long after the last change (designer/drafts.py).
+    DESIGNER_AUTOSAVE_SECONDS = 30
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_TRANSLATION_DIRECTORIES = "translations"
     SESSION_COOKIE_HTTPONLY = True
