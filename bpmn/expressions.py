@@ -269,7 +269,15 @@ def _check_call(node: ast.Call) -> None:
 
 def check(text: str, names: frozenset[str] | set[str] = NAMES) -> None:
     """Parse `text` and check its constructs and names; raises ExpressionError (French) if refused."""
-    _check_node(_parse(text), frozenset(names), 0)
+    parse(text, names)
+
+
+def parse(text: str, names: frozenset[str] | set[str] = NAMES) -> ast.Expression:
+    """The checked tree of `text` (`true`/`false` already the literals), for readers that say an expression
+    in words (designer/describe.py); never run it but through `evaluate`."""
+    tree = _parse(text)
+    _check_node(tree, frozenset(names), 0)
+    return tree
 
 
 class _Evaluator:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from designer import dictionary
+from designer.dictionary import Dictionary
 from designer.models import Sequence, SequenceVersion
 from designer.values import display
 
@@ -24,7 +25,7 @@ from .roles import known_roles
 from .runs import current_holders, running_run
 from .specs import model_of, roles_used
 
-LIVE = (RunStatus.RUNNING, RunStatus.FAILED)
+LIVE = (RunStatus.RUNNING, RunStatus.FAILED, RunStatus.WAITING_DATA)
 
 
 def published_choices(session: Session) -> list[tuple[str, str]]:
@@ -130,9 +131,17 @@ def roles_by_kind(session: Session) -> dict[str, list[str]]:
     return grouped
 
 
-def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, otherwise: str) -> dict:
+def run_tab(
+    session: Session,
+    dossier: Dossier,
+    live: list[Run],
+    at: datetime,
+    otherwise: str,
+    words: Dictionary | None = None,
+    lang: str = "fr",
+) -> dict:
     """The open actions by run, what each outcome of each leads to, and the diagrams of the live runs.
-    `otherwise`: the label of a default flow."""
+    `otherwise`: the label of a default flow; conditions are said with the dictionary `words` in `lang`."""
     open_actions = list(
         session.scalars(
             select(Action)
@@ -178,7 +187,7 @@ def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, o
         )
     diagrams = {}
     for run in live:
-        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version).items()}
+        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version, words, lang).items()}
         diagrams[run.id] = {
             "xml": with_diagram(run.version.xml, run.version.checksum).decode("utf-8", errors="replace"),
             "active": run.active_elements or [],

@@ -88,6 +88,12 @@ def update_dossier(
     if changes:
         dossier.updated_at = now
         journal.record(session, dossier.id, actor.label, Kind.DOSSIER_UPDATED, now, changes=changes)
+    if changes.get("data"):
+        # Runs stopped for want of one of these values take their step again (runtime/data_needed.py).
+        # Imported here: what steps runs is above the dossiers it reads.
+        from .runs import resume_for_data
+
+        resume_for_data(session, dossier, set(changes["data"]), actor, now)
     return dossier
 
 

@@ -147,5 +147,7 @@ def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
         fired_at=now.isoformat(),
         late_seconds=max(0.0, (now - timer.due_at).total_seconds()),
     )
-    step_run(session, run, timer_fired(timer.task_id, timer.element_id), system("timer"), now)
+    element = model_of(run.version).elements.get(timer.element_id)
+    fired = timer_fired(timer.task_id, timer.element_id, element.name if element is not None else None)
+    step_run(session, run, fired, system("timer"), now)
     return True

@@ -18,6 +18,7 @@ from kernel.errors import Malformed, RuleBroken
 
 from . import journal
 from .actors import Actor
+from .data_needed import key_of
 from .journal import Kind
 from .models import Action, Dossier
 from .specs import models_of_run
@@ -49,7 +50,9 @@ class FormRefused(RuleBroken):
 def form_spec(session: Session, action: Action) -> FormSpec:
     """The form of the action's user task (in the run's sequence, or a sequence it calls)."""
     if action.adhoc:
-        return FormSpec()
+        # An action asking for the value a run waits for: that field, required (runtime/data_needed.py).
+        key = key_of(action)
+        return FormSpec(fill=(key,), required=frozenset({key})) if key else FormSpec()
     for model in models_of_run(session, action.run).values():
         element = model.elements.get(action.element_id)
         if element is not None and element.tag == "userTask":

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     RUN_INTERRUPTED = "run_interrupted"
     RUN_SWITCHED = "run_switched"
     RUN_FAILED = "run_failed"
+    RUN_WAITING_DATA = "run_waiting_data"
     RUN_RETRIED = "run_retried"
     RUN_MOVED_BACK = "run_moved_back"
     ACTION_CREATED = "action_created"

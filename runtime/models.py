@@ -21,6 +21,8 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
     SWITCHED = "switched"
     FAILED = "failed"
+    # Stopped before a step for want of a dossier value: an action asks for it (runtime/data_needed.py).
+    WAITING_DATA = "waiting_data"
 
 
 class ActionStatus(StrEnum):

@@ -44,6 +44,25 @@ def _lane_roles(session: Session) -> dict[str, str]:
     return roles
 
 
+_NAMES_OF_VERSION: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def lane_names(session: Session) -> dict[str, str]:
+    """Role key → the name of its lane in the most recent published version drawing it: what people read
+    for a role the dictionary does not have yet."""
+    names: dict[str, str] = {}
+    versions = select(SequenceVersion.id, SequenceVersion.checksum).order_by(
+        SequenceVersion.published_at, SequenceVersion.id
+    )
+    for version_id, checksum in session.execute(versions):
+        key = (version_id, checksum)
+        if key not in _NAMES_OF_VERSION:
+            model = model_of(session.get(SequenceVersion, version_id))
+            _NAMES_OF_VERSION[key] = {k: r.name for k, r in model.roles.items() if r.name}
+        names.update(_NAMES_OF_VERSION[key])
+    return names
+
+
 def check_roles(roles: dict[str, str], keys: list[str], kind: str, field: str = "roles") -> None:
     """Each key must be a role of `roles` (key → kind) held by a participant of `kind`; 422 naming the field
     and the key, with the closest known keys."""

@@ -10,9 +10,10 @@ from designer.models import Sequence, SequenceVersion
 from designer.services import get_version, latest_version, require_launchable
 from kernel.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
 
-from . import journal
+from . import data_needed, journal
 from .actors import Actor, system
 from .assignments import reassign_role
+from .data_needed import STOPPED
 from .dossiers import get_dossier
 from .journal import Kind
 from .models import Action, Checkpoint, Run, RunRole, RunStatus
@@ -143,7 +144,7 @@ def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
         .join(SequenceVersion.sequence)
         .where(
             Run.dossier_id == dossier_id,
-            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED]),
+            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED, RunStatus.WAITING_DATA]),
             Sequence.key == key,
         )
         .order_by(Run.started_at, Run.id)
@@ -157,7 +158,7 @@ def _require_running(run: Run) -> None:
 
 
 def _require_live(run: Run) -> None:
-    if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
+    if run.status not in (RunStatus.RUNNING, *STOPPED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
 
 
@@ -187,7 +188,7 @@ def switch_run(
     if not (reason or "").strip():
         raise Malformed("Indiquez la raison du changement de séquence.")
     run = get_run(session, run_id, lock=True)
-    if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
+    if run.status not in (RunStatus.RUNNING, *STOPPED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
     require_launchable(session, sequence)
     return switch_to(session, run, actor, now, sequence, reason, roles, by_sequence=False)
@@ -312,12 +313,13 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
     run = get_run(session, run_id, lock=True)
     _require_live(run)
     target = session.scalar(select(Checkpoint).where(Checkpoint.run_id == run.id, Checkpoint.step == step))
-    failed = run.status == RunStatus.FAILED
+    failed = run.status in STOPPED
     if target is None or step > run.step or (step == run.step and not failed):
         raise RuleBroken(f"L'étape {step} n'est pas une étape antérieure disponible.", code="unknown_step")
     from_step = run.step
     run.state = target.state
     if failed:  # what failed is left behind; should the step fail again, guarded says so
+        data_needed.close_for(session, run, actor, now)
         run.status, run.error, run.failed_operation = RunStatus.RUNNING, None, None
     journal.record(
         session,
@@ -335,11 +337,21 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
     return run
 
 
+def resume_for_data(session: Session, dossier, keys: set[str], actor: Actor, now: datetime) -> list[Run]:
+    """The runs of the dossier stopped for want of one of `keys` (waiting for data, or failed on an
+    expression reading it) take their step again, now that the dossier holds a new value."""
+    stopped = data_needed.stopped_for(session, dossier, keys)
+    return [retry_run(session, run_id, actor, now) for run_id in stopped]
+
+
 def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run:
+    """Takes again the step a failed run, or a run waiting for data, could not take; the actions asking for
+    data are no longer needed (should the step stop again, it asks again)."""
     run = get_run(session, run_id, lock=True)
-    if run.status != RunStatus.FAILED:
+    if run.status not in STOPPED:
         raise Conflict(f"Le déroulement {run.id} n'est pas en échec.")
     operation = run.failed_operation or {"op": "restore"}
+    data_needed.close_for(session, run, actor, now)
     run.status, run.error, run.failed_operation = RunStatus.RUNNING, None, None
     journal.record(
         session,

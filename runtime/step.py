@@ -20,7 +20,7 @@ from designer.models import SequenceVersion
 from designer.services import latest_version
 from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
-from . import engine_cache, journal
+from . import data_needed, engine_cache, journal
 from .actors import Actor, system
 from .dossiers import default_holders
 from .journal import Kind
@@ -57,8 +57,9 @@ def action_ended(run: Run, action: Action) -> Trigger:
     return Trigger("action", operation, action, result=result)
 
 
-def timer_fired(task_id: str, element_id: str) -> Trigger:
-    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({element_id})")
+def timer_fired(task_id: str, element_id: str, name: str | None = None) -> Trigger:
+    """`name`: the timer's label, which the history says (its id when it has none)."""
+    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({name or element_id})")
 
 
 def event_received(name: str, payload: dict) -> Trigger:
@@ -132,21 +133,28 @@ def _move_engine(
 
 
 def _fail(session: Session, run: Run, actor: Actor, now: datetime, operation: dict, error: Exception) -> None:
+    """The run keeps the operation it could not take. When what stopped it is a dossier value missing or
+    unusable, it waits for that value, which an action asks for (data_needed); otherwise it failed."""
     run.status = RunStatus.FAILED
     run.error = f"{type(error).__name__}: {error}"
     run.failed_operation = operation
+    key = data_needed.field_needed(session, run.error, session.get(Dossier, run.dossier_id).data)
     journal.record(
         session,
         run.dossier_id,
         actor.label,
-        Kind.RUN_FAILED,
+        Kind.RUN_WAITING_DATA if key else Kind.RUN_FAILED,
         now,
         run_id=run.id,
         error=run.error,
         operation=operation.get("op"),
+        **({"field": key} if key else {}),
     )
-    note_failure(session, run.dossier_id, "run_failed", f"déroulement {run.id} : {run.error}", now,
-                 run_id=run.id)
+    if key:
+        data_needed.ask(session, run, key, system("data"), now)
+    else:
+        note_failure(session, run.dossier_id, "run_failed", f"déroulement {run.id} : {run.error}", now,
+                     run_id=run.id)
 
 
 def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:

@@ -174,6 +174,11 @@ def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datet
     )
 
 
+def cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
+    """Cancels one open action of the run that is no longer needed, saying why."""
+    _cancel(session, run, action, actor, now, cause)
+
+
 def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: Kind, **fields) -> Action:
     """Adds an open action to a run: stored, given to the users holding its role, and in the history."""
     row = {column: None for column in _ACTION_COLUMNS} | {"adhoc": False, "outcomes": []} | fields

@@ -348,7 +348,7 @@ def test_five_minutes_with_the_demo(server, browser):
         "Signifier le commandement de payer",
         "IMP-2026-0114 — Romain Gauthier — impayés de loyer",
         "S2 — Précontentieux : commandement de payer",
-        "commissaire_justice",
+        "Commissaire de justice",
         "—",
     ], cells
     shots.take(page, "manager-unassigned")
@@ -390,8 +390,9 @@ def test_five_minutes_with_the_demo(server, browser):
     assert action.count() == 1 and action.locator("h4").inner_text() == SUIVRE
     assert "à faire par Claire Martin" in action.inner_text()
     what_if = page.inner_text("ul.what-if")
-    assert "Si « plan » → fin « Vers le plan d'apurement » puis séquence plan_apurement" in what_if
-    assert "Si « paid » → fin « Dette soldée »" in what_if
+    plan = "Si « Plan d'apurement demandé » → fin « Vers le plan d'apurement » puis séquence S5"
+    assert plan + " — Plan d'apurement" in what_if
+    assert "Si « Payé » → fin « Dette soldée »" in what_if
     shots.take(page, "dossier-0103-s1")
     page.click("nav.tabs >> text=Intervenants")
     before = role_holders(page)
@@ -418,11 +419,13 @@ def test_five_minutes_with_the_demo(server, browser):
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
     assert history[0].endswith(
-        "Changement de séquence par Système (séquence) séquence plan_apurement — raison : fin de séquence"
+        "Changement de séquence par Système (séquence) séquence S5 — Plan d'apurement"
+        " — raison : fin de séquence"
     ), history[:4]
-    assert any("Séquence lancée" in item and "séquence plan_apurement v1" in item for item in history[:4])
+    launched = "séquence S5 — Plan d'apurement v1"
+    assert any("Séquence lancée" in item and launched in item for item in history[:4])
     assert any(
-        f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : plan" in item
+        f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : Plan d'apurement demandé" in item
         for item in history[:4]
     ), history[:4]
     assert all(re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d ", item) for item in history)
@@ -444,7 +447,7 @@ def test_five_minutes_with_the_demo(server, browser):
     diagrams_ready(page)
     assert page.inner_text("h1") == "IMP-2026-0111 — Sophie Marchand — impayés de loyer"
     assert run_title(page) == f"{LIBRARY['precontentieux']} v1 en cours"
-    assert "attend l’événement : paiement_recu, plan_accepte" in run_text(page)
+    assert "attend l’événement : Paiement reçu, Plan d'apurement accepté" in run_text(page)
     assert "Aucune action ouverte : la séquence attend un délai ou un événement." in run_text(page)
     assert active(page) == ["Attente"]
     shots.take(page, "dossier-0111-waiting")
@@ -464,7 +467,7 @@ def test_five_minutes_with_the_demo(server, browser):
     assert active(page) == ["Rapprocher_paiement"]
     action = page.locator("article.action")
     assert action.locator("h4").inner_text() == RAPPROCHER
-    assert "Rôle : comptable · à faire par Claire Martin" in action.inner_text()
+    assert "Rôle : Comptable · à faire par Claire Martin" in action.inner_text()
     shots.take(page, "dossier-0111-event")
     # Claire is the accountant on Karim's dossier: the reconciliation is in her actions
     page.click("nav >> text=Mes actions")
@@ -474,7 +477,7 @@ def test_five_minutes_with_the_demo(server, browser):
     assert mine[0][2:] == [
         "IMP-2026-0111 — Sophie Marchand — impayés de loyer",
         "S2 — Précontentieux : commandement de payer",
-        "comptable",
+        "Comptable",
         "Claire Martin",
     ]
     shots.take(page, "manager-accountant-action")
@@ -486,14 +489,15 @@ def test_five_minutes_with_the_demo(server, browser):
     diagrams_ready(page)
     # S2 goes back to waiting for the same legal date
     assert active(page) == ["Attente"]
-    assert "attend l’événement : paiement_recu, plan_accepte" in run_text(page)
+    assert "attend l’événement : Paiement reçu, Plan d'apurement accepté" in run_text(page)
     assert page.locator("article.action").count() == 0
     shots.take(page, "dossier-0111-partial")
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
     assert re.fullmatch(r"\S+ \S+ Délai programmé par Claire Martin échéance .*", history[0]), history[:3]
-    assert f"Action terminée par Claire Martin « {RAPPROCHER} » — fait — résultat : partial" in history[1]
-    assert any("Événement métier par Claire Martin « paiement_recu »" in item for item in history[:4])
+    partial = f"Action terminée par Claire Martin « {RAPPROCHER} » — fait — résultat : Paiement partiel"
+    assert partial in history[1]
+    assert any("Événement métier par Claire Martin « Paiement reçu »" in item for item in history[:4])
     assert timer_dates(page)[:2] == [legal_date, legal_date]
     shots.take(page, "dossier-0111-history")
 

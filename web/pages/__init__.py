@@ -19,7 +19,6 @@ from . import (  # noqa: E402,F401
     profile,
     shared_work,
 )
-from .workspace import long_text, role_label  # noqa: E402
+from .workspace import long_text  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")
-pages.add_app_template_filter(role_label, "role_label")

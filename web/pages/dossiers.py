@@ -8,15 +8,14 @@ import json
 from datetime import datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
-from designer import dictionary
+from designer.dictionary import Dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
-from runtime import dossier_view, incidents, workspace
+from runtime import data_needed, dossier_view, incidents, workspace
 from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
@@ -34,6 +33,16 @@ from ..clock import now
 from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
+from ..labels import (
+    dictionary,
+    event_label,
+    field_label,
+    lang,
+    outcome_label,
+    role_label,
+    roles_text,
+    sequence_label,
+)
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
@@ -49,7 +58,6 @@ from .workspace import (
     cause_sentence,
     failure_message,
     local_target,
-    role_label,
 )
 
 TABS = ("run", "people", "history", "data", "documents")
@@ -164,19 +172,21 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
     live = [r for r in runs if r.status in LIVE]
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
-        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
-        context["events"] = dossier_view.event_choices(db.session, live, str(get_locale() or "fr"))
+        words, otherwise = dictionary(), _("sinon")
+        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise, words, lang()))
+        context["events"] = dossier_view.event_choices(db.session, live, lang())
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
         context.update(_repairs(dossier, live))
+        context["asking"] = _asking(context["open_actions"])
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
         context.update(_forms(context["open_actions"], refusal))
     elif tab == "history":
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
-        context.update(dossier_view.data_tab(db.session, dossier, str(get_locale() or "fr")))
+        context.update(dossier_view.data_tab(db.session, dossier, lang()))
     elif tab == "documents":
         context.update(documents_tab(dossier))
     elif tab == "people":
@@ -188,16 +198,17 @@ def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **ext
     return render_template("dossiers/page.html", **context, **extra)
 
 
+def _asking(open_actions: dict) -> set[int]:
+    """The open actions that ask for a value a run waits for (runtime/data_needed.py)."""
+    return {a.id for actions in open_actions.values() for a in actions if data_needed.key_of(a)}
+
+
 def _forms(open_actions: dict, refusal: tuple | None) -> dict:
     """The form of each open action; after a refusal, what was typed in it, and why it was refused."""
     refused_id, typed, comment, problems = refusal or (None, None, "", None)
     actions = [action for listed in open_actions.values() for action in listed]
     forms = action_forms(db.session, actions, lang(), typed, problems, refused_id)
     return {"forms": forms, "typed_comments": {refused_id: comment} if refused_id else {}}
-
-
-def lang() -> str:
-    return str(get_locale() or "fr")
 
 
 def form_data(form) -> dict:
@@ -245,7 +256,7 @@ def _history_tab(dossier: Dossier) -> dict:
     entries = entries[:HISTORY_SHOWN]
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = dictionary.load(db.session)
+    words = dictionary()
     return {
         "entries": entries,
         "more_entries": more,
@@ -256,7 +267,7 @@ def _history_tab(dossier: Dossier) -> dict:
     }
 
 
-def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dictionary | None = None) -> str:
+def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | None = None) -> str:
     """One sentence of what the entry's data says: what, and why; `words` names changed fields by label."""
     data = entry.data or {}
     if entry.kind == "holders_reassigned":
@@ -271,18 +282,19 @@ def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dic
     if words is not None and isinstance(changes, dict) and isinstance(changes.get("data"), dict):
         parts.append(describe_changes(changes["data"], words, lang()))
     if data.get("name"):
-        parts.append(f"« {data['name']} »")
+        name = event_label(data["name"]) if entry.kind == "event_received" else data["name"]
+        parts.append(f"« {name} »")
     if data.get("sequence"):
         parts.append(
-            _("séquence %(key)s", key=data["sequence"])
+            _("séquence %(key)s", key=sequence_label(data["sequence"]))
             + (f" v{data['version']}" if data.get("version") else "")
         )
     if data.get("status"):
         parts.append(str(STATUS_LABELS.get(data["status"], data["status"])))
     if data.get("outcome"):
-        parts.append(_("résultat : %(outcome)s", outcome=data["outcome"]))
+        parts.append(_("résultat : %(outcome)s", outcome=outcome_label(data["outcome"])))
     if data.get("role"):
-        parts.append(_("rôle : %(role)s", role=data["role"]))
+        parts.append(_("rôle : %(role)s", role=role_label(data["role"])))
     holders = data.get("holders")
     if isinstance(holders, dict) and "to" in holders:
         parts.append(
@@ -292,9 +304,11 @@ def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dic
             )
         )
     if data.get("unassigned"):
-        parts.append(_("sans titulaire : %(roles)s", roles=", ".join(data["unassigned"])))
+        parts.append(_("sans titulaire : %(roles)s", roles=roles_text(data["unassigned"])))
     if isinstance(data.get("roles"), list):
-        parts.append(_("rôles : %(roles)s", roles=", ".join(data["roles"]) or _("aucun")))
+        parts.append(_("rôles : %(roles)s", roles=roles_text(data["roles"]) or _("aucun")))
+    if data.get("field"):
+        parts.append(_("donnée attendue : %(field)s", field=field_label(data["field"])))
     if data.get("due_at"):
         due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
         parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
@@ -306,6 +320,8 @@ def summarize(entry: JournalEntry, people: dict[int, str], words: dictionary.Dic
         ("comment", _("commentaire")),
         ("error", _("erreur")),
     ):
+        if key == "error" and data.get("field"):
+            continue  # waiting for a value: the field says it, the engine's words would not
         if data.get(key):
             parts.append(f"{label} : {data[key]}")
     return " — ".join(parts)
@@ -318,7 +334,7 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
-    words = dictionary.load(db.session)
+    words = dictionary()
     return csv_response(
         f"historique-{dossier.reference}.csv",
         [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
@@ -413,7 +429,7 @@ def dossier_launch(dossier_id: int):
     for message in failed:
         flash(message, "error")
     if not failed:
-        flash(_("Séquence « %(key)s » lancée.", key=key), "success")
+        flash(_("Séquence « %(key)s » lancée.", key=sequence_label(key)), "success")
     return redirect(_back(dossier_id), code=303)
 
 
@@ -484,7 +500,7 @@ def dossier_switch(dossier_id: int, run_id: int):
         lambda: switch_run(
             db.session, run_id, current_actor(), now(), sequence=key, reason=request.form.get("reason", "")
         ),
-        _("Séquence remplacée par « %(key)s ».", key=key),
+        _("Séquence remplacée par « %(key)s ».", key=sequence_label(key)),
         _back(dossier_id),
         watch=dossier_id,
     )
@@ -519,7 +535,7 @@ def dossier_event(dossier_id: int):
             return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
         return None
 
-    label = dictionary.load(db.session).label("events", name, str(get_locale() or "fr"))
+    label = event_label(name)
     return attempt(
         work, _("Événement « %(name)s » enregistré.", name=label), _back(dossier_id), watch=dossier_id
     )
