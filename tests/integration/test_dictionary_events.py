@@ -69,9 +69,20 @@ def test_french_values_are_delivered_typed(client, users, waiting):
     assert received["data"]["data"] == {"montant": 1200.5, "recu_le": "2026-03-02"}
 
 
-def test_a_message_of_a_published_version_not_in_the_dictionary_is_known(client, users, waiting):
-    pilot = Pilot(client, users)
-    pilot.publish("rt_loop")  # waits for surendettement, which the dictionary does not have
+def test_a_message_of_a_published_version_not_in_the_dictionary_is_known(client, session, users, waiting):
+    from sqlalchemy import update
+
+    from designer.dictionary import DictionaryEntry
+
+    # A version published before the dictionary had any event (an installation upgraded from an earlier
+    # release): publication checks events only once the dictionary has some.
+    def events_kind(old: str, new: str) -> None:
+        session.execute(update(DictionaryEntry).where(DictionaryEntry.kind == old).values(kind=new))
+        session.commit()
+
+    events_kind("events", "hidden")
+    Pilot(client, users).publish("rt_loop")  # waits for surendettement, which the dictionary does not have
+    events_kind("hidden", "events")
     posted = client.post(
         waiting["path"], json={"name": "surendettement", "data": {"any": 1}}, headers=users["manager"].headers
     )

@@ -86,7 +86,7 @@ def test_search_filters_sort_and_counts_are_in_the_url(client, session, desk):
     assert len(rows(everything)) == 13 and '<strong class="count-open">13</strong>' in everything
     # Counts per filter, next to each option.
     assert ">Plan (test) (1)</option>" in everything and ">Relance (test) (12)</option>" in everything
-    assert ">gestionnaire (13)</option>" in everything and ">sans échéance (2)</option>" in everything
+    assert ">Gestionnaire (13)</option>" in everything and ">sans échéance (2)</option>" in everything
     # The oldest due date first, actions without one last.
     assert rows(everything)[:2] == ["D-01", "D-02"] and rows(everything)[-2:] == ["D-03", "P-1"]
     assert rows(text(client.get("/inbox/?q=D-05"))) == ["D-05"]
@@ -152,10 +152,10 @@ def test_the_filtered_inbox_costs_the_same_few_statements_whatever_it_lists(clie
     everyone = count(f"/inbox/all?holder={desk['manager'].id}&q=D&due=soon&sort=dossier")
     # The user, the failed runs (navigation, banner), the new actions (navigation), the counts per filter, the
     # page's ids, its rows, their holders, the colleagues one may hand actions to, the roles of the dictionary
-    # and of the library's versions: as many for one row as for 13. "Mes actions" also notes the visit, which
-    # clears the count of new actions.
-    assert one == many == 12 and unassigned == everyone == 11, (one, many, unassigned, everyone, statements)
-    # An empty page reads neither rows nor holders.
+    # and of the library's versions, the dictionary and the lanes' names for labels: as many for one row as
+    # for 13. "Mes actions" also notes the visit, which clears the count of new actions.
+    assert one == many == 14 and unassigned == everyone == 13, (one, many, unassigned, everyone, statements)
+    # An empty page reads neither rows nor holders (nor labels).
     assert count(f"/inbox/all?holder={desk['colleague'].id}") == 9
 
 
