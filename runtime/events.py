@@ -59,6 +59,8 @@ def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
     session.refresh(timer)
     if timer.fired_at is not None or timer.cancelled_at is not None or run.status != RunStatus.RUNNING:
         return False
+    if timer.due_at > now:  # postponed while it was claimed (a migration to a longer delay)
+        return False
     timer.fired_at = now
     journal.record(
         session,

@@ -36,7 +36,7 @@ class Trigger:
     retry; `action`: the action that ended, remembered once the step is taken; `cause`: why the actions the
     step leaves behind are cancelled."""
 
-    kind: str  # start, action, timer, event, back, retry
+    kind: str  # start, action, timer, event, back, retry, migrate
     operation: dict
     action: Action | None = None
     cause: str | None = None
@@ -69,6 +69,12 @@ def moved_back(cause: str) -> Trigger:
     return Trigger("back", {"op": "restore"}, cause=cause)
 
 
+def migrated(cause: str) -> Trigger:
+    """The run's version and state were replaced by the same dossier's state moved onto another version of
+    its sequence (runtime/migrations.py): the tables follow it, and the migration is a step of its own."""
+    return Trigger("migrate", {"op": "restore"}, cause=cause)
+
+
 def retried(operation: dict) -> Trigger:
     return Trigger("retry", operation)
 
@@ -94,7 +100,10 @@ def step_run(
         _fail(session, run, actor, now, trigger.operation, error)
     else:
         models = models_of_run(session, run)
-        settled = settle(session, run, engine, models, actor, now, trigger.cause, current, timers_before)
+        settled = settle(
+            session, run, engine, models, actor, now, trigger.cause, current, timers_before,
+            new_step=trigger.kind == "migrate",
+        )
         if settled.completed:
             _end(session, run, settled, actor, now)
     if trigger.action is not None:

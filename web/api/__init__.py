@@ -143,6 +143,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     actions,
     communications,
     dossiers,
+    migrations,
     runs,
     sequences,
     simulation,  # noqa: E402,F401
