@@ -36,7 +36,7 @@ from .models import Action, Dossier, Run, RunRole, RunStatus
 from .run_versions import follow, record_change
 from .runs import get_run
 from .specs import bundle_of_run, model_of, pin_called_versions, roles_used, spec_of
-from .step import current_holders, migrated, step_run
+from .step import current_holders, mark_step, migrated, step_run
 from .stepper import engine_context, open_actions
 
 # Where a run can stand, by BPMN tag, and what it waits for.
@@ -274,6 +274,7 @@ def _migrate_one(
                 run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     unassigned = sorted(r for r in used if not current_holders(run).get(r))
+    step_before = mark_step(session, run, now)
     record_change(session, run, target, called, actor, now, mapping=moved.waits, dry_run=dry_run)
     run.state = engine.dump()
     settled = step_run(
@@ -290,6 +291,7 @@ def _migrate_one(
         "run_id": run.id,
         "status": "would_migrate" if dry_run else "migrated",
         "reason": None,
+        "step_before": step_before,
         "waits_before": waits_before,
         "waits_after": list(run.active_elements or []),
         "mapping": moved.waits,

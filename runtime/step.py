@@ -27,7 +27,7 @@ from .journal import Kind
 from .models import Action, Dossier, Run, RunRole, RunStatus
 from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions, roles_used
-from .stepper import Settled, cancel_all, engine_context, result_entry, settle
+from .stepper import Settled, cancel_all, checkpoint, engine_context, result_entry, settle
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,14 @@ def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: dateti
             run_id=run.id,
             end_events=settled.end_events,
         )
+
+
+def mark_step(session: Session, run: Run, now: datetime) -> int:
+    """Makes the run's current state a step of its own, that a move back returns to exactly (a migration
+    marks where the run stood before it: the last step's checkpoint may be older). Returns the step."""
+    run.step += 1
+    checkpoint(session, run, now)
+    return run.step
 
 
 def write_run(session: Session, run: Run) -> None:

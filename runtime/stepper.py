@@ -126,7 +126,7 @@ def settle(
     run.waiting_messages = sorted(engine.waiting_messages())
     if changed:
         run.step += 1
-        _checkpoint(session, run, engine, now)
+        checkpoint(session, run, now)
     if engine.is_completed():
         settled.completed = True
         settled.end_events = engine.end_events_reached()
@@ -334,7 +334,8 @@ def timer_due(
     return moment, date_note(moment)
 
 
-def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
+def checkpoint(session: Session, run: Run, now: datetime) -> None:
+    """Keeps the run's state as the state of its current step."""
     session.connection().execute(
         _INSERT_CHECKPOINT,
         {
