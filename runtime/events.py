@@ -50,8 +50,9 @@ def post_event(
     return delivered
 
 
-def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
-    """Fires one due timer: loads its run only. Returns False when the timer is no longer pending."""
+def fire_timer(session: Session, timer_id: int, now: datetime, only_if_due: bool = False) -> bool:
+    """Fires one due timer: loads its run only. Returns False when the timer is no longer pending, or with
+    `only_if_due` (the worker) no longer due: a migration may have postponed it since it was claimed."""
     timer = session.get(Timer, timer_id)
     if timer is None or timer.fired_at is not None or timer.cancelled_at is not None:
         return False
@@ -59,7 +60,7 @@ def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
     session.refresh(timer)
     if timer.fired_at is not None or timer.cancelled_at is not None or run.status != RunStatus.RUNNING:
         return False
-    if timer.due_at > now:  # postponed while it was claimed (a migration to a longer delay)
+    if only_if_due and timer.due_at > now:
         return False
     timer.fired_at = now
     journal.record(

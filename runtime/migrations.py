@@ -164,15 +164,15 @@ def migrate_runs(
     drafted = {**{e: e for e in _waits(source) if e in _waits(target)}, **mapping}
     run_ids = _chosen(session, source, dossiers)
     reports = []
-    found = {dossier_id for _run, dossier_id in run_ids}
-    for dossier_id in [] if dossiers == "all" else list(dict.fromkeys(dossiers)):
-        if dossier_id not in found:  # ended or moved meanwhile: said, never silently dropped
-            gone = RuleBroken(
-                f"Aucun déroulement en cours sur la version {source.number} dans ce dossier.",
-                code="not_running",
-            )
-            reports.append(_left_out(dossier_id, None, gone))
-    for run_id, dossier_id in run_ids:
+    found = {dossier_id for _run, dossier_id, _ref in run_ids}
+    missing = [] if dossiers == "all" else [i for i in dict.fromkeys(dossiers) if i not in found]
+    references = dict(session.execute(select(Dossier.id, Dossier.reference).where(Dossier.id.in_(missing))))
+    for dossier_id in missing:  # ended or moved meanwhile: said, never silently dropped
+        gone = RuleBroken(
+            f"Aucun déroulement en cours sur la version {source.number} dans ce dossier.", code="not_running"
+        )
+        reports.append(_left_out(dossier_id, None, references.get(dossier_id), gone))
+    for run_id, dossier_id, reference in run_ids:
         if dry_run:
             savepoint = session.begin_nested()
             try:
@@ -180,7 +180,7 @@ def migrate_runs(
                     _migrate_one(session, run_id, target.id, drafted, actor, now(), True, restart_timers)
                 )
             except DomainError as refused:
-                reports.append(_left_out(dossier_id, run_id, refused))
+                reports.append(_left_out(dossier_id, run_id, reference, refused))
             finally:
                 savepoint.rollback()
         else:
@@ -190,35 +190,39 @@ def migrate_runs(
                         _migrate_one(session, run_id, target.id, drafted, actor, now(), False, restart_timers)
                     )
             except DomainError as refused:
-                reports.append(_left_out(dossier_id, run_id, refused))
+                reports.append(_left_out(dossier_id, run_id, reference, refused))
     if dry_run:
         session.rollback()
     return reports
 
 
-def _chosen(session: Session, source: SequenceVersion, dossiers) -> list[tuple[int, int]]:
-    query = select(Run.id, Run.dossier_id).where(
-        Run.version_id == source.id, Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED])
+def _chosen(session: Session, source: SequenceVersion, dossiers) -> list[tuple[int, int, str]]:
+    """(run id, dossier id, reference) of the runs of the source version not ended, on the chosen dossiers."""
+    query = (
+        select(Run.id, Run.dossier_id, Dossier.reference)
+        .join(Dossier, Dossier.id == Run.dossier_id)
+        .where(Run.version_id == source.id, Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED]))
     )
     if dossiers != "all":
         if not isinstance(dossiers, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in dossiers
         ):
             raise Malformed(
-                '« dossiers » vaut "all" ou une liste d\'identifiants de dossiers.', field="dossiers"
+                "« dossiers » vaut \"all\" ou une liste d'identifiants de dossiers.", field="dossiers"
             )
         query = query.where(Run.dossier_id.in_(dossiers))
-    return [(r, d) for r, d in session.execute(query.order_by(Run.dossier_id, Run.id))]
+    return [tuple(row) for row in session.execute(query.order_by(Run.dossier_id, Run.id))]
 
 
-def _left_out(dossier_id: int, run_id: int | None, refused: DomainError) -> dict:
+def _left_out(dossier_id: int, run_id: int | None, reference: str | None, refused: DomainError) -> dict:
     return {
         "dossier_id": dossier_id,
+        "reference": reference,
         "run_id": run_id,
         "status": "left_out",
         "reason": refused.message,
         "code": refused.code,
-        "element_id": getattr(refused, "element_id", None),
+        "element_id": refused.details.get("element_id"),
         "actions": {"kept": [], "cancelled": [], "created": []},
         "timers": [],
     }

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from bpmn.durations import METROPOLE
 from bpmn.expressions import evaluate
 from designer.services import publish_versions
+from runtime.events import fire_timer
 from runtime.models import Action, Participant, Run, Timer
+from runtime.timers import claim_batch
 from tests.integration.test_library import Library
 
 V2 = Path(__file__).resolve().parent.parent / "data" / "bpmn" / "s2_precontentieux_v2.bpmn"
@@ -231,3 +233,23 @@ def test_only_managers_and_admins_migrate_and_bad_input_names_the_field(lib, ten
     session.expire_all()
     assert {r.version.number for r in session.scalars(select(Run))} == {1}
     assert session.scalar(select(Timer).where(Timer.due_at > lib.clock.now() + timedelta(days=400))) is None
+
+
+def test_a_timer_claimed_by_a_worker_before_its_delay_was_lengthened_does_not_fire(lib, ten):
+    """The worker claimed the 6-week timer when it came due; the migration to 2 months ran before the worker
+    fired it: the worker finds it no longer due, and it fires once, at its new date."""
+    d, served = ten
+    dossier = d["wait"]
+    timer = lib.timer(dossier, "Six_semaines")
+    lib.clock.at = timer.due_at
+    assert timer.id in claim_batch(lib.session, "worker-1", lib.clock.now())
+    lib.session.commit()
+    publish_v2(lib)
+    [report] = migrate(lib, dossiers=[dossier["id"]])
+    assert report["status"] == "migrated"
+    assert fire_timer(lib.session, timer.id, lib.clock.now(), only_if_due=True) is False
+    lib.session.commit()
+    assert "timer_fired" not in [e["kind"] for e in lib.history(dossier["id"])]
+    lib.fire(dossier, "Six_semaines")  # at its new date
+    assert lib.clock.now() == due_of(served["wait"], "P2M")
+    assert [e["kind"] for e in lib.history(dossier["id"])].count("timer_fired") == 1

@@ -6,7 +6,17 @@ from apiflask import APIBlueprint
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
-from . import auth, designer, dossiers, inbox, incidents, overview, pilotage, portal  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    auth,
+    designer,
+    dossiers,
+    inbox,
+    incidents,
+    migrations,
+    overview,
+    pilotage,
+    portal,
+)
 from .workspace import long_text  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")
