@@ -166,7 +166,8 @@ def migrate_runs(
     reports = []
     found = {dossier_id for _run, dossier_id, _ref in run_ids}
     missing = [] if dossiers == "all" else [i for i in dict.fromkeys(dossiers) if i not in found]
-    references = dict(session.execute(select(Dossier.id, Dossier.reference).where(Dossier.id.in_(missing))))
+    query = select(Dossier.id, Dossier.reference).where(Dossier.id.in_(missing))
+    references = {i: ref for i, ref in session.execute(query)} if missing else {}
     for dossier_id in missing:  # ended or moved meanwhile: said, never silently dropped
         gone = RuleBroken(
             f"Aucun déroulement en cours sur la version {source.number} dans ce dossier.", code="not_running"

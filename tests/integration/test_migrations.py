@@ -17,6 +17,7 @@ from designer.services import publish_versions
 from runtime.events import fire_timer
 from runtime.models import Action, Participant, Run, Timer
 from runtime.timers import claim_batch
+from tests.integration.test_designer_pages import login
 from tests.integration.test_library import Library
 
 V2 = Path(__file__).resolve().parent.parent / "data" / "bpmn" / "s2_precontentieux_v2.bpmn"
@@ -253,3 +254,24 @@ def test_a_timer_claimed_by_a_worker_before_its_delay_was_lengthened_does_not_fi
     lib.fire(dossier, "Six_semaines")  # at its new date
     assert lib.clock.now() == due_of(served["wait"], "P2M")
     assert [e["kind"] for e in lib.history(dossier["id"])].count("timer_fired") == 1
+
+
+def test_the_pages_plan_preview_and_migrate(lib, ten, client):
+    d, served = ten
+    publish_v2(lib)
+    login(client, "manager")
+    version = client.get(f"/designer/sequences/{KEY}/versions/1").get_data(as_text=True)
+    assert "Migrer des dossiers" in version and "10 dossier(s) en cours sur cette version" in version
+    plan = client.get(f"/designer/sequences/{KEY}/versions/1/migrate").get_data(as_text=True)
+    assert "Rechercher l&#39;adresse du locataire" in plan and "Pas d’équivalent" in plan
+    form = {"to": "2", "step": "preview", "map:Rechercher_adresse": "Enqueter_adresse"}
+    preview = client.post(f"/designer/sequences/{KEY}/versions/1/migrate", data=form)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Sera migré : 10" in text
+    assert run_row(lib, d["lost"]).version.number == 1
+    form = {**form, "step": "execute", "dossier": [str(d["lost"]["id"]), str(d["wait"]["id"])]}
+    done = client.post(f"/designer/sequences/{KEY}/versions/1/migrate", data=form).get_data(as_text=True)
+    assert "Migré : 2" in done
+    assert run_row(lib, d["lost"]).version.number == 2 and run_row(lib, d["mandate"]).version.number == 1
+    login(client, "analyst")
+    assert client.get(f"/designer/sequences/{KEY}/versions/1/migrate").status_code == 403
