@@ -209,7 +209,7 @@ def _chosen(session: Session, source: SequenceVersion, dossiers) -> list[tuple[i
             isinstance(i, int) and not isinstance(i, bool) for i in dossiers
         ):
             raise Malformed(
-                "« dossiers » vaut \"all\" ou une liste d'identifiants de dossiers.", field="dossiers"
+                '« dossiers » vaut "all" ou une liste d\'identifiants de dossiers.', field="dossiers"
             )
         query = query.where(Run.dossier_id.in_(dossiers))
     return [tuple(row) for row in session.execute(query.order_by(Run.dossier_id, Run.id))]
@@ -279,8 +279,13 @@ def _migrate_one(
                 run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     unassigned = sorted(r for r in used if not current_holders(run).get(r))
+    labels = {**{k: r.name or k for k, r in model_of(target).roles.items()}}
     step_before = mark_step(session, run, now)
-    record_change(session, run, target, called, actor, now, mapping=moved.waits, dry_run=dry_run)
+    names = {**{e: p["name"] for e, p in _waits(run.version).items()}}
+    targets = _waits(target)
+    # What the history says in words: the steps that became another one (the mapping keeps them all).
+    steps = [f"{names.get(a, a)} → {targets[b]['name']}" for a, b in moved.waits.items() if a != b]
+    record_change(session, run, target, called, actor, now, mapping=moved.waits, steps=steps, dry_run=dry_run)
     run.state = engine.dump()
     settled = step_run(
         session, run, migrated(f"migration vers la version {target.number}"), actor, now, current=current
@@ -308,6 +313,7 @@ def _migrate_one(
         "renamed": [a.id for a in renamed],
         "timers": timers + _new_timers(session, run, now),
         "unassigned_roles": unassigned,
+        "unassigned_role_names": [labels.get(r, r) for r in unassigned],
     }
 
 
@@ -318,6 +324,7 @@ def _new_timers(session: Session, run: Run, now: datetime) -> list[dict]:
         {
             "element_id": t.element_id,
             "due_at": t.due_at.isoformat(),
+            "kind": None,
             "previous_due_at": None,
             "started_at": t.created_at.isoformat(),
         }

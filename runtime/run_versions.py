@@ -115,6 +115,7 @@ def follow(
         timers.append(
             {
                 "element_id": found.element_id,
+                "kind": found.kind,
                 "due_at": due_at.isoformat(),
                 "previous_due_at": before.isoformat(),
                 "started_at": timer.created_at.isoformat(),

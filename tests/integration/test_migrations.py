@@ -1,9 +1,9 @@
 """Moving running dossiers to a new version of their sequence, on the demo library (SQLite and PostgreSQL).
 
 S2 version 2 (tests/data/bpmn/s2_precontentieux_v2.bpmn) adds a step (« Vérifier le décompte » after the
-mandate), replaces « Rechercher l'adresse » by « Enquêter sur l'adresse » (another id: a step removed) and turns
-the 6-week wait into 2 months from the same service. Ten dossiers in different states are previewed, then
-migrated; each one's open actions, holders, timers and history are checked."""
+mandate), replaces « Rechercher l'adresse » by « Enquêter sur l'adresse » (another id: a step removed) and
+turns the 6-week wait into 2 months from the same service. Ten dossiers in different states are previewed,
+then migrated; each one's open actions, holders, timers and history are checked."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -55,7 +55,7 @@ def run_row(lib, dossier) -> Run:
 
 
 def silence_ccapex(lib, dossier):
-    """The CCAPEX has no postal address: the letter referring the dossier to it fails, its action stays open."""
+    """The CCAPEX has no postal address: the letter referring the dossier fails, its action stays open."""
     participant = lib.session.get(Participant, dossier["people"]["ccapex"]["id"])
     participant.address, participant.email = None, None
     lib.session.commit()
@@ -84,7 +84,7 @@ def ten(lib):
     private = {"private": {"landlord_kind": "personne_physique"}}
     d = {name: lib.case(f"IMP-{i}", **private.get(name, {})) for i, name in enumerate(names)}
     d["done"] = lib.case("IMP-done")
-    for name, dossier in d.items():
+    for dossier in d.values():
         lib.start(dossier, KEY)
     silence_ccapex(lib, d["failed_letter"])  # after the launch, which would have said so
     lib.do(d["bailiff"], "Mandater_commissaire")
@@ -111,7 +111,7 @@ def test_preview_then_migrate_ten_dossiers_of_s2(lib, ten, session):
     d, served = ten
     publish_v2(lib)
     before = {name: open_actions(lib, dossier) for name, dossier in d.items()}
-    holders_before = {name: lib.holders(lib.current(dossier)) for name, dossier in d.items() if name != "done"}
+    holders_before = {n: lib.holders(lib.current(dossier)) for n, dossier in d.items() if n != "done"}
     wait_timer = lib.timer(d["wait"], "Six_semaines")
     assert wait_timer.due_at == due_of(served["wait"], "P6W")
     history_before = len(lib.history(d["wait"]["id"]))
@@ -173,8 +173,8 @@ def test_preview_then_migrate_ten_dossiers_of_s2(lib, ten, session):
     # The wait now ends 2 months after the service, not 2 months from now; the same timer row.
     moved = lib.timer(d["wait"], "Six_semaines")
     assert moved.id == wait_timer.id and moved.due_at == due_of(served["wait"], "P2M")
-    assert [e["data"]["due_at"] for e in lib.history(d["wait"]["id"]) if e["kind"] == "timer_rescheduled"] == [
-        due_of(served["wait"], "P2M").isoformat()]
+    rescheduled = [e for e in lib.history(d["wait"]["id"]) if e["kind"] == "timer_rescheduled"]
+    assert [e["data"]["due_at"] for e in rescheduled] == [due_of(served["wait"], "P2M").isoformat()]
     # The failed letter stays open, for a manager to decide.
     assert [e for (e, _r, _n) in open_actions(lib, d["failed_letter"]).values()] == ["Saisine_ccapex"]
     # The step added by v2 comes next for the dossier waiting at the mandate.

@@ -18,8 +18,12 @@ class MigrationIn(Schema):
     to_version = Integer(required=True, validate=IN_RANGE)
     mapping = Dict(keys=String(), values=String(), load_default=dict)
     # "all", or a list of dossier ids (checked by the service, which names the field)
-    dossiers = Raw(load_default="all", metadata={"oneOf": [{"type": "string", "enum": ["all"]},
-                                                            {"type": "array", "items": {"type": "integer"}}]})
+    dossiers = Raw(
+        load_default="all",
+        metadata={
+            "oneOf": [{"type": "string", "enum": ["all"]}, {"type": "array", "items": {"type": "integer"}}]
+        },
+    )
     dry_run = Boolean(load_default=False)
     restart_timers = Boolean(load_default=False)
 
@@ -58,6 +62,4 @@ def migrate(key: str, body):
 def plan(key: str, body):
     """The waiting points of `from_version`, the dossiers waiting at each and their counterpart in
     `to_version` (drafted from the same element id, or as `mapping` says)."""
-    return service.plan_migration(
-        db.session, key, body["from_version"], body["to_version"], body["mapping"]
-    )
+    return service.plan_migration(db.session, key, body["from_version"], body["to_version"], body["mapping"])

@@ -52,8 +52,10 @@ def _target(sequence, number: int) -> int:
     if raw is None:
         return others[-1]
     if not raw.isdigit() or int(raw) not in others:
-        raise Malformed(_("Choisissez la version cible parmi : %(choices)s.",
-                          choices=", ".join(str(n) for n in others)), field="to")
+        raise Malformed(
+            _("Choisissez la version cible parmi : %(choices)s.", choices=", ".join(str(n) for n in others)),
+            field="to",
+        )
     return int(raw)
 
 
@@ -76,8 +78,13 @@ def migration_plan(key: str, number: int):
     sequence, target, source_version, target_version = _context(key, number)
     plan = migrations.plan_migration(db.session, key, number, target)
     return render_template(
-        "migrations/plan.html", sequence=sequence, plan=plan, source=source_version, target=target_version,
-        source_xml=source_version.xml.decode("utf-8"), target_xml=target_version.xml.decode("utf-8"),
+        "migrations/plan.html",
+        sequence=sequence,
+        plan=plan,
+        source=source_version,
+        target=target_version,
+        source_xml=source_version.xml.decode("utf-8"),
+        target_xml=target_version.xml.decode("utf-8"),
         versions=[v.number for v in sequence.versions if v.number != number],
     )
 
@@ -98,13 +105,31 @@ def migration_run(key: str, number: int):
         dossiers = [int(c) for c in chosen]
     plan = migrations.plan_migration(db.session, key, number, target, mapping)
     reports = migrations.migrate_runs(
-        db.session, key, current_actor(), now, from_version=number, to_version=target, mapping=mapping,
-        dossiers=dossiers, dry_run=not execute, restart_timers=restart,
+        db.session,
+        key,
+        current_actor(),
+        now,
+        from_version=number,
+        to_version=target,
+        mapping=mapping,
+        dossiers=dossiers,
+        dry_run=not execute,
+        restart_timers=restart,
     )
     names = {p["element_id"]: p["name"] for p in plan["waits"]}
     names.update({p["element_id"]: p["name"] for p in plan["targets"]})
     return render_template(
-        "migrations/report.html", sequence=sequence, plan=plan, source=source_version, target=target_version,
-        reports=reports, executed=execute, when=when, mapping=mapping, restart=restart, names=names,
-        summary=migrations.summarize(reports), status_labels={k: _(v) for k, v in STATUS_LABELS.items()},
+        "migrations/report.html",
+        sequence=sequence,
+        plan=plan,
+        source=source_version,
+        target=target_version,
+        reports=reports,
+        executed=execute,
+        when=when,
+        mapping=mapping,
+        restart=restart,
+        names=names,
+        summary=migrations.summarize(reports),
+        status_labels={k: _(v) for k, v in STATUS_LABELS.items()},
     )
