@@ -272,12 +272,13 @@ def _migrate_one(
         ) from refused
     used = roles_used(session, target)
     holders = current_holders(run)
-    defaults = default_holders(dossier)
-    for role in used:
-        if not holders.get(role):
+    missing = [role for role in used if not holders.get(role)]
+    if missing:  # roles the new version adds: the dossier's default holders, as a launch would take
+        defaults = default_holders(dossier)
+        for role in missing:
             for participant_id in defaults.get(role, []):
                 run.holders.append(RunRole(role=role, participant_id=participant_id))
-    session.flush()
+        session.flush()
     unassigned = sorted(r for r in used if not current_holders(run).get(r))
     labels = {**{k: r.name or k for k, r in model_of(target).roles.items()}}
     step_before = mark_step(session, run, now)
@@ -292,7 +293,7 @@ def _migrate_one(
     )
     if settled is None:
         raise RuleBroken(f"Le moteur a refusé la migration : {run.error}", code="migration_refused")
-    renamed, timers = follow(session, run, actor, now, restart)
+    renamed, timers, pending = follow(session, run, actor, now, restart)
     cancelled = {a.id for a in settled.cancelled}
     kept = [a for a in current if a.id not in cancelled]
     return {
@@ -311,24 +312,23 @@ def _migrate_one(
             "created": [_action(a) for a in settled.created],
         },
         "renamed": [a.id for a in renamed],
-        "timers": timers + _new_timers(session, run, now),
+        "timers": timers + _new_timers(pending, now),
         "unassigned_roles": unassigned,
         "unassigned_role_names": [labels.get(r, r) for r in unassigned],
     }
 
 
-def _new_timers(session: Session, run: Run, now: datetime) -> list[dict]:
-    from .stepper import pending_timers
-
+def _new_timers(pending, now: datetime) -> list[dict]:
+    """The timers the migration started (a wait the new version adds): counted from now."""
     return [
         {
             "element_id": t.element_id,
-            "due_at": t.due_at.isoformat(),
             "kind": None,
+            "due_at": t.due_at.isoformat(),
             "previous_due_at": None,
             "started_at": t.created_at.isoformat(),
         }
-        for t in pending_timers(session, run)
+        for t in pending
         if t.created_at >= now
     ]
 

@@ -63,10 +63,11 @@ def record_change(
 
 def follow(
     session: Session, run: Run, actor: Actor, now: datetime, restart: bool = False
-) -> tuple[list[Action], list[dict]]:
+) -> tuple[list[Action], list[dict], list[Timer]]:
     """After a step that changed the run's version: the open actions kept (same id, holder and history) take
     the element they now stand for, and the timers kept take the new version's delay, counted from when
-    their wait started (from now with `restart`). Returns the actions renamed and the timers rescheduled."""
+    their wait started (from now with `restart`). Returns the actions renamed, the timers rescheduled and the
+    run's pending timers."""
     engine = Engine.restore(bundle_of_run(session, run), run.state, engine_context(run, now))
     models = models_of_run(session, run)
     tasks = {t.task_id: t for t in engine.open_tasks()}
@@ -94,7 +95,8 @@ def follow(
     waiting = {t.task_id: t for t in engine.waiting_timers()}
     timers = []
     place = holidays_of(run.dossier)
-    for timer in pending_timers(session, run):
+    pending = pending_timers(session, run)
+    for timer in pending:
         found = waiting.get(timer.task_id)
         if found is None or timer.created_at >= now:
             continue
@@ -121,7 +123,7 @@ def follow(
                 "started_at": timer.created_at.isoformat(),
             }
         )
-    return renamed, timers
+    return renamed, timers, pending
 
 
 def _reschedule(session, run: Run, timer: Timer, element_id: str, due_at, note, actor: Actor, now) -> None:
