@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bpmn.durations import METROPOLE
 from bpmn.expressions import evaluate
 from designer.services import publish_versions
+from runtime.check import check_all
 from runtime.events import fire_timer
 from runtime.models import Action, Participant, Run, Timer
 from runtime.timers import claim_batch
@@ -196,6 +197,8 @@ def test_preview_then_migrate_ten_dossiers_of_s2(lib, ten, session):
     assert name == "Enquêter sur l'adresse du locataire"
     [entry] = [e for e in lib.history(d["lost_mapped"]["id"]) if e["kind"] == "run_migrated"]
     assert entry["data"]["mapping"] == {"Rechercher_adresse": "Enqueter_adresse"}
+    # Histories, runs, actions and timers still agree (`sequences check`), every run reloading on its version.
+    assert check_all(session, deep=True) == []
 
 
 def test_a_migrated_dossier_moves_back_to_its_last_step_before_the_migration(lib, ten):
@@ -217,6 +220,7 @@ def test_a_migrated_dossier_moves_back_to_its_last_step_before_the_migration(lib
     # And the dossier goes on on version 1: its timer fires into S3.
     lib.fire(dossier, "Six_semaines")
     lib.switched_to(dossier, {"id": run.id}, "contentieux")
+    assert check_all(lib.session, deep=True) == []
 
 
 def test_only_managers_and_admins_migrate_and_bad_input_names_the_field(lib, ten):
