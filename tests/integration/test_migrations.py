@@ -279,3 +279,45 @@ def test_the_pages_plan_preview_and_migrate(lib, ten, client):
     assert run_row(lib, d["lost"]).version.number == 2 and run_row(lib, d["mandate"]).version.number == 1
     login(client, "analyst")
     assert client.get(f"/designer/sequences/{KEY}/versions/1/migrate").status_code == 403
+
+
+def test_an_action_completed_while_the_migration_waits_is_migrated_after_it(lib, ten, app):
+    """A completion holds the dossier's lock when the migration reaches that dossier: the migration waits for
+    it, then moves the run as the completion left it — the completed action stays done, nothing twice."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from runtime.actions import complete_action
+    from runtime.actors import Actor
+    from runtime.migrations import migrate_runs
+    from web.extensions import db
+
+    d, _served = ten
+    publish_v2(lib)
+    dossier = d["mandate"]
+    [mandate] = open_actions(lib, dossier)
+    manager = Actor(user_id=lib.users["manager"].id)
+    lib.session.rollback()  # this test's own session holds nothing (SQLite: no write lock)
+    reports = []
+
+    def migration():
+        with app.app_context():
+            reports.extend(migrate_runs(db.session, KEY, manager, lib.clock.now, from_version=1, to_version=2,
+                                        dossiers=[dossier["id"]]))
+
+    with Session(db.engine) as other:
+        complete_action(other, mandate, manager, "done", None, None, lib.clock.now())  # holds the lock
+        thread = threading.Thread(target=migration)
+        thread.start()
+        thread.join(timeout=0.5)  # not a wait for time to pass: the migration must be blocked by the lock
+        assert thread.is_alive() and reports == []
+        other.commit()
+    thread.join(timeout=60)
+    [report] = reports
+    assert report["status"] == "migrated" and report["waits_before"] == ["Signifier_commandement"]
+    assert run_row(lib, dossier).version.number == 2
+    assert [e for (e, _r, _n) in open_actions(lib, dossier).values()] == ["Signifier_commandement"]
+    kinds = [e["kind"] for e in lib.history(dossier["id"])]
+    assert kinds.count("action_completed") == 1
+    assert kinds.index("action_completed") < kinds.index("run_migrated")
