@@ -132,10 +132,7 @@ def main() -> None:
     from designer import services as designer
     from kernel.db import unit_of_work
     from runtime.actors import Actor
-    from runtime import migrations as service
-    from runtime.migrations import summarize
-
-    migrate_runs = service.migrate_runs
+    from runtime.migrations import migrate_runs, summarize
     from runtime.models import Run, Timer
     from tests.conftest import postgres_answers
     from tests.scratch import create_database

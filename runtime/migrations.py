@@ -206,7 +206,7 @@ def _chosen(session: Session, source: SequenceVersion, dossiers) -> list[tuple[i
     )
     if dossiers != "all":
         if not isinstance(dossiers, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) for i in dossiers
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in dossiers
         ):
             raise Malformed(
                 '« dossiers » vaut "all" ou une liste d\'identifiants de dossiers.', field="dossiers"
@@ -251,8 +251,10 @@ def _migrate_one(
 ) -> dict:
     run = get_run(session, run_id, lock=True)
     target = session.get(SequenceVersion, target_id)
+    if run.status == RunStatus.FAILED:
+        raise RuleBroken("Le déroulement est en échec : réparez-le d'abord (Incidents).", code="run_failed")
     if run.status != RunStatus.RUNNING:
-        raise RuleBroken(f"Le déroulement n'est plus en cours ({run.status}).", code="not_running")
+        raise RuleBroken("Le déroulement s'est terminé entre-temps.", code="not_running")
     if run.version.sequence_id != target.sequence_id or run.version.number == target.number:
         raise RuleBroken(f"Le déroulement est sur la version {run.version.number}.", code="other_version")
     dossier: Dossier = run.dossier

@@ -321,3 +321,29 @@ def test_an_action_completed_while_the_migration_waits_is_migrated_after_it(lib,
     kinds = [e["kind"] for e in lib.history(dossier["id"])]
     assert kinds.count("action_completed") == 1
     assert kinds.index("action_completed") < kinds.index("run_migrated")
+
+
+def test_the_command_line_previews_then_migrates(lib, ten, app):
+    from web.cli import migrate as migrate_command
+
+    d, served = ten
+    publish_v2(lib)
+    runner = app.test_cli_runner()
+    lib.session.rollback()
+    preview = runner.invoke(migrate_command, [KEY, "--from", "1", "--to", "2", "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    left_out = f"dossier {d['lost']['id']}: left_out — « Rechercher_adresse » n'a pas d'équivalent"
+    assert left_out in preview.output
+    assert "8 would_migrate" in preview.output and "2 left_out" in preview.output
+    assert run_row(lib, d["wait"]).version.number == 1
+    lib.session.rollback()
+    done = runner.invoke(migrate_command, [KEY, "--from", "1", "--to", "2", "--dossier", str(d["wait"]["id"]),
+                                           "--map", "Rechercher_adresse=Enqueter_adresse", "--by",
+                                           "manager@example.test"])
+    assert done.exit_code == 0, done.output
+    assert f"dossier {d['wait']['id']}: migrated" in done.output and "1 migrated" in done.output
+    assert due_of(served["wait"], "P2M").isoformat() in done.output
+    [entry] = [e for e in lib.history(d["wait"]["id"]) if e["kind"] == "run_migrated"]
+    assert entry["actor"] == f"user:{lib.users['manager'].id}"
+    bad = runner.invoke(migrate_command, [KEY, "--from", "1", "--to", "2", "--map", "nothing"])
+    assert bad.exit_code != 0 and "SOURCE=CIBLE" in bad.output
