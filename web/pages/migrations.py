@@ -75,6 +75,10 @@ def _context(key: str, number: int):
 @pages.route("/designer/sequences/<key>/versions/<int:number>/migrate", methods=["GET"])
 @page_allowed(Perm.RUNS_PILOT)
 def migration_plan(key: str, number: int):
+    sequence = designer.get_sequence(db.session, key)
+    if not [v for v in sequence.versions if v.number != number]:
+        source_version = designer.get_version(db.session, key, number)
+        return render_template("migrations/plan.html", sequence=sequence, source=source_version, plan=None)
     sequence, target, source_version, target_version = _context(key, number)
     plan = migrations.plan_migration(db.session, key, number, target)
     return render_template(
