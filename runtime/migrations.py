@@ -18,6 +18,7 @@ Going back: runtime/runs.py:move_back to a step before the migration puts the ru
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -48,6 +49,42 @@ WAITING_KINDS = {
     "eventBasedGateway": "event",
     "boundaryEvent": "event",
 }
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What every dossier's migration needs of the two versions, computed once (a commit per dossier would
+    otherwise read the versions again each time)."""
+
+    source_id: int
+    target_id: int
+    target_number: int
+    mapping: dict[str, str]
+    called: dict[str, int]
+    bundle: SpecBundle
+    used: dict[str, str]
+    labels: dict[str, str]
+    source_names: dict[str, str]
+    target_names: dict[str, str]
+
+
+def _prepare(session: Session, source: SequenceVersion, target: SequenceVersion, mapping: dict) -> _Move:
+    called = pin_called_versions(session, target)
+    bundle = SpecBundle(
+        top=spec_of(target), called={k: spec_of(session.get(SequenceVersion, v)) for k, v in called.items()}
+    )
+    return _Move(
+        source_id=source.id,
+        target_id=target.id,
+        target_number=target.number,
+        mapping=mapping,
+        called=called,
+        bundle=bundle,
+        used=roles_used(session, target),
+        labels={k: r.name or k for k, r in model_of(target).roles.items()},
+        source_names={e: p["name"] for e, p in _waits(source).items()},
+        target_names={e: p["name"] for e, p in _waits(target).items()},
+    )
 
 
 def _versions(
@@ -173,13 +210,12 @@ def migrate_runs(
             f"Aucun déroulement en cours sur la version {source.number} dans ce dossier.", code="not_running"
         )
         reports.append(_left_out(dossier_id, None, references.get(dossier_id), gone))
+    move = _prepare(session, source, target, drafted)
     for run_id, dossier_id, reference in run_ids:
         if dry_run:
             savepoint = session.begin_nested()
             try:
-                reports.append(
-                    _migrate_one(session, run_id, target.id, drafted, actor, now(), True, restart_timers)
-                )
+                reports.append(_migrate_one(session, run_id, move, actor, now(), True, restart_timers))
             except DomainError as refused:
                 reports.append(_left_out(dossier_id, run_id, reference, refused))
             finally:
@@ -188,7 +224,15 @@ def migrate_runs(
             try:
                 with unit_of_work(session, fresh=True):
                     reports.append(
-                        _migrate_one(session, run_id, target.id, drafted, actor, now(), False, restart_timers)
+                        _migrate_one(
+                            session,
+                            run_id,
+                            move,
+                            actor,
+                            now(),
+                            False,
+                            restart_timers,
+                        )
                     )
             except DomainError as refused:
                 reports.append(_left_out(dossier_id, run_id, reference, refused))
@@ -242,37 +286,32 @@ def _action(action: Action) -> dict:
 def _migrate_one(
     session: Session,
     run_id: int,
-    target_id: int,
-    mapping: dict,
+    move: _Move,
     actor: Actor,
     now: datetime,
     dry_run: bool,
     restart: bool,
 ) -> dict:
     run = get_run(session, run_id, lock=True)
-    target = session.get(SequenceVersion, target_id)
     if run.status == RunStatus.FAILED:
         raise RuleBroken("Le déroulement est en échec : réparez-le d'abord (Incidents).", code="run_failed")
     if run.status != RunStatus.RUNNING:
         raise RuleBroken("Le déroulement s'est terminé entre-temps.", code="not_running")
-    if run.version.sequence_id != target.sequence_id or run.version.number == target.number:
+    if run.version_id != move.source_id:  # moved meanwhile: the mapping was drawn for the source only
         raise RuleBroken(f"Le déroulement est sur la version {run.version.number}.", code="other_version")
     dossier: Dossier = run.dossier
     waits_before = list(run.active_elements or [])
     current = open_actions(session, run, fresh=True)
     context = engine_context(run, now)
-    called = pin_called_versions(session, target)
-    bundle = SpecBundle(
-        top=spec_of(target), called={k: spec_of(session.get(SequenceVersion, v)) for k, v in called.items()}
-    )
     try:
         source_engine = Engine.restore(bundle_of_run(session, run), run.state, context)
-        engine, moved = migrate(source_engine, bundle, mapping, context, {"actions": dict(run.results or {})})
+        results = {"actions": dict(run.results or {})}
+        engine, moved = migrate(source_engine, move.bundle, move.mapping, context, results)
     except (MigrationRefused, EngineError) as refused:
         raise RuleBroken(
             refused.message, code="migration_refused", element_id=getattr(refused, "element_id", None)
         ) from refused
-    used = roles_used(session, target)
+    used = move.used
     holders = current_holders(run)
     missing = [role for role in used if not holders.get(role)]
     if missing:  # roles the new version adds: the dossier's default holders, as a launch would take
@@ -282,16 +321,17 @@ def _migrate_one(
                 run.holders.append(RunRole(role=role, participant_id=participant_id))
         session.flush()
     unassigned = sorted(r for r in used if not current_holders(run).get(r))
-    labels = {**{k: r.name or k for k, r in model_of(target).roles.items()}}
     step_before = mark_step(session, run, now)
-    names = {**{e: p["name"] for e, p in _waits(run.version).items()}}
-    targets = _waits(target)
+    names, targets = move.source_names, move.target_names
     # What the history says in words: the steps that became another one (the mapping keeps them all).
-    steps = [f"{names.get(a, a)} → {targets[b]['name']}" for a, b in moved.waits.items() if a != b]
-    record_change(session, run, target, called, actor, now, mapping=moved.waits, steps=steps, dry_run=dry_run)
+    steps = [f"{names.get(a, a)} → {targets.get(b, b)}" for a, b in moved.waits.items() if a != b]
+    target = session.get(SequenceVersion, move.target_id)
+    record_change(
+        session, run, target, move.called, actor, now, mapping=moved.waits, steps=steps, dry_run=dry_run
+    )
     run.state = engine.dump()
     settled = step_run(
-        session, run, migrated(f"migration vers la version {target.number}"), actor, now, current=current
+        session, run, migrated(f"migration vers la version {move.target_number}"), actor, now, current=current
     )
     if settled is None:
         raise RuleBroken(f"Le moteur a refusé la migration : {run.error}", code="migration_refused")
@@ -316,7 +356,7 @@ def _migrate_one(
         "renamed": [a.id for a in renamed],
         "timers": timers + _new_timers(pending, now),
         "unassigned_roles": unassigned,
-        "unassigned_role_names": [labels.get(r, r) for r in unassigned],
+        "unassigned_role_names": [move.labels.get(r, r) for r in unassigned],
     }
 
 
