@@ -234,6 +234,11 @@ def test_only_managers_and_admins_migrate_and_bad_input_names_the_field(lib, ten
     assert migrate(lib, expect=400, dossiers="some")["field"] == "dossiers"
     assert migrate(lib, expect=404, to_version=7)["error"] == "not_found"
     assert migrate(lib, expect=422, to_version=1)["error"] == "same_version"
+    assert migrate(lib, expect=400, dossiers=[2**40])["field"] == "dossiers"
+    assert migrate(lib, expect=400, mapping={"a\x00": "b"})["error"] == "malformed"  # refused for all JSON
+    assert lib.call("POST", "/sequences/nothing/migrations", json={"from_version": 1, "to_version": 2},
+                    expect=404)["error"] == "not_found"
+    assert lib.call("POST", f"/sequences/{KEY}/migrations", json={"to_version": 2}, expect=400)
     session = lib.session
     session.expire_all()
     assert {r.version.number for r in session.scalars(select(Run))} == {1}
