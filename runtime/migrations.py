@@ -220,6 +220,8 @@ def migrate_runs(
                 reports.append(_left_out(dossier_id, run_id, reference, refused))
             finally:
                 savepoint.rollback()
+                # Nothing of this dossier is kept: a long preview's session stays small (flushes stay fast).
+                session.expunge_all()
         else:
             try:
                 with unit_of_work(session, fresh=True):
