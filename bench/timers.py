@@ -1,8 +1,10 @@
-"""The timer worker on PostgreSQL: real `sequences worker` processes, real time.
+"""The timer worker on PostgreSQL: real `sequences worker` processes, real time, today's code and the
+baseline (bench/baseline.py: an earlier commit's worker) in turn, in the same run.
 
 1. 10,000 timers due at the same instant, drained by 1 then by 2 worker processes: every timer fired, none
    twice (TIMER_FIRED history entries per run); time to drain, p50/p99 lateness (fired_at - due_at).
-2. Timers spread evenly over a minute, 1 worker: p50/p99 lateness (target: p99 <= 2 s).
+   Targets: <= 40 s with 1 worker, <= 20 s (>= 500/s) with 2.
+2. Timers spread evenly over a minute, 1 worker: p50/p99 lateness (target: p99 <= 0.25 s).
 
 Seeding goes around the service layer for speed: one run of a tiny sequence (start, PT2S timer, end) is
 launched for real, then its state row is copied into thousands of dossiers/runs/timers in bulk.
@@ -12,11 +14,12 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench import baseline
 
 BURST = int(os.environ.get("BENCH_TIMERS", "10000"))
 SPREAD = int(os.environ.get("BENCH_SPREAD_TIMERS", "600"))
@@ -24,7 +27,6 @@ SPREAD_SECONDS = float(os.environ.get("BENCH_SPREAD_SECONDS", "60"))
 BATCH = 100
 CHUNK = 2000
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "bpmn" / "timers" / "tm_tiny.bpmn"
-SEQUENCES = Path(sys.executable).with_name("sequences")
 
 
 def _app(url: str):
@@ -105,12 +107,13 @@ def _reset(app) -> None:
                           "participant_roles, participants, dossiers RESTART IDENTITY CASCADE"))
 
 
-def _workers(url: str, count: int) -> list[tuple[subprocess.Popen, object]]:
+def _workers(url: str, count: int, tree: Path | None) -> list[tuple[subprocess.Popen, object]]:
+    command, extra = baseline.sequences(tree)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENCES_")}
-    env["SEQUENCES_DATABASE_URL"] = url
+    env.update(extra, SEQUENCES_DATABASE_URL=url)
     # stderr (the log) goes to a file: a pipe nobody reads would block a talkative worker.
     logs = [tempfile.TemporaryFile() for _ in range(count)]
-    return [(subprocess.Popen([SEQUENCES, "worker", "--batch", str(BATCH)], env=env, stdout=log,
+    return [(subprocess.Popen([*command, "worker", "--batch", str(BATCH)], env=env, stdout=log,
                               stderr=subprocess.STDOUT), log) for log in logs]
 
 
@@ -181,7 +184,8 @@ def _measure(app, total: int) -> dict:
     }
 
 
-def _scenario(app, url: str, template: dict, label: str, due: list[datetime], workers: int) -> dict:
+def _scenario(app, url: str, template: dict, label: str, due: list[datetime], workers: int,
+              tree: Path | None) -> dict:
     _reset(app)
     started = time.perf_counter()
     _seed(app, template, due, label)
@@ -189,7 +193,7 @@ def _scenario(app, url: str, template: dict, label: str, due: list[datetime], wo
     lead = min(due) - datetime.now(UTC)
     if lead < timedelta(seconds=3):
         print(f"  {label}: seeding took {seeded:.1f} s, timers already due; raise the lead time")
-    processes = _workers(url, workers)
+    processes = _workers(url, workers, tree)
     drained = _wait_drained(app, len(due), limit=120.0 + SPREAD_SECONDS * 2 + len(due) / 5)
     codes = _stop(processes)
     result = _measure(app, len(due))
@@ -197,9 +201,23 @@ def _scenario(app, url: str, template: dict, label: str, due: list[datetime], wo
     return result
 
 
+def _correct(result: dict) -> bool:
+    return (result["fired"] == result["total"] == result["entries"] == result["completed"]
+            and result["twice"] == 0)
+
+
+def _drain(result: dict) -> float | None:
+    if not result["fired"]:
+        return None
+    return (result["last_fired"] - result["first_due"]).total_seconds()
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
 def _print(label: str, result: dict) -> None:
-    ok = (result["fired"] == result["total"] == result["entries"] == result["completed"]
-          and result["twice"] == 0)
+    ok = _correct(result)
     if not result["fired"]:
         print(f"  {label}: nothing fired (exit codes {result['codes']})")
         return
@@ -228,17 +246,31 @@ def main() -> None:
         lead = timedelta(seconds=10 + BURST / 1000)
         print(f"postgresql: real `sequences worker` processes, batch {BATCH}, "
               f"interval {app.config['WORKER_INTERVAL_SECONDS']} s")
-        for workers in (1, 2):
-            at = datetime.now(UTC) + lead
-            result = _scenario(app, url, template, f"burst{workers}", [at] * BURST, workers)
-            _print(f"{BURST} due at one instant", result)
-        start = datetime.now(UTC) + lead
-        step = SPREAD_SECONDS / SPREAD
-        spread = [start + timedelta(seconds=i * step) for i in range(SPREAD)]
-        result = _scenario(app, url, template, "spread", spread, 1)
-        _print(f"{SPREAD} over {SPREAD_SECONDS:.0f} s", result)
-        met = result["p99"] is not None and result["p99"] <= 2
-        print(f"  target: spread p99 <= 2 s: {'met' if met else 'MISSED'}")
+        figures: dict[tuple[str, str], dict] = {}
+        with baseline.checkout() as tree:
+            for name, code in (("baseline", tree), ("today", None)):
+                for workers in (1, 2):
+                    at = datetime.now(UTC) + lead
+                    result = _scenario(app, url, template, f"burst{workers}", [at] * BURST, workers, code)
+                    _print(f"{name}: {BURST} due at one instant", result)
+                    figures[name, f"burst{workers}"] = result
+                start = datetime.now(UTC) + lead
+                step = SPREAD_SECONDS / SPREAD
+                spread = [start + timedelta(seconds=i * step) for i in range(SPREAD)]
+                result = _scenario(app, url, template, "spread", spread, 1, code)
+                _print(f"{name}: {SPREAD} over {SPREAD_SECONDS:.0f} s", result)
+                figures[name, "spread"] = result
+        print(f"  baseline: {baseline.REF}")
+        for scenario, what, limit, measure in (
+            ("burst1", f"{BURST} due at once, 1 worker, drained in <= 40 s", 40.0, _drain),
+            ("burst2", f"{BURST} due at once, 2 workers, drained in <= 20 s", 20.0, _drain),
+            ("spread", "spread over a minute, 1 worker, p99 lateness <= 0.25 s", 0.25, lambda r: r["p99"]),
+        ):
+            before, after = measure(figures["baseline", scenario]), measure(figures["today", scenario])
+            met = after is not None and after <= limit and _correct(figures["today", scenario])
+            ratio = f"{after / before:.2f}" if after is not None and before else "n/a"
+            print(f"  target {what}: today {_seconds(after)}, baseline {_seconds(before)} "
+                  f"(ratio {ratio}): {'met' if met else 'MISSED'}")
         with app.app_context():
             from web.extensions import db
 

@@ -556,3 +556,22 @@ def action_references(text: str) -> list[str]:
         and isinstance(node.slice, ast.Constant)
         and isinstance(node.slice.value, str)
     ]
+
+
+def field_references(text: str, root: str = "dossier") -> list[str]:
+    """Fields read through `dossier.x` or `dossier["x"]` (or `event.x` with root="event"), in order, each
+    once; [] for an expression that does not parse."""
+    try:
+        tree = _parse(text)
+    except ExpressionError:
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        name = None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == root:
+            name = node.attr
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == root:
+            name = _constant(node.slice) if isinstance(_constant(node.slice), str) else None
+        if name and name not in found:
+            found.append(name)
+    return found

@@ -87,7 +87,15 @@ _SAID = {
                              " (fichier tronqué ?)"),
     "ERR_GT_REQUIRED": (r"Start Tag ([^\s,]+)", "la balise « {0} » n'est pas refermée par >"),
     "ERR_DOCUMENT_END": ("", "du contenu suit la fin du document, qui n'a qu'un élément racine"),
-    "ERR_DOCUMENT_EMPTY": ("", "le document est vide"),
+    # libxml2 files "Start tag expected, '<' not found" under this code: text, JSON, a PDF or an archive.
+    "ERR_DOCUMENT_EMPTY": ("", "le fichier ne commence pas par une balise XML : ce n'est pas un fichier BPMN "
+                               "(texte, PDF, archive… ?)"),
+    "ERR_DOCUMENT_START": ("", "le fichier ne commence pas par une balise XML : ce n'est pas un fichier "
+                               "BPMN"),
+    "ERR_COMMENT_NOT_FINISHED": ("", "un commentaire <!-- n'est pas refermé par -->"),
+    "ERR_LTSLASH_REQUIRED": ("", "une balise fermante </…> est attendue ici"),
+    "ERR_SPACE_REQUIRED": ("", "un espace manque entre deux attributs"),
+    "ERR_EQUAL_REQUIRED": ("", "un = manque entre le nom d'un attribut et sa valeur"),
     "ERR_ATTRIBUTE_NOT_STARTED": ("", "la valeur d'un attribut doit être entre guillemets"),
     "ERR_ATTRIBUTE_WITHOUT_VALUE": (r"Specification mandates value for attribute ([^\s,]+)",
                                     "l'attribut « {0} » n'a pas de valeur"),
@@ -108,8 +116,12 @@ _SAID = {
 
 
 def _explain(error: etree.XMLSyntaxError) -> str:
-    pattern, text = _SAID.get(etree.ErrorTypes._getName(error.code, ""), ("", ""))
+    """What is wrong, in French; never libxml2's English text (the line and column are given beside)."""
+    name = etree.ErrorTypes._getName(error.code, "")
+    if name == "ERR_NAME_REQUIRED" and not (error.msg or "").startswith("xmlParseEntityRef"):
+        return "un nom de balise ou d'attribut est attendu ici (caractère < ou espace en trop ?)"
+    pattern, text = _SAID.get(name, ("", ""))
     found = re.search(pattern, error.msg or "") if pattern else None
     if not text or (pattern and found is None):
-        return f"la syntaxe XML est incorrecte à cet endroit (erreur libxml2 n° {error.code})"
-    return text.format(*(found.groups() if found else ()))
+        return "la syntaxe XML est incorrecte à cet endroit"
+    return text.format(*(g for g in (found.groups() if found else ()) if g is not None))

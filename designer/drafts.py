@@ -1,19 +1,28 @@
-"""Every saved draft of a sequence, kept: the newest is the current draft, earlier ones can be restored."""
+"""Every saved draft of a sequence, kept: the newest is the current draft, earlier ones can be restored.
+
+The editor also saves the draft by itself (autosave) a few seconds after each change. So that the history
+stays a list of moments worth going back to, an autosave does not add an entry each time: while the same
+person keeps editing, it updates the newest entry when that entry is an autosave of theirs begun less than
+AUTOSAVE_WINDOW ago. A draft saved on purpose (button, Ctrl+S, import, restore) is always a new entry and is
+never overwritten by an autosave; someone else's work neither. So an afternoon of editing leaves one entry per
+ten minutes of work at most, plus every deliberate save."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bpmn.xml import BPMN_NS, parse_xml
 from kernel.accounts import User
 from kernel.errors import DomainError
 
-from .models import Sequence, SequenceDraft
+from .models import DraftAutosave, Sequence, SequenceDraft
 
 # How far back the list of earlier drafts goes; older entries stay stored.
 SHOWN_DAYS = 30
+# How long one autosaved entry follows the same person's editing before the next autosave starts another.
+AUTOSAVE_WINDOW = timedelta(minutes=10)
 _NOT_DRAWN = ("laneSet", "EventDefinition")
 
 
@@ -38,8 +47,19 @@ def record_draft(
     user_id: int | None,
     now: datetime,
     restored_from: int | None = None,
+    autosave: bool = False,
 ) -> SequenceDraft:
-    """Keeps the sequence's current draft as a new entry of its history."""
+    """Keeps the sequence's current draft as a new entry of its history; an autosave updates the newest entry
+    instead when it is the same person's autosave begun less than AUTOSAVE_WINDOW ago."""
+    if autosave:
+        following = _autosave_to_follow(session, sequence, user_id, now)
+        if following is not None:
+            following.name = sequence.name
+            following.xml = sequence.draft_xml
+            following.element_count = count_elements(sequence.draft_xml)
+            following.saved_at = now
+            session.flush()
+            return following
     entry = SequenceDraft(
         sequence_id=sequence.id,
         name=sequence.name,
@@ -51,7 +71,29 @@ def record_draft(
     )
     session.add(entry)
     session.flush()
+    if autosave:
+        session.add(DraftAutosave(draft_id=entry.id, started_at=now))
+        session.flush()
     return entry
+
+
+def keep_newest_draft(session: Session, sequence: Sequence) -> None:
+    """The newest entry becomes a draft saved on purpose (a deliberate save of what an autosave had just
+    stored): later autosaves add their own entry instead of updating it."""
+    newest = select(func.max(SequenceDraft.id)).where(SequenceDraft.sequence_id == sequence.id)
+    session.execute(delete(DraftAutosave).where(DraftAutosave.draft_id == newest.scalar_subquery()))
+
+
+def _autosave_to_follow(session: Session, sequence: Sequence, user_id: int | None,
+                        now: datetime) -> SequenceDraft | None:
+    newest = session.scalar(
+        select(SequenceDraft).where(SequenceDraft.sequence_id == sequence.id)
+        .order_by(SequenceDraft.id.desc()).limit(1)
+    )
+    if newest is None or user_id is None or newest.saved_by != user_id:
+        return None
+    mark = session.get(DraftAutosave, newest.id)
+    return newest if mark is not None and now - mark.started_at < AUTOSAVE_WINDOW else None
 
 
 @dataclass(frozen=True)
@@ -63,6 +105,7 @@ class DraftEntry:
     saved_by: str | None
     current: bool
     restored_from: int | None
+    autosaved: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +116,7 @@ class DraftEntry:
             "saved_by": self.saved_by,
             "current": self.current,
             "restored_from": self.restored_from,
+            "autosaved": self.autosaved,
         }
 
 
@@ -81,8 +125,9 @@ def list_drafts(session: Session, sequence: Sequence, now: datetime) -> list[Dra
     listed even when older."""
     newest = select(func.max(SequenceDraft.id)).where(SequenceDraft.sequence_id == sequence.id)
     query = (
-        select(SequenceDraft, User.name)
+        select(SequenceDraft, User.name, DraftAutosave.draft_id)
         .outerjoin(User, User.id == SequenceDraft.saved_by)
+        .outerjoin(DraftAutosave, DraftAutosave.draft_id == SequenceDraft.id)
         .where(SequenceDraft.sequence_id == sequence.id)
         .where(or_(SequenceDraft.saved_at >= now - timedelta(days=SHOWN_DAYS),
                    SequenceDraft.id == newest.scalar_subquery()))
@@ -90,8 +135,8 @@ def list_drafts(session: Session, sequence: Sequence, now: datetime) -> list[Dra
     )
     return [
         DraftEntry(draft.id, draft.name, draft.element_count, draft.saved_at, who, index == 0,
-                   draft.restored_from)
-        for index, (draft, who) in enumerate(session.execute(query))
+                   draft.restored_from, autosaved is not None)
+        for index, (draft, who, autosaved) in enumerate(session.execute(query))
     ]
 
 

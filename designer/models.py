@@ -80,7 +80,8 @@ class TemplateVersion(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
 class SequenceDraft(Base):
-    """One saved draft, never updated: the newest is the sequence's current draft, others can be restored."""
+    """One saved draft: the newest is the sequence's current draft, others can be restored. Never updated, but
+    for an autosaved entry while its stretch of work lasts (DraftAutosave)."""
 
     __tablename__ = "sequence_drafts"
 
@@ -93,3 +94,26 @@ class SequenceDraft(Base):
     saved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The earlier draft this one brings back, when it was saved by a restore.
     restored_from: Mapped[int | None] = mapped_column(ForeignKey("sequence_drafts.id"))
+
+
+class DraftAutosave(Base):
+    """Marks a draft entry written by the editor's autosave. While the same person keeps editing, the next
+    autosaves update that entry rather than add one each (designer/drafts.py AUTOSAVE_WINDOW): the history
+    keeps one entry per stretch of work, next to every draft saved on purpose."""
+
+    __tablename__ = "sequence_draft_autosaves"
+
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("sequence_drafts.id", ondelete="CASCADE"), primary_key=True
+    )
+    # When the stretch of work this entry follows began (its first autosave).
+    started_at: Mapped[datetime]
+
+
+class VersionNote(Base):
+    """The release note written when a version was published; kept with it, never updated."""
+
+    __tablename__ = "sequence_version_notes"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("sequence_versions.id"), primary_key=True)
+    note: Mapped[str] = mapped_column(Text)

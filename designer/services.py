@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from bpmn import di
 from bpmn.validation import Report, validate
+from bpmn.vocabulary import Term, Vocabulary
 from kernel.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 
-from .drafts import find_draft, record_draft
-from .models import Sequence, SequenceDraft, SequenceVersion, TemplateVersion
+from .dictionary import Dictionary, load
+from .drafts import find_draft, keep_newest_draft, record_draft
+from .models import DraftAutosave, Sequence, SequenceDraft, SequenceVersion, TemplateVersion, VersionNote
 
 
 def published_keys(session: Session) -> set[str]:
@@ -29,12 +31,26 @@ def template_channels(session: Session) -> dict[str, str]:
     return {key: channel for key, channel in session.execute(query)}
 
 
+def vocabulary_of(dictionary: Dictionary) -> Vocabulary:
+    """The dictionary as validation reads it (bpmn knows nothing of where it is kept)."""
+
+    def term(entry) -> Term:
+        return Term(entry.type, entry.label, tuple(choice.key for choice in entry.choices))
+
+    return Vocabulary(
+        roles={key: role.kind for key, role in dictionary.roles.items()},
+        fields={key: term(entry) for key, entry in dictionary.fields.items()},
+        events={key: {f.key: term(f) for f in event.fields} for key, event in dictionary.events.items()},
+    )
+
+
 def check(session: Session, data: bytes, for_publication: bool = False) -> Report:
-    """Validates a file; called sequences and templates are checked against the published sequences and the
-    template library only when publishing."""
+    """Validates a file against the dictionary; called sequences and templates are checked against the
+    published sequences and the template library only when publishing."""
+    words = vocabulary_of(load(session))
     if not for_publication:
-        return validate(data)
-    return validate(data, published_keys(session), template_channels(session))
+        return validate(data, words=words)
+    return validate(data, published_keys(session), template_channels(session), words)
 
 
 class SequenceExists(Conflict):
@@ -46,14 +62,16 @@ def find_sequence(session: Session, key: str) -> Sequence | None:
 
 
 def save_draft(
-    session: Session, data: bytes, user_id: int | None, now: datetime, replace: bool = False
+    session: Session, data: bytes, user_id: int | None, now: datetime, replace: bool = False,
+    autosave: bool = False,
 ) -> tuple[Sequence, bool, Report]:
     """Creates the sequence whose key is the process id, or, with `replace`, gives it a new draft. An invalid
     draft is kept: analysts save work in progress; only publication requires a valid file. A faulty layout is
     repaired.
 
     Without `replace` an existing sequence is refused (SequenceExists), so that a new diagram or an imported
-    file never silently takes the place of someone's work; the very same file again replaces nothing."""
+    file never silently takes the place of someone's work; the very same file again replaces nothing.
+    An `autosave` (the editor saving by itself) keeps the history short: see designer/drafts.py."""
     data = di.repaired(data)
     report = check(session, data)
     if report.model is None or not report.model.key:
@@ -74,13 +92,15 @@ def save_draft(
         sequence = Sequence(key=key, name=report.model.name or key, created_at=now)
         session.add(sequence)
     elif sequence.draft_xml == data:
+        if not autosave:
+            keep_newest_draft(session, sequence)  # saved on purpose: no autosave may overwrite it now
         return sequence, created, report  # nothing changed: no new draft
-    _set_draft(session, sequence, data, report, user_id, now)
+    _set_draft(session, sequence, data, report, user_id, now, autosave=autosave and not created)
     return sequence, created, report
 
 
 def _set_draft(session: Session, sequence: Sequence, data: bytes, report: Report, user_id: int | None,
-               now: datetime, restored_from: int | None = None) -> None:
+               now: datetime, restored_from: int | None = None, autosave: bool = False) -> None:
     """Makes `data` the current draft, kept in the history with every earlier one."""
     sequence.name = (report.model.name if report.model else None) or sequence.key
     sequence.draft_xml = data
@@ -88,7 +108,7 @@ def _set_draft(session: Session, sequence: Sequence, data: bytes, report: Report
     sequence.draft_updated_at = now
     sequence.draft_updated_by = user_id
     session.flush()
-    record_draft(session, sequence, user_id, now, restored_from)
+    record_draft(session, sequence, user_id, now, restored_from, autosave=autosave)
 
 
 def restore_draft(session: Session, key: str, draft_id: int, user_id: int | None, now: datetime) -> Sequence:
@@ -133,6 +153,8 @@ def delete_sequence(session: Session, key: str) -> None:
             f"« {sequence.name} » a été publiée : elle ne peut pas être supprimée, seulement archivée.",
             code="published_sequence",
         )
+    drafts = select(SequenceDraft.id).where(SequenceDraft.sequence_id == sequence.id)
+    session.execute(delete(DraftAutosave).where(DraftAutosave.draft_id.in_(drafts)))
     session.execute(delete(SequenceDraft).where(SequenceDraft.sequence_id == sequence.id))
     session.delete(sequence)
     session.flush()
@@ -160,9 +182,41 @@ def list_sequences(session: Session) -> list[Sequence]:
     return list(session.scalars(select(Sequence).order_by(Sequence.name, Sequence.key)))
 
 
-def publish_version(session: Session, key: str, user_id: int | None, now: datetime) -> SequenceVersion:
-    """Publishes the draft as the next immutable version; refuses an invalid draft with every issue."""
-    return publish_versions(session, [key], user_id, now)[0]
+MAX_NOTE = 5000
+
+
+def publish_version(session: Session, key: str, user_id: int | None, now: datetime,
+                    note: str | None = None) -> SequenceVersion:
+    """Publishes the draft as the next immutable version; refuses an invalid draft with every issue. A release
+    note (what changed, for whom), when given, is kept with the new version."""
+    text = _release_note(note)
+    before = get_sequence(session, key).latest
+    version = publish_versions(session, [key], user_id, now)[0]
+    if text and version is not before:
+        session.add(VersionNote(version_id=version.id, note=text))
+        session.flush()
+    return version
+
+
+def _release_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise Malformed("« note » (note de version) doit être un texte.", field="note")
+    text = note.strip()
+    if len(text) > MAX_NOTE:
+        raise Malformed(f"« note » (note de version) : {MAX_NOTE} caractères au plus ({len(text)} reçus).",
+                        field="note")
+    return text
+
+
+def release_notes(session: Session, version_ids: Iterable[int]) -> dict[int, str]:
+    """Version id -> its release note, for the versions that have one."""
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    query = select(VersionNote.version_id, VersionNote.note).where(VersionNote.version_id.in_(ids))
+    return dict(session.execute(query).all())
 
 
 def publish_versions(
@@ -173,11 +227,12 @@ def publish_versions(
     sequences = [get_sequence(session, key) for key in dict.fromkeys(keys)]
     known = published_keys(session) | {sequence.key for sequence in sequences}
     templates = template_channels(session)
+    words = vocabulary_of(load(session))
     reports, by_sequence = [], {}
     for sequence in sequences:
         if sequence.draft_xml is None:
             raise Malformed(f"La séquence « {sequence.key} » n'a pas de brouillon à publier.")
-        report = validate(sequence.draft_xml, known, templates)
+        report = validate(sequence.draft_xml, known, templates, words)
         sequence.draft_issues = [i.to_dict() for i in report.issues]
         reports.append(report)
         if report.issues:

@@ -6,11 +6,13 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from designer.dictionary import load as load_dictionary
 from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
 from . import journal
 from .actors import Actor
 from .assignments import unassign
+from .forms import form_spec, read_form, write_form
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
 from .runs import get_run
@@ -115,8 +117,10 @@ def complete_action(
     outcome: str | None,
     comment: str | None,
     now: datetime,
+    data: dict | None = None,
 ) -> tuple[Action, Settled | None]:
-    """Ends an open action with a status (and an optional outcome); the run moves on."""
+    """Ends an open action with a status (and an optional outcome); the run moves on. `data`: the values of
+    the action's form (runtime/forms.py), written to the dossier with the completion, or refused whole."""
     try:
         run = get_run(session, None, lock=True, action_id=action_id)
     except NotFound:
@@ -129,6 +133,11 @@ def complete_action(
         action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
     _check(action, actor, status, outcome, comment)
+    changes = {}
+    if status not in ANY_TYPE:  # cancelling or skipping an action ignores its form
+        spec = form_spec(session, action)
+        if spec.fill or data:
+            changes = read_form(run.dossier, spec, data, load_dictionary(session))
     ending = {
         "status": status,
         "outcome": outcome,
@@ -144,6 +153,7 @@ def complete_action(
     for name, value in ending.items():  # what was written, without writing it again at the next flush
         set_committed_value(action, name, value)
     unassign(session, [action.id])
+    write_form(session, run.dossier, action, changes, actor, now)
     journal.record(
         session,
         action.dossier_id,

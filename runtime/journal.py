@@ -34,6 +34,7 @@ class Kind(StrEnum):
     ACTION_CANCELLED = "action_cancelled"
     ACTION_ADDED = "action_added"
     ROLE_CHANGED = "role_changed"
+    HOLDERS_REASSIGNED = "holders_reassigned"  # actions handed over from an inbox: one entry per dossier
     EVENT_RECEIVED = "event_received"
     TIMER_SCHEDULED = "timer_scheduled"
     TIMER_FIRED = "timer_fired"
@@ -41,6 +42,10 @@ class Kind(StrEnum):
     COMMUNICATION_SENT = "communication_sent"
     COMMUNICATION_KEPT = "communication_kept"
     COMMUNICATION_FAILED = "communication_failed"
+    COMMENT_ADDED = "comment_added"
+    DOCUMENT_ADDED = "document_added"
+    DOCUMENT_SHARED = "document_shared"
+    DOCUMENT_UNSHARED = "document_unshared"
 
 
 class JournalEntry(Base):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from designer.models import Sequence, SequenceVersion
@@ -208,23 +208,66 @@ def set_role_holders(
 ) -> Run:
     """Moves the role's open actions at once (who must act is read from the holders); completed actions
     keep who completed them. A failed run's holders can change too: who repairs it may be someone else."""
+    return set_run_holders(session, run_id, actor, {role: participant_ids}, now, unchanged_too=True)
+
+
+def set_run_holders(
+    session: Session,
+    run_id: int,
+    actor: Actor,
+    holders: dict[str, list],
+    now: datetime,
+    *,
+    unchanged_too: bool = False,
+) -> Run:
+    """The holders of several roles of one run (the dossier page's one form): each role whose holders
+    change is one history entry, as when one role changes; roles left as they were write nothing. Every
+    role is checked before anything is written."""
     run = get_run(session, run_id, lock=True)
     _require_live(run)
     used = roles_used(session, run.version)
-    if role not in used and role not in current_holders(run):
-        raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
-    if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
-        raise Malformed("« participant_ids » doit être une liste d'identifiants.")
     people = {p.id: p for p in run.dossier.participants}
-    strangers = [i for i in participant_ids if i not in people]
-    if strangers:
-        raise RuleBroken(
-            f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
+    for role, participant_ids in holders.items():
+        if role not in used and role not in current_holders(run):
+            raise RuleBroken(
+                f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role", role=role
+            )
+        if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
+            raise Malformed(
+                "« participant_ids » doit être une liste d'identifiants.", field="participant_ids"
+            )
+        strangers = [i for i in participant_ids if i not in people]
+        if strangers:
+            raise RuleBroken(
+                f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.",
+                code="unknown_participant",
+                field="participant_ids",
+                role=role,
+            )
+        if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
+            check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
+    for role, participant_ids in holders.items():
+        wanted = list(dict.fromkeys(participant_ids))
+        if not unchanged_too and sorted(wanted) == sorted(current_holders(run).get(role, [])):
+            continue
+        before = replace_holders(session, run, role, wanted)
+        journal.record(
+            session,
+            run.dossier_id,
+            actor.label,
+            Kind.ROLE_CHANGED,
+            now,
+            run_id=run.id,
+            role=role,
+            holders={"from": before, "to": wanted},
         )
-    if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
-        check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
+    return run
+
+
+def replace_holders(session: Session, run: Run, role: str, wanted: list[int]) -> list[int]:
+    """The role's holders in the run become `wanted` (participant ids, checked by the caller) and its open
+    actions move to them; returns the holders before. Writes no history: the caller says why."""
     before = current_holders(run).get(role, [])
-    wanted = list(dict.fromkeys(participant_ids))
     # Holders who stay are kept, not removed and added again: the flush inserts before it deletes.
     run.holders[:] = [h for h in run.holders if h.role != role or h.participant_id in wanted]
     for participant_id in wanted:
@@ -232,17 +275,7 @@ def set_role_holders(
             run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     reassign_role(session, run, role)
-    journal.record(
-        session,
-        run.dossier_id,
-        actor.label,
-        Kind.ROLE_CHANGED,
-        now,
-        run_id=run.id,
-        role=role,
-        holders={"from": before, "to": list(dict.fromkeys(participant_ids))},
-    )
-    return run
+    return before
 
 
 def add_adhoc_action(
@@ -337,3 +370,16 @@ def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run
     )
     step_run(session, run, retried(operation), actor, now)
     return run
+
+
+def running_by_version(session: Session) -> dict[int, int]:
+    """Published version id → dossiers running it (failed runs included: they are retried, not ended), the
+    versions of called sequences too. What the dictionary may not retype nor remove depends on it."""
+    live = Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED])
+    dossiers = func.count(func.distinct(Run.dossier_id))
+    query = select(Run.version_id, dossiers).where(live).group_by(Run.version_id)
+    counts = dict(session.execute(query).all())
+    for called in session.scalars(select(Run.called_versions).where(live)):
+        for version_id in (called or {}).values():
+            counts[version_id] = counts.get(version_id, 0) + 1
+    return counts

@@ -25,6 +25,7 @@ from .actors import Actor, system
 from .dossiers import default_holders
 from .journal import Kind
 from .models import Action, Dossier, Run, RunRole, RunStatus
+from .notifications import note_failure
 from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions, roles_used
 from .stepper import Settled, cancel_all, checkpoint, engine_context, result_entry, settle
@@ -153,6 +154,8 @@ def _fail(session: Session, run: Run, actor: Actor, now: datetime, operation: di
         error=run.error,
         operation=operation.get("op"),
     )
+    note_failure(session, run.dossier_id, "run_failed", f"déroulement {run.id} : {run.error}", now,
+                 run_id=run.id)
 
 
 def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:

@@ -52,6 +52,23 @@ def due_timers(now: datetime) -> Select:
     )
 
 
+def seconds_to_next(session: Session, now: datetime, longest: float) -> float:
+    """How long a worker may sleep before a timer falls due: until the earliest pending timer that no live
+    lease holds, at most `longest` seconds (timers created meanwhile by another process, leases that
+    expire), and 0 when one is due already. One index range read (ix_timers_pending_due)."""
+    first = session.scalar(
+        select(Timer.due_at)
+        .where(Timer.fired_at.is_(None), Timer.cancelled_at.is_(None),
+               or_(Timer.claimed_until.is_(None), Timer.claimed_until < now))
+        .order_by(Timer.due_at)
+        .limit(1)
+    )
+    session.rollback()  # a read: no transaction left open while the worker sleeps
+    if first is None:
+        return longest
+    return min(max((first - now).total_seconds(), 0.0), longest)
+
+
 def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 100,
                 lease: timedelta = LEASE) -> list[int]:
     """Claims up to `limit` due timers for `worker_id` until `now + lease`, and commits.

@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def _import_models() -> None:
     # Every table must be known to the metadata before the engine or Alembic looks at it.
+    import designer.dictionary  # noqa: F401
     import designer.models  # noqa: F401
     import kernel.accounts  # noqa: F401
     import runtime.assignments  # noqa: F401
@@ -24,6 +25,7 @@ def _import_models() -> None:
     import runtime.documents  # noqa: F401
     import runtime.journal  # noqa: F401
     import runtime.models  # noqa: F401
+    import runtime.notices  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> APIFlask:
@@ -45,7 +47,8 @@ def create_app(config: dict | None = None) -> APIFlask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'sequences.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
+    options = _engine_options(app.config["DATABASE_URL"], app.config.get("DATABASE_POOLER"))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
     _import_models()
     from runtime import engine_cache
@@ -89,10 +92,14 @@ def _paris(moment: datetime, pattern: str = "%d/%m/%Y") -> str:
     return moment.astimezone(PARIS).strftime(pattern)
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, pooler: str | None = None) -> dict:
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing at once.
         return {"connect_args": {"timeout": 30}}
+    if pooler == "transaction":
+        # Behind a pooler in transaction mode (PgBouncer) each transaction may get another server connection:
+        # statements psycopg would prepare on one would be missing on the next, so none is prepared.
+        return {"pool_pre_ping": True, "connect_args": {"prepare_threshold": None}}
     return {"pool_pre_ping": True}
 
 

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -49,6 +50,68 @@ def fresh_database():
             [SEQUENCES, "db", "upgrade"], env=environment(url), check=True, capture_output=True, timeout=120
         )
         yield url
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+@contextlib.contextmanager
+def pgbouncer(url: str):
+    """PgBouncer in transaction pooling mode in front of the database of `url`, on a free port: yields the
+    URL the app connects to. Run as the postgres system user when the tests run as root (PgBouncer refuses
+    root). Skipped, with the reason, only when the package is not installed."""
+    if not Path(PGBOUNCER).exists():
+        pytest.skip("PgBouncer is not installed (Debian package pgbouncer)")
+    folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+    folder.chmod(0o777)
+    port = free_port()
+    database = url.rsplit("/", 1)[1]
+    config = folder / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"{database} = host={PG_HOST} port={PG_PORT} user=postgres dbname={database}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = {HOST}\nlisten_port = {port}\nunix_socket_dir =\n"
+        "auth_type = any\npool_mode = transaction\n"
+        # Fewer server connections than clients: transactions of different processes share them.
+        "max_client_conn = 200\ndefault_pool_size = 6\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+        f"logfile = {folder / 'pgbouncer.log'}\n"
+    )
+    config.chmod(0o644)
+    command = [PGBOUNCER, str(config)]
+    if os.geteuid() == 0:
+        command[1:1] = ["-u", "postgres"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"PgBouncer did not start: {(folder / 'pgbouncer.log').read_text()[-2000:]}"
+                )
+            time.sleep(0.1)
+        yield url.replace(f"{PG_HOST}:{PG_PORT}", f"{HOST}:{port}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def through(path: str, url: str):
+    """The URL the app uses for the database of `url`: itself ("direct"), or PgBouncer's ("pgbouncer")."""
+    if path == "direct":
+        yield url
+    else:
+        with pgbouncer(url) as pooled:
+            yield pooled
 
 
 def environment(url: str, **extra: str) -> dict:
@@ -106,8 +169,11 @@ def seed_accounts(url: str) -> dict[str, str]:
 class Server:
     """`gunicorn -w N 'web:create_app()'` on a free loopback port, in its own process group."""
 
-    def __init__(self, url: str, workers: int = 3, port: int | None = None, log: Path | None = None):
+    def __init__(
+        self, url: str, workers: int = 3, port: int | None = None, log: Path | None = None, **env: str
+    ):
         self.url, self.workers, self.port = url, workers, port or free_port()
+        self.env = env
         self.log = log
         self.process: subprocess.Popen | None = None
 
@@ -126,7 +192,7 @@ class Server:
                 "5",
                 "web:create_app()",
             ],
-            env=environment(self.url),
+            env=environment(self.url, **self.env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

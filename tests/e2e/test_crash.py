@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.e2e.servers import Api, Server, database_session, fresh_database, seed_accounts
+from tests.e2e.servers import Api, Server, database_session, fresh_database, seed_accounts, through
 
 pytestmark = pytest.mark.e2e
 
@@ -82,14 +82,18 @@ def _wait_for(counter, target: int, limit: float) -> None:
         time.sleep(0.02)
 
 
-def test_kill_minus_nine_mid_burst_loses_nothing(tmp_path: Path):
+@pytest.mark.parametrize("path", ["direct", "pgbouncer"])
+def test_kill_minus_nine_mid_burst_loses_nothing(tmp_path: Path, path: str):
+    """Also through PgBouncer in transaction pooling mode: the transactions of a killed server are rolled
+    back by the pooler, and its server connections serve the restarted one."""
     from runtime.check import check_all
     from runtime.journal import JournalEntry, Kind
     from runtime.models import Action, ActionStatus, Run, RunStatus
 
-    with fresh_database() as url:
+    with fresh_database() as url, through(path, url) as app_url:
+        pooled = {"SEQUENCES_DATABASE_POOLER": "transaction"} if path == "pgbouncer" else {}
         tokens = seed_accounts(url)
-        server = Server(url, workers=3, log=tmp_path / "gunicorn.log").start()
+        server = Server(app_url, workers=3, log=tmp_path / "gunicorn.log", **pooled).start()
         clients: list[multiprocessing.Process] = []
         try:
             Api([server.port], tokens["analyst"]).publish("rt_parallel")

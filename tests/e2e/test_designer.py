@@ -115,9 +115,18 @@ SELECTED = (
 )
 
 
+# Brings an element into view when it is not (a long diagram opens at a readable zoom, not all on screen).
+IN_VIEW = """id => { const m = window.seqDesigner.modeler; const canvas = m.get('canvas');
+    const e = m.get('elementRegistry').get(id); const v = canvas.viewbox();
+    const inside = e.x >= v.x && e.y >= v.y && e.x + (e.width || 0) <= v.x + v.width - 40
+      && e.y + (e.height || 0) <= v.y + v.height - 40;
+    if (!inside) canvas.scrollToElement(e, { top: 150, bottom: 150, left: 250, right: 250 }); }"""
+
+
 def click_element(page, element_id: str, dx: float | None = None, dy: float | None = None) -> None:
     if page.evaluate(SELECTED, element_id):
         return  # a second click on a selected shape would start other gestures
+    page.evaluate(IN_VIEW, element_id)
     b = box(page, element_id)
     x = b["x"] + (dx if dx is not None else b["width"] / 2)
     page.mouse.click(x, b["y"] + (dy if dy is not None else b["height"] / 2))
@@ -186,6 +195,12 @@ def wait_status(page, pattern: str) -> None:
     page.wait_for_function(
         "p => new RegExp(p).test(document.querySelector('#designer-status').textContent)", arg=pattern
     )
+
+
+def confirm_publish(page) -> None:
+    """Publishing asks first (the impact, a release note): the analyst confirms."""
+    page.wait_for_selector("#publish-dialog[open]")
+    page.click("#publish-confirm")
 
 
 def status(page) -> str:
@@ -317,6 +332,7 @@ def test_draw_check_fix_publish_and_reopen(page):
     wait_status(page, "enregistré")
     assert "/designer/sequences/e2e_relance/edit" in page.url
     page.click("#btn-publish")
+    confirm_publish(page)
     wait_status(page, "publiée|refusée")
     assert "Version 1 publiée" in status(page), problems_text(page)
     assert not page.evaluate("window.seqDesigner.dirty()")
@@ -404,6 +420,7 @@ def test_import_camunda_modeler_file_fix_and_publish(page):
         .filter(e => e.type === 'bpmn:Participant')[0].businessObject.processRef.isExecutable""")
     assert problem_ids(page) == [], problems_text(page)
     page.click("#btn-publish")
+    confirm_publish(page)
     wait_status(page, "publiée|refusée")
     assert "Version 1 publiée" in status(page), problems_text(page)
 
@@ -461,7 +478,7 @@ def test_simulation_walks_the_paths_on_the_engine(page, server):
     page.screenshot(path=str(SHOTS / "simulation.png"))
     page.click(".sim-choices li[data-element-id='Send_mise_en_demeure'] .sim-complete")
     page.wait_for_selector(".sim-ended")
-    assert "End_mise_en_demeure" in page.inner_text(".sim-ended")
+    assert "Mise en demeure envoyée" in page.inner_text(".sim-ended")  # the end's name, not its id
     # one step back, another path: the reminder answered "paid"
     page.click("#simulation button:has-text('Annuler la dernière étape')")
     page.wait_for_selector(".sim-choices li[data-element-id='Send_mise_en_demeure']")
@@ -470,7 +487,7 @@ def test_simulation_walks_the_paths_on_the_engine(page, server):
     page.select_option(".sim-choices li[data-element-id='Task_relancer'] select[id^='sim-outcome']", "paid")
     page.click(".sim-choices li[data-element-id='Task_relancer'] .sim-complete")
     page.wait_for_selector(".sim-ended")
-    assert "End_paye" in page.inner_text(".sim-ended")
+    assert "Payé" in page.inner_text(".sim-ended")
 
 
 def test_time_to_interactive_with_200_elements(page, server):

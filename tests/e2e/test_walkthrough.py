@@ -136,11 +136,10 @@ def run_text(page) -> str:
 
 
 def role_holders(page) -> dict[str, list[str]]:
-    """The Intervenants tab: each role of the running sequence and the names ticked as its holders."""
+    """The Intervenants tab: each role of the running sequence and the names of its holders."""
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('table.roles tbody tr')]
         .map(tr => [tr.querySelector('th').firstChild.textContent.trim(),
-                    [...tr.querySelectorAll('input:checked')]
-                        .map(i => i.parentElement.textContent.trim())]))""")
+                    [...tr.querySelectorAll('td.held .chip')].map(c => c.textContent.trim())]))""")
 
 
 def timeline(page) -> list[str]:
@@ -157,11 +156,18 @@ def inbox_rows(page) -> list[dict]:
     return page.eval_on_selector_all(
         "table.inbox tbody tr",
         """rows => rows.map(r => ({late: !!r.querySelector('.badge.late'),
-                                   cells: [...r.cells].map(c => c.innerText.trim())}))""",
+                                   cells: [...r.cells].filter(c => !c.querySelector('input[type=checkbox]'))
+                                                      .map(c => c.innerText.trim())}))""",
     )
 
 
 def select_shape(page, element_id: str) -> None:
+    # S2 opens at a readable zoom, its start in view: an element further on is scrolled to first
+    page.evaluate(
+        """id => { const m = window.seqDesigner.modeler;
+                   m.get('canvas').scrollToElement(m.get('elementRegistry').get(id), 150); }""",
+        element_id,
+    )
     shape = page.locator(f".djs-element[data-element-id='{element_id}']").first.bounding_box()
     assert shape, element_id
     page.mouse.click(shape["x"] + shape["width"] / 2, shape["y"] + shape["height"] / 2)
@@ -288,6 +294,10 @@ def test_five_minutes_with_the_demo(server, browser):
     shots.take(page, "designer-simulation")
     page.click("#btn-simulate-stop")
     page.click("#btn-publish")
+    # the confirmation tells the dossiers that keep version 1; a release note is kept with version 2
+    page.wait_for_selector("#publish-dialog[open]")
+    page.fill("#release-note", "Libellé de la recherche d'adresse précisé.")
+    page.click("#publish-confirm")
     assert wait_status(page, "publiée|refusée") == "Version 2 publiée."
     shots.take(page, "designer-published", full_page=False)
 
@@ -302,9 +312,14 @@ def test_five_minutes_with_the_demo(server, browser):
     page.click("form button:has-text('Comparer')")
     page.wait_for_url(re.compile(r".*from=1&to=2"))
     assert "Modifiés (1)" in page.inner_text("main")
-    change = page.locator("details.diff-element[data-element-id='Rechercher_adresse']")
-    assert "Rechercher l'adresse du locataire" in change.inner_text()
-    assert "Rechercher la nouvelle adresse du locataire" in change.inner_text()
+    change = page.locator(".diff-element[data-element-id='Rechercher_adresse']")
+    assert change.inner_text() == (
+        "Action « Rechercher la nouvelle adresse du locataire » : nom : "
+        "« Rechercher l'adresse du locataire » → « Rechercher la nouvelle adresse du locataire »"
+    )
+    page.wait_for_selector("#viewer-to[data-ready='1']")
+    coloured = "#viewer-to .djs-element.seq-diff-changed[data-element-id='Rechercher_adresse']"
+    assert page.locator(coloured).count() == 1
     shots.take(page, "analyst-compare")
     analyst_context.close()
 
@@ -318,7 +333,7 @@ def test_five_minutes_with_the_demo(server, browser):
     overdue = [r["late"] for r in rows]
     assert int(page.inner_text(".count-overdue")) == sum(overdue) >= 1
     assert overdue == sorted(overdue, reverse=True), overdue  # overdue first
-    assert all(r["cells"][4] == "Claire Martin" for r in rows), rows
+    assert all(r["cells"][5] == "Claire Martin" for r in rows), rows
     suivre = [r for r in rows if r["cells"][1] == SUIVRE]
     assert len(suivre) == 1 and suivre[0]["cells"][2].startswith("IMP-2026-0103 — Fatima Benali"), rows
     shots.take(page, "manager-my-actions")
@@ -332,6 +347,7 @@ def test_five_minutes_with_the_demo(server, browser):
     assert cells[1:] == [
         "Signifier le commandement de payer",
         "IMP-2026-0114 — Romain Gauthier — impayés de loyer",
+        "S2 — Précontentieux : commandement de payer",
         "commissaire_justice",
         "—",
     ], cells
@@ -439,11 +455,11 @@ def test_five_minutes_with_the_demo(server, browser):
     legal_date = timer_dates(page)[0]
     page.click("nav.tabs >> text=Déroulement")
     diagrams_ready(page)
-    # Événement métier: paiement_recu with {"montant": 400}
-    page.fill("#event-name", "paiement_recu")
-    page.fill("#event-data", '{"montant": 400}')
+    # Événement métier: "Paiement reçu", its amount typed as a French user writes it
+    page.select_option("#event-name", "paiement_recu")
+    page.fill("#event-paiement_recu-montant", "400,00")
     page.click("button:has-text('Enregistrer l’événement')")
-    assert flash(page) == "Événement « paiement_recu » enregistré."
+    assert flash(page) == "Événement « Paiement reçu » enregistré."
     diagrams_ready(page)
     assert active(page) == ["Rapprocher_paiement"]
     action = page.locator("article.action")
@@ -455,7 +471,12 @@ def test_five_minutes_with_the_demo(server, browser):
     page.wait_for_url(re.compile(r".*/inbox/$"))
     mine = [r["cells"] for r in inbox_rows(page) if r["cells"][1] == RAPPROCHER]
     assert len(mine) == 1, inbox_rows(page)
-    assert mine[0][2:] == ["IMP-2026-0111 — Sophie Marchand — impayés de loyer", "comptable", "Claire Martin"]
+    assert mine[0][2:] == [
+        "IMP-2026-0111 — Sophie Marchand — impayés de loyer",
+        "S2 — Précontentieux : commandement de payer",
+        "comptable",
+        "Claire Martin",
+    ]
     shots.take(page, "manager-accountant-action")
     page.click(f"table.inbox a:has-text('{RAPPROCHER}')")
     page.wait_for_url(re.compile(re.escape(dossier_0111) + r"#action-\d+$"))
@@ -506,7 +527,8 @@ def test_five_minutes_with_the_demo(server, browser):
     portal.wait_for_url(re.compile(r".*/portal/actions/\d+$"))
     assert portal.inner_text("h1") == "Dénoncer le commandement à la caution"
     details = portal.inner_text("dl.data")
-    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details and "commissaire_justice" in details
+    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details
+    assert "Commissaire de justice" in details  # the role's name, not its key
     portal.fill("#comment", "Commandement dénoncé à la caution.")
     portal.set_input_files(
         "#files",

@@ -118,7 +118,11 @@ def test_version_page_download_and_diff(client, users, relance):
     assert 'filename="rt_relance-v2.bpmn"' in download.headers["Content-Disposition"]
     diff = client.get("/designer/sequences/rt_relance/diff?from=1&to=2").get_data(as_text=True)
     assert re.search(r"Modifiés</h2>|Modifiés \(1\)", diff)
-    assert "seq:due" in diff and "P8D" in diff and "P15D" in diff
+    # said in words, with both diagrams coloured (not a table of XML paths)
+    changes = re.search(r'<ul class="diff-list">(.*?)</ul>', diff, re.S).group(1)
+    assert "échéance : 8 jours → 15 jours" in changes and "seq:due" not in changes and "P8D" not in changes
+    assert 'data-bpmn-viewer="xml-from"' in diff and 'data-bpmn-viewer="xml-to"' in diff
+    assert "seq-diff-changed" in diff
     assert client.get("/designer/sequences/rt_relance/diff?from=1&to=9").status_code == 400
     assert client.get("/designer/sequences/rt_relance/versions/9").status_code == 404
 

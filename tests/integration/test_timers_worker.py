@@ -52,6 +52,23 @@ def pilot_with(client, users, *names, reference="D-1", data=None, partner=False)
 # --- Claiming and firing -----------------------------------------------------------------------------------
 
 
+def test_a_worker_sleeps_until_the_next_timer_falls_due(session, clock):
+    """Not a whole polling interval: a worker that slept `interval` seconds fired timers up to that late."""
+    assert timers.seconds_to_next(session, clock.now(), 5.0) == 5.0  # nothing pending: the longest sleep
+    publish(session, "tm_tiny", now=clock.now())
+    launch_many(session, "tm_tiny", 2, clock.now())  # PT2S timers
+    assert timers.seconds_to_next(session, clock.now(), 5.0) == 2.0
+    assert timers.seconds_to_next(session, clock.now(), 1.0) == 1.0  # at most the longest sleep
+    clock.advance(seconds=1.5)
+    assert timers.seconds_to_next(session, clock.now(), 5.0) == 0.5
+    clock.advance(seconds=1)
+    assert timers.seconds_to_next(session, clock.now(), 5.0) == 0.0  # due already: no sleep
+    timers.claim_batch(session, "w1", clock.now(), 10)
+    # Both are under w1's lease: another worker waits for the lease, at most its longest sleep.
+    assert timers.seconds_to_next(session, clock.now(), 5.0) == 5.0
+    assert not session().in_transaction()  # nothing held open while the worker sleeps
+
+
 def test_a_due_timer_is_claimed_leased_and_fired_once(session, clock):
     publish(session, "tm_tiny", now=clock.now())
     [run_id] = launch_many(session, "tm_tiny", 1, clock.now())

@@ -85,6 +85,29 @@ def test_malformed_xml_says_where_in_french():
     assert error.details["line"] == 4
 
 
+ENGLISH = ("expected", "found", "tag", "error", "Premature", "Opening", "Extra content", "libxml2", "parsing")
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "said"),
+    [
+        (b"Start here, not xml", 1, "ne commence pas par une balise XML"),
+        (b"PK\x03\x04 an archive", 1, "ne commence pas par une balise XML"),
+        (b'{"json": true}', 1, "ne commence pas par une balise XML"),
+        (b"<a>\n<b</a>", 2, "un nom de balise ou d'attribut est attendu"),
+        (b"<a>\n\n<!-- open </a>", 3, "commentaire"),
+        (b"<a></a>\n<b/>", 2, "du contenu suit la fin du document"),
+        (b"<a>\n  AT&T</a>", 2, "&amp;"),
+    ],
+)
+def test_upload_errors_are_said_in_french_with_the_line(data, line, said):
+    with pytest.raises(Malformed) as raised:
+        parse_xml(data)
+    message = raised.value.message
+    assert f"ligne {line}" in message and said in message, message
+    assert not [word for word in ENGLISH if word in message], message
+
+
 @pytest.mark.parametrize("data", [b"", b"   \n", b"not xml at all"])
 def test_empty_or_non_xml_is_malformed(data):
     with pytest.raises(Malformed):

@@ -10,7 +10,8 @@ from flask import Response, g, request
 from designer import drafts, services
 from designer.models import Sequence
 from kernel.db import unit_of_work
-from kernel.errors import DomainError, UnsupportedType
+from kernel.errors import DomainError, Malformed, UnsupportedType
+from runtime.impact import publication_impact
 
 from ..clock import now
 from ..extensions import db
@@ -53,6 +54,8 @@ def sequence_dict(sequence: Sequence) -> dict:
 
 class SaveQuery(Schema):
     replace = Boolean(load_default=False)
+    # The editor saving by itself: the draft history is not flooded (designer/drafts.py).
+    autosave = Boolean(load_default=False)
 
 
 @api.post("/sequences")
@@ -64,7 +67,7 @@ def save_sequence(query):
     exists, unless `replace=true`: then the body becomes its new draft (200), earlier drafts are kept."""
     with unit_of_work(db.session):
         sequence, created, report = services.save_draft(
-            db.session, _xml_body(), g.user.id, now(), replace=query["replace"]
+            db.session, _xml_body(), g.user.id, now(), replace=query["replace"], autosave=query["autosave"]
         )
     body = {
         "key": sequence.key,
@@ -92,13 +95,32 @@ def validate_sequence():
 @api.doc(responses=CREATED_OR_SAME)
 @allowed(Perm.SEQUENCES_WRITE)
 def publish_sequence(key: str):
-    """Publish the draft as a new immutable version (422 with the issues when invalid)."""
+    """Publish the draft as a new immutable version (422 with the issues when invalid). Optional JSON body
+    `{"note": "..."}`: the release note kept with the new version."""
+    note = _publish_body().get("note")
     before = services.get_sequence(db.session, key).latest
     # A refusal is committed too: it keeps the refreshed list of problems on the draft.
     with unit_of_work(db.session, commit_on=(DomainError,)):
-        version = services.publish_version(db.session, key, g.user.id, now())
+        version = services.publish_version(db.session, key, g.user.id, now(), note=note)
     status = 200 if before is not None and before.id == version.id else 201
     return {"key": key, "version": version.number, "checksum": version.checksum}, status
+
+
+def _publish_body() -> dict:
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Malformed("Le corps doit être un objet JSON, par exemple {\"note\": \"...\"}.", field="body")
+    return body
+
+
+@api.get("/sequences/<key>/impact")
+@allowed(Perm.SEQUENCES_READ)
+def publication_impact_of(key: str):
+    """What publishing the draft now would touch: the next version number, and the dossiers whose runs are
+    in progress on earlier versions (they keep their version), per version."""
+    return publication_impact(db.session, key).to_dict()
 
 
 class PublishBatchIn(Schema):

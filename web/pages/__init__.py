@@ -9,6 +9,7 @@ pages = APIBlueprint("pages", __name__, enable_openapi=False)
 from . import (  # noqa: E402,F401
     auth,
     designer,
+    dictionary,
     dossiers,
     inbox,
     incidents,
@@ -16,7 +17,10 @@ from . import (  # noqa: E402,F401
     overview,
     pilotage,
     portal,
+    profile,
+    shared_work,
 )
-from .workspace import long_text  # noqa: E402
+from .workspace import long_text, role_label  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")
+pages.add_app_template_filter(role_label, "role_label")

@@ -5,11 +5,12 @@ labels, and everything else (lists, versions, comparisons, uploads) is rendered 
 
 import base64
 import binascii
+import hashlib
 import re
 from pathlib import Path
 
 import flask_babel
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask import render_template as _render
 from flask_babel import Domain
 from flask_babel.speaklater import LazyString
@@ -20,7 +21,8 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from designer import drafts, services
-from designer.diff import diff_xml
+from designer.dictionary import load as load_dictionary
+from designer.diff_words import compare
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed
 
@@ -108,12 +110,57 @@ def designer_edit(key: str):
     sequence = services.get_sequence(db.session, key)
     data = sequence.draft_xml if sequence.draft_xml is not None else (
         sequence.latest.xml if sequence.latest else None)
-    return _modeler(mode="edit", key=key, name=sequence.name, xml=_text(data) if data else None)
+    return _modeler(mode="edit", key=key, name=sequence.name, xml=_text(data) if data else None,
+                    sequence=sequence)
 
 
-def _modeler(mode: str, key: str, name: str, xml: str | None):
+def _modeler(mode: str, key: str, name: str, xml: str | None, sequence=None):
     return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
-                           labels=js_labels(), bundle_built=bundle_built())
+                           labels=js_labels(), bundle_built=bundle_built(), state=_draft_state(sequence),
+                           autosave_ms=_autosave_ms(), words=_words())
+
+
+def _autosave_ms() -> int:
+    """How long after the last change the editor saves the draft by itself (DESIGNER_AUTOSAVE_SECONDS)."""
+    return int(float(current_app.config["DESIGNER_AUTOSAVE_SECONDS"]) * 1000)
+
+
+def _draft_state(sequence) -> dict:
+    """What the top of the editor says: when the draft was last saved, the published version, and whether
+    the draft is that version unchanged."""
+    if sequence is None:
+        return {"updated_at": "", "version": "", "same": False}
+    latest = sequence.latest
+    same = bool(latest and sequence.draft_xml is not None
+                and hashlib.sha256(sequence.draft_xml).hexdigest() == latest.checksum)
+    return {
+        "updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else "",
+        "version": latest.number if latest else "",
+        "same": same or (latest is not None and sequence.draft_xml is None),
+    }
+
+
+def _words() -> dict:
+    """The dictionary as the "Séquence" panel offers it: roles for lanes, fields for forms and conditions,
+    outcomes, events; labels in the page's language."""
+    words = load_dictionary(db.session)
+    lang = str(flask_babel.get_locale() or "fr")
+
+    def label(entry) -> str:
+        return (entry.label_en or entry.label) if lang == "en" else entry.label
+
+    def field(entry) -> dict:
+        choices = [{"key": c.key, "label": (c.label_en or c.label) if lang == "en" else c.label}
+                   for c in entry.choices]
+        return {"key": entry.key, "label": label(entry), "type": entry.type, "choices": choices}
+
+    return {
+        "roles": [{"key": r.key, "label": label(r), "kind": r.kind} for r in words.roles.values()],
+        "fields": [field(f) for f in words.fields.values()],
+        "outcomes": [{"key": o.key, "label": label(o)} for o in words.outcomes.values()],
+        "events": [{"key": e.key, "label": label(e), "fields": [field(f) for f in e.fields]}
+                   for e in words.events.values()],
+    }
 
 
 @pages.route("/designer/sequences/<key>/versions/<int:number>")
@@ -121,7 +168,8 @@ def _modeler(mode: str, key: str, name: str, xml: str | None):
 def designer_version(key: str, number: int):
     sequence = services.get_sequence(db.session, key)
     version = services.get_version(db.session, key, number)
-    return render_template("designer/version.html", sequence=sequence, version=version,
+    note = services.release_notes(db.session, [version.id]).get(version.id)
+    return render_template("designer/version.html", sequence=sequence, version=version, note=note,
                            xml=_text(version.xml), bundle_built=bundle_built(),
                            can_write=allows(current_user.account, Perm.SEQUENCES_WRITE))
 
@@ -162,9 +210,15 @@ def designer_diff(key: str):
     chosen_to = request.args.get("to") or default_to
     if chosen_from not in choices or chosen_to not in choices:
         raise Malformed(_("Choisissez deux versions parmi : %(choices)s.", choices=", ".join(choices)))
-    result = diff_xml(_xml_of(sequence, chosen_from), _xml_of(sequence, chosen_to))
+    before, after = _xml_of(sequence, chosen_from), _xml_of(sequence, chosen_to)
+    result, sentences = compare(before, after, str(flask_babel.get_locale() or "fr"))
+    # the two diagrams, coloured: removed and changed on the earlier one, added and changed on the later one
+    marks_from = {s.element_id: f"seq-diff-{s.change}" for s in sentences if s.change != "added"}
+    marks_to = {s.element_id: f"seq-diff-{s.change}" for s in sentences if s.change != "removed"}
     return render_template("designer/diff.html", sequence=sequence, diff=result, choices=choices,
-                           chosen_from=chosen_from, chosen_to=chosen_to)
+                           chosen_from=chosen_from, chosen_to=chosen_to, sentences=sentences,
+                           xml_from=_text(before), xml_to=_text(after), marks_from=marks_from,
+                           marks_to=marks_to, bundle_built=bundle_built())
 
 
 def _xml_of(sequence, which: str) -> bytes:
@@ -279,7 +333,7 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def js_labels() -> dict[str, str]:
+def js_labels() -> dict:
     """The sentences the modeler script shows, in the page's language."""
     return {
         "problems": _("{n} problème(s) à corriger"),
@@ -310,4 +364,23 @@ def js_labels() -> dict[str, str]:
         "fire": _("Déclencher le délai"),
         "send": _("Recevoir l'événement « {name} »"),
         "undo": _("Annuler la dernière étape"),
+        "autosaving": _("Enregistrement automatique…"),
+        "autosaved": _("Brouillon enregistré automatiquement."),
+        "draftNew": _("Nouveau brouillon, pas encore enregistré"),
+        "draftChanged": _("Brouillon modifié {when}"),
+        "draftWhen": _("le {day} à {time}"),
+        "draftSame": _("Brouillon identique à la version publiée {n}"),
+        "publishedVersion": _("version publiée : {n}"),
+        "neverPublished": _("jamais publiée"),
+        "unsavedChanges": _("modifications non enregistrées"),
+        "publishTitle": _("Publier la version {version} ?"),
+        "impactNone": _("Aucun dossier en cours sur une version antérieure."),
+        "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent "
+                        "sur leur version ; les nouveaux lancements prendront la version {next}."),
+        "impactVersion": _("v{version} : {n}"),
+        "publishCancelled": _("Publication annulée : rien n'a été publié."),
+        "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
+                  "communication": _("Communication")},
+        "statuses": {"done": _("fait"), "validated": _("validé"), "cancelled": _("annulé"),
+                     "skipped": _("sauté"), "failed": _("en échec")},
     }

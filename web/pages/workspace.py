@@ -39,12 +39,17 @@ KIND_LABELS = {
     "action_cancelled": _l("Action annulée"),
     "action_added": _l("Action ajoutée"),
     "role_changed": _l("Titulaires d'un rôle modifiés"),
+    "holders_reassigned": _l("Actions confiées"),
     "event_received": _l("Événement métier"),
     "timer_scheduled": _l("Délai programmé"),
     "timer_fired": _l("Délai écoulé"),
     "communication_queued": _l("Communication préparée"),
     "communication_sent": _l("Communication envoyée"),
     "communication_failed": _l("Communication en échec"),
+    "comment_added": _l("Commentaire"),
+    "document_added": _l("Document ajouté"),
+    "document_shared": _l("Document partagé avec les partenaires"),
+    "document_unshared": _l("Document retiré du partage"),
 }
 
 STATUS_LABELS = {
@@ -91,6 +96,12 @@ def long_text(value, limit: int = SHORT) -> Markup:
         less=_("réduire"),
         whole=text,
     )
+
+
+def role_label(key) -> str:
+    """How a role is shown to people: the one place to change when roles get labels of their own (until
+    then, the key the sequence's lane gives)."""
+    return "" if key is None else str(key)
 
 
 def bundle_built(name: str = "run-viewer") -> bool:

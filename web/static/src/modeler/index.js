@@ -1,28 +1,29 @@
-// The designer page: draw (bpmn-js + "Séquence" panel), check (server validation + bpmnlint), save, publish,
+// The designer page: draw (bpmn-js + "Séquence" panel), check (server validation), save (Ctrl+S, autosave),
+// publish (after a confirmation),
 // open/download .bpmn files and simulate on the real engine. Never loses work: failures keep the diagram.
 import Modeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
-import lintModule from 'bpmn-js-bpmnlint';
-import lintConfig from 'seq-bpmnlint-config';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
-import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
 import '../shared/diagram.css';
 import './designer.css';
 
-import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule } from '../seq-extension/index.js';
+import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule, SeqDictionaryModule } from '../seq-extension/index.js';
 import { explainImportError, explainSaveError } from '../shared/explain.js';
-import { api, postXml } from './api.js';
+import { api, postJson, postXml } from './api.js';
 import { blankDiagram } from './blank.js';
-import { translateModule } from './i18n.js';
+import { translateModule, translator } from './i18n.js';
+import { GatewayNamingModule } from './naming.js';
+import { addViewControls, showReadable } from './viewport.js';
+import { createDraftState, wireDrafting } from './drafting.js';
 import { Problems } from './problems.js';
+import { createPublishing } from './publishing.js';
 import { Simulation } from './simulation.js';
 
 const VALIDATE_DELAY_MS = 600;
-const PALETTE_WIDTH = 120;
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -41,12 +42,14 @@ function createPage() {
   const modeler = new Modeler({
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
-    linting: { bpmnlint: lintConfig, active: true },
     moddleExtensions: { seq: seqDescriptor },
     seqCatalogue: catalogue,
+    seqDictionary: { ...(readJson('designer-dictionary') || {}), create: (kind, body) => postJson(`/api/v1/dictionary/${kind}`, body) },
+    // Problems come from one place, the server's validation (French, per element): no second counter.
     additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SeqPropertiesModule,
-      SeqPaletteModule, lintModule, translateModule(lang) ]
+      SeqPaletteModule, SeqDictionaryModule, GatewayNamingModule, translateModule(lang) ]
   });
+  addViewControls(modeler, document.getElementById('canvas'), translator(lang));
   const problems = new Problems(modeler, document.getElementById('problem-list'),
     document.getElementById('problems-summary'), L);
 
@@ -146,7 +149,7 @@ function createFiles(page, { validateNow }) {
         page.say(L.importWarnings.replace('{n}', warnings.length) + ' ' +
           warnings.slice(0, 3).map(w => w.message).join(' ; '), 'warning');
       }
-      showWholeDiagram(modeler);
+      showReadable(modeler);
       return true;
     } catch (error) {
       page.say(explainImportError(error), 'error');
@@ -185,32 +188,20 @@ function createFiles(page, { validateNow }) {
   return { load, openFile, download };
 }
 
-// Fit the diagram, then keep its left edge clear of the palette.
-function showWholeDiagram(modeler) {
-  const canvas = modeler.get('canvas');
-  canvas.zoom('fit-viewport', 'auto');
-  const box = canvas.viewbox();
-  const left = (box.inner.x - box.x) * box.scale;
-  if (box.inner.width && left < PALETTE_WIDTH) {
-    canvas.zoom(box.scale * 0.9, 'auto');
-    const after = canvas.viewbox();
-    canvas.scroll({ dx: PALETTE_WIDTH - (after.inner.x - after.x) * after.scale, dy: 0 });
-  }
-}
-
-// Saving the draft and publishing it.
+// Saving the draft (by hand, Ctrl+S, or by itself: `autosave`).
 function createSaving(page) {
   const { root, L, modeler, problems, statusBox } = page;
 
-  async function save() {
+  async function save({ autosave = false } = {}) {
     const xml = await page.currentXml();
     if (xml === null) return false;
     const sent = page.changes;
-    page.say(L.saving);
+    page.say(autosave ? L.autosaving : L.saving);
     // Only the sequence this page has open may be replaced: a new diagram, or one whose process id was
     // changed to another sequence's key, is refused by the server instead of overwriting that sequence.
     const replace = Boolean(page.key) && processIds().includes(page.key);
-    const answer = await postXml(`/api/v1/sequences${replace ? '?replace=true' : ''}`, xml);
+    const query = [ replace ? 'replace=true' : '', autosave ? 'autosave=true' : '' ].filter(Boolean).join('&');
+    const answer = await postXml(`/api/v1/sequences${query ? '?' + query : ''}`, xml);
     if (answer.status === 409 && answer.body && answer.body.error === 'sequence_exists') {
       sayExists(answer.body);
       return false;
@@ -229,8 +220,13 @@ function createSaving(page) {
       history.replaceState(null, '', root.dataset.editUrl.replace('__KEY__', encodeURIComponent(page.key)));
     }
     problems.show(answer.body.issues);
+    page.draftState.saved(new Date().toISOString());
     const count = answer.body.issues.length;
-    page.say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
+    if (autosave) {
+      page.say(L.autosaved, count ? 'warning' : 'ok');
+    } else {
+      page.say(count ? L.savedWithProblems.replace('{n}', count) : L.saved, count ? 'warning' : 'ok');
+    }
     return true;
   }
 
@@ -250,24 +246,7 @@ function createSaving(page) {
     statusBox.append(link);
   }
 
-  async function publish() {
-    if (page.dirty() || root.dataset.mode === 'new' || !page.key) {
-      if (!(await save())) return;
-    }
-    root.dataset.mode = 'edit';
-    const answer = await api('POST', `/api/v1/sequences/${encodeURIComponent(page.key)}/publish`);
-    if (answer.ok) {
-      page.say(L.published.replace('{version}', answer.body.version), 'ok');
-      problems.show([]);
-      return;
-    }
-    const issues = (answer.body && answer.body.issues) || [];
-    problems.show(issues);
-    page.say(L.publishRefused.replace('{n}', issues.length)
-      .replace('{message}', (answer.body && answer.body.message) || `HTTP ${answer.status}`), 'error');
-  }
-
-  return { save, publish };
+  return { save };
 }
 
 function wireToolbar({ save, publish, download, openFile, simulation }) {
@@ -300,15 +279,20 @@ async function boot() {
   const validation = createValidation(page);
   trackChanges(page, validation);
   const files = createFiles(page, validation);
-  const { save, publish } = createSaving(page);
+  page.draftState = createDraftState(page);
+  const { save } = createSaving(page);
+  const { publish } = createPublishing(page, save);
+  const drafting = wireDrafting(page, save);
   const simulation = new Simulation(page.modeler, document.getElementById('simulation'), page.currentXml, page.L);
-  wireToolbar({ save, publish, download: files.download, openFile: files.openFile, simulation });
+  wireToolbar({ save: () => save(), publish, download: files.download, openFile: files.openFile, simulation });
   await openDiagram(page, { load: files.load, validateNow: validation.validateNow });
+  page.draftState.render();
   page.root.dataset.ready = '1';
   performance.mark('designer-interactive');
   const { modeler, problems, dirty } = page;
   const { validateNow, idle } = validation;
-  window.seqDesigner = { modeler, save, publish, validateNow, load: files.load, problems, simulation, dirty, idle };
+  window.seqDesigner = { modeler, save, publish, validateNow, load: files.load, problems, simulation, dirty, idle,
+    autosavePending: drafting.autosavePending };
 }
 
 boot().catch(error => {

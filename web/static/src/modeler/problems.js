@@ -69,12 +69,14 @@ export class Problems {
       item.dataset.elementId = issue.element_id || '';
       const element = issue.element_id && registry.get(issue.element_id);
       const name = element && element.businessObject && element.businessObject.name;
-      const where = issue.element_id ? (name ? `${name} (${issue.element_id})` : issue.element_id) : this.labels.wholeFile;
+      // the element by its name (its id only when it has none): a click selects it on the diagram
+      const where = issue.element_id ? (name || issue.element_id) : this.labels.wholeFile;
       if (element) {
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'link';
         button.textContent = where;
+        button.title = issue.element_id;
         button.addEventListener('click', () => {
           this.modeler.get('selection').select(element);
           this.modeler.get('canvas').scrollToElement(element);

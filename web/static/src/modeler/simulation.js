@@ -36,6 +36,19 @@ export class Simulation {
     await this.refresh();
   }
 
+  nameOf(id) {
+    const element = this.modeler.get('elementRegistry').get(id);
+    return (element && element.businessObject.name) || id;
+  }
+
+  /** The name of the lane whose role is `key` ("Commissaire de justice" for commissaire_justice). */
+  roleName(key) {
+    if (!key) return '';
+    const lane = this.modeler.get('elementRegistry')
+      .find(e => e.type === 'bpmn:Lane' && e.businessObject.get('seq:role') === key);
+    return (lane && lane.businessObject.name) || key;
+  }
+
   unmark() {
     const canvas = this.modeler.get('canvas');
     for (const id of this.marked) {
@@ -77,9 +90,12 @@ export class Simulation {
       }
     }
     const L = this.labels;
+    const english = document.documentElement.lang === 'en';
     if (state.ended) {
-      body.append(paragraph(state.end_events && state.end_events.length ?
-        L.ended.replace('{ends}', state.end_events.join(', ')) : L.endedPlain, 'ok sim-ended'));
+      // the ends by their names, as drawn (their ids mean nothing to an analyst)
+      const ends = (state.ends || []).map(end => end.name || this.nameOf(end.element_id));
+      body.append(paragraph(ends.length ? L.ended.replace('{ends}', ends.join(', ')) : L.endedPlain,
+        'ok sim-ended'));
     }
     const list = document.createElement('ul');
     list.className = 'sim-choices';
@@ -87,8 +103,12 @@ export class Simulation {
       const item = document.createElement('li');
       item.dataset.elementId = action.element_id;
       const title = document.createElement('strong');
-      title.textContent = `${action.name || action.element_id} (${action.type}${action.role ? ', ' + action.role : ''})`;
-      const status = select(`sim-status-${action.element_id}`, L.status, action.statuses.map(s => [ s, s ]));
+      // "Signifier le commandement (Tâche, Commissaire de justice)": the type and the role in words
+      const kind = (L.types && L.types[action.type]) || action.type;
+      const role = action.role_name || this.roleName(action.role);
+      title.textContent = `${action.name || action.element_id} (${kind}${role ? ', ' + role : ''})`;
+      const status = select(`sim-status-${action.element_id}`, L.status,
+        action.statuses.map(s => [ s, (L.statuses && L.statuses[s]) || s ]));
       const outcome = action.outcomes.length ?
         select(`sim-outcome-${action.element_id}`, L.outcome, [ [ '', '—' ], ...action.outcomes.map(o => [ o, o ]) ]) : null;
       const go = button(L.complete, () => this.add({
@@ -105,9 +125,13 @@ export class Simulation {
       const item = document.createElement('li');
       item.dataset.elementId = timer.element_id;
       // How the delay is counted, in the page's language (the value itself when the server gives no note).
-      const note = timer.note ? (timer.note[document.documentElement.lang === 'en' ? 'en' : 'fr']) : timer.value;
+      const note = timer.note ? timer.note[english ? 'en' : 'fr'] : '';
       item.title = note;
-      item.append(document.createTextNode(`⏱ ${timer.name || timer.element_id} (${note}) `));
+      // the timer's own symbol from the diagram's font (a "⏱" character is an empty box on some systems)
+      const icon = document.createElement('span');
+      icon.className = 'sim-timer-icon bpmn-icon-intermediate-event-catch-timer';
+      icon.setAttribute('aria-hidden', 'true');
+      item.append(icon, document.createTextNode(` ${timer.name || timer.element_id}${note ? ` (${note})` : ''} `));
       const fire = button(L.fire, () => this.add({ kind: 'timer', element_id: timer.element_id }));
       fire.className = 'sim-fire';
       item.append(fire);
@@ -123,7 +147,7 @@ export class Simulation {
     body.append(list);
     const history = document.createElement('ol');
     history.className = 'sim-history';
-    for (const line of state.log || []) {
+    for (const line of (english && state.log_en) || state.log || []) {
       const item = document.createElement('li');
       item.textContent = line;
       history.append(item);

@@ -44,9 +44,11 @@ export function parseDuration(text) {
   }
   let phrase = raw.toLowerCase().normalize('NFC').replace(/,/g, ' ');
   let business = false;
-  if (/\b(ouvrés?|ouvres?|ouvrables?)\b/.test(phrase)) {
+  // "10 jours ouvrés", "10 working days", "10 business days": counted in working days
+  const WORKING = /(^|\s)(ouvrés?|ouvres?|ouvrables?|working|business)(?=\s|$)/g;
+  if (WORKING.test(phrase)) {
     business = true;
-    phrase = phrase.replace(/\b(ouvrés?|ouvres?|ouvrables?)\b/g, ' ');
+    phrase = phrase.replace(WORKING, ' ');
   }
   phrase = phrase.replace(/(\d)([a-zé])/g, '$1 $2');
   const words = phrase.split(/\s+|\bet\b/).filter(w => w && w !== 'et');
@@ -83,20 +85,37 @@ export function parseDuration(text) {
   return iso === 'P' ? null : { iso, business };
 }
 
-/** A French reading of an ISO duration, for hints: P6W -> "6 semaines". */
-export function describeDuration(iso) {
-  const match = ISO_DURATION.exec(iso || '');
+// Words of a duration, as bpmn/durations.py describe_duration writes them (French and English).
+const UNIT_WORDS = {
+  fr: [ [ 'an', 'ans' ], [ 'mois', 'mois' ], [ 'semaine', 'semaines' ], [ 'jour', 'jours' ], [ 'heure', 'heures' ],
+    [ 'minute', 'minutes' ], [ 'seconde', 'secondes' ] ],
+  en: [ [ 'year', 'years' ], [ 'month', 'months' ], [ 'week', 'weeks' ], [ 'day', 'days' ], [ 'hour', 'hours' ],
+    [ 'minute', 'minutes' ], [ 'second', 'seconds' ] ]
+};
+
+/**
+ * A reading of an ISO duration, for hints: P6W -> "6 semaines", P10D in working days -> "10 jours ouvrés"
+ * ("10 working days" in English). Empty for what is not a duration.
+ */
+export function describeDuration(iso, { calendar = 'calendar', lang = 'fr' } = {}) {
+  const match = ISO_DURATION.exec((iso || '').trim().toUpperCase());
   if (!match) {
     return '';
   }
-  const labels = [ [ 1, 'an', 'ans' ], [ 2, 'mois', 'mois' ], [ 3, 'semaine', 'semaines' ], [ 4, 'jour', 'jours' ],
-    [ 6, 'heure', 'heures' ], [ 7, 'minute', 'minutes' ], [ 8, 'seconde', 'secondes' ] ];
-  const out = [];
-  for (const [ index, one, many ] of labels) {
-    if (match[index]) {
-      const n = parseFloat(match[index]);
-      out.push(`${n} ${n > 1 ? many : one}`);
+  const english = lang === 'en';
+  const groups = [ 1, 2, 3, 4, 6, 7, 8 ];
+  const parts = [];
+  groups.forEach((group, n) => {
+    if (!match[group]) return;
+    const value = parseFloat(match[group]);
+    const [ one, many ] = UNIT_WORDS[english ? 'en' : 'fr'][n];
+    let word = value === 1 ? one : many;
+    if (calendar === 'business' && (n === 2 || n === 3)) {
+      word = english ? `working ${word}` : `${word} ${n === 2 ? 'ouvrée' : 'ouvré'}${value === 1 ? '' : 's'}`;
     }
-  }
-  return out.join(' ');
+    parts.push(`${value} ${word}`);
+  });
+  if (!parts.length) return '';
+  const joiner = english ? ' and ' : ' et ';
+  return parts.length > 1 ? parts.slice(0, -1).join(', ') + joiner + parts[parts.length - 1] : parts[0];
 }

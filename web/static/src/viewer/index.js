@@ -35,8 +35,9 @@ async function autoMount() {
     const source = document.getElementById(container.dataset.bpmnViewer);
     const status = container.parentElement.querySelector('.viewer-status');
     const active = (container.dataset.active || '').split(',').filter(Boolean);
+    const marks = container.dataset.marks ? JSON.parse(container.dataset.marks) : {};
     try {
-      await mountViewer(container, JSON.parse(source.textContent), { active });
+      await mountViewer(container, JSON.parse(source.textContent), { active, marks });
       container.dataset.ready = '1';
     } catch (error) {
       if (status) {

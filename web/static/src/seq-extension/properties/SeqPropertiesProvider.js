@@ -48,8 +48,11 @@ function entriesFor(element) {
        is(element, 'bpmn:StartEvent')) && E.timerDefinition(element)) {
     const found = [ entry('seq-timer-kind', E.TimerKindEntry, select), entry('seq-timer-value', E.TimerValueEntry, text) ];
     if (!is(element, 'bpmn:StartEvent')) {
-      found.push(entry('seq-timer-calendar', E.TimerCalendarEntry, select),
-        entry('seq-timer-notDuring', E.NotDuringEntry, select));
+      // A date is a date: no calendar counts it (a delay or a cycle is counted in one).
+      if (E.timerKind(E.timerDefinition(element)) !== 'timeDate') {
+        found.push(entry('seq-timer-calendar', E.TimerCalendarEntry, select));
+      }
+      found.push(entry('seq-timer-notDuring', E.NotDuringEntry, select));
     }
     return found;
   }

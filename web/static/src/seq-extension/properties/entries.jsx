@@ -28,7 +28,9 @@ function attrEntry(kind, attr, label, options = {}) {
         return;
       }
       const cleaned = options.clean ? options.clean(value) : value;
-      modeling.updateProperties(element, { [attr]: cleaned || undefined });
+      // Some values carry a second one: "10 jours ouvrés" is a delay and a calendar.
+      const extra = options.extra ? options.extra(value) : {};
+      modeling.updateProperties(element, { [attr]: cleaned || undefined, ...extra });
     };
     const common = { element, id, label: translate(label), getValue, setValue };
     if (kind === 'select') {
@@ -45,7 +47,8 @@ function attrEntry(kind, attr, label, options = {}) {
       return <SelectEntry { ...common } getOptions={ getOptions } description={ hint } />;
     }
     const validate = options.validate ? value => options.validate(value, translate) : undefined;
-    const description = options.description ? translate(options.description) : undefined;
+    const reading = options.reading ? options.reading(bo, translate) : '';
+    const description = options.description ? translate(options.description) + reading : undefined;
     return <TextFieldEntry { ...common } debounce={ debounce } validate={ validate }
       description={ description } />;
   };
@@ -93,9 +96,18 @@ function durationValidate(value, t) {
   return t('Durée non reconnue : écrivez P15D, « 15 jours », « 6 semaines » ou « 2 mois »');
 }
 
+// The delay in words, in the page's language, as the runtime will count it: " — 10 jours ouvrés".
+function durationReading(iso, calendar, translate) {
+  const words = describeDuration(iso, { calendar, lang: translate.lang });
+  return words ? ` — ${words}` : '';
+}
+
 export const DueEntry = attrEntry('text', 'seq:due', 'Échéance (délai)', {
   description: 'ex. P8D, « 8 jours », « 6 semaines »',
   clean: value => (parseDuration(value) || { iso: '' }).iso,
+  // "10 jours ouvrés" is counted in working days: the calendar follows, as it does on timers.
+  extra: value => ((parseDuration(value) || {}).business ? { 'seq:calendar': 'business' } : {}),
+  reading: (bo, translate) => durationReading(bo.get('seq:due'), bo.get('seq:calendar'), translate),
   validate: durationValidate
 });
 
@@ -150,7 +162,7 @@ export const CalledElementEntry = attrEntry('select', 'calledElement', 'Séquenc
 
 // Conditions on flows ///////////////////////////////////////////////////////////////////////////////
 
-function useCondition(element) {
+export function useCondition(element) {
   const bpmnFactory = useService('bpmnFactory');
   const { modeling } = useCommon();
   const bo = getBusinessObject(element);
@@ -219,7 +231,7 @@ export function timerDefinition(element) {
   return (bo.eventDefinitions || []).find(d => is(d, 'bpmn:TimerEventDefinition'));
 }
 
-function timerKind(definition) {
+export function timerKind(definition) {
   if (definition.timeDate) return 'timeDate';
   if (definition.timeCycle) return 'timeCycle';
   return 'timeDuration';
@@ -237,6 +249,9 @@ export function TimerKindEntry(props) {
       timeDuration: undefined, timeDate: undefined, timeCycle: undefined,
       [kind]: bpmnFactory.create('bpmn:FormalExpression', { body })
     });
+    if (kind === 'timeDate' && getBusinessObject(element).get('seq:calendar')) {
+      modeling.updateProperties(element, { 'seq:calendar': undefined }); // no calendar counts a date
+    }
   };
   const getOptions = () => [
     { value: 'timeDuration', label: translate('Après un délai') },
@@ -283,11 +298,12 @@ export function TimerValueEntry(props) {
   };
   const hints = {
     timeDuration: 'P15D, ou en toutes lettres : « 15 jours », « 6 semaines », « 2 mois »',
-    timeDate: 'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.date_audience, "P8D")',
+    timeDate: 'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.hearing_date, "-P6W")',
     timeCycle: 'ex. R3/P7D : trois fois, tous les 7 jours'
   };
   const current = getValue();
-  const reading = kind === 'timeDuration' && current ? ` — ${describeDuration(current)}` : '';
+  const reading = kind === 'timeDuration' && current ?
+    durationReading(current, getBusinessObject(element).get('seq:calendar'), translate) : '';
   return <TextFieldEntry element={ element } id={ id } label={ translate(labels[kind]) }
     description={ translate(hints[kind]) + reading } getValue={ getValue } setValue={ setValue }
     validate={ validate } debounce={ debounce } />;
