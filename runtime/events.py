@@ -125,14 +125,17 @@ def typed_event_data(session: Session, name: str, data: dict) -> dict:
     return {key: value for key, value in typed.items() if value is not None}
 
 
-def fire_timer(session: Session, timer_id: int, now: datetime) -> bool:
-    """Fires one due timer: loads its run only. Returns False when the timer is no longer pending."""
+def fire_timer(session: Session, timer_id: int, now: datetime, only_if_due: bool = False) -> bool:
+    """Fires one due timer: loads its run only. Returns False when the timer is no longer pending, or with
+    `only_if_due` (the worker) no longer due: a migration may have postponed it since it was claimed."""
     timer = session.get(Timer, timer_id)
     if timer is None or timer.fired_at is not None or timer.cancelled_at is not None:
         return False
     run = get_run(session, timer.run_id, lock=True)
     session.refresh(timer)
     if timer.fired_at is not None or timer.cancelled_at is not None or run.status != RunStatus.RUNNING:
+        return False
+    if only_if_due and timer.due_at > now:
         return False
     timer.fired_at = now
     journal.record(

@@ -28,6 +28,8 @@ class Kind(StrEnum):
     RUN_WAITING_DATA = "run_waiting_data"
     RUN_RETRIED = "run_retried"
     RUN_MOVED_BACK = "run_moved_back"
+    RUN_MIGRATED = "run_migrated"
+    TIMER_RESCHEDULED = "timer_rescheduled"
     ACTION_CREATED = "action_created"
     ACTION_COMPLETED = "action_completed"
     ACTION_CANCELLED = "action_cancelled"

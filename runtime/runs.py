@@ -19,8 +19,18 @@ from .journal import Kind
 from .models import Action, Checkpoint, Run, RunRole, RunStatus
 from .reach import check_reach
 from .roles import check_holders
+from .run_versions import follow, record_change, version_at
 from .specs import roles_used
-from .step import current_holders, holders_for, moved_back, retried, start_run, step_run, switch_to
+from .step import (
+    current_holders,
+    holders_for,
+    migrated,
+    moved_back,
+    retried,
+    start_run,
+    step_run,
+    switch_to,
+)
 from .stepper import cancel_all, open_action
 
 
@@ -333,6 +343,14 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
         elements=target.elements,
         reason=reason,
     )
+    back_to = version_at(session, run, step)
+    if back_to is not None and back_to[0] != run.version_id:
+        # A step before a migration: the run goes back to the version it was on, its actions and timers too.
+        version = session.get(SequenceVersion, back_to[0])
+        record_change(session, run, version, back_to[1], actor, now, back=True)
+        step_run(session, run, migrated(f"retour à l'étape {step} : {reason}"), actor, now)
+        follow(session, run, actor, now)
+        return run
     step_run(session, run, moved_back(f"retour à l'étape {step} : {reason}"), actor, now)
     return run
 

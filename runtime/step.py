@@ -28,7 +28,7 @@ from .models import Action, Dossier, Run, RunRole, RunStatus
 from .notifications import note_failure
 from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions, roles_used
-from .stepper import Settled, cancel_all, engine_context, result_entry, settle
+from .stepper import Settled, cancel_all, checkpoint, engine_context, result_entry, settle
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Trigger:
     retry; `action`: the action that ended, remembered once the step is taken; `cause`: why the actions the
     step leaves behind are cancelled."""
 
-    kind: str  # start, action, timer, event, back, retry
+    kind: str  # start, action, timer, event, back, retry, migrate
     operation: dict
     action: Action | None = None
     cause: str | None = None
@@ -71,6 +71,12 @@ def moved_back(cause: str) -> Trigger:
     return Trigger("back", {"op": "restore"}, cause=cause)
 
 
+def migrated(cause: str) -> Trigger:
+    """The run's version and state were replaced by the same dossier's state moved onto another version of
+    its sequence (runtime/migrations.py): the tables follow it, and the migration is a step of its own."""
+    return Trigger("migrate", {"op": "restore"}, cause=cause)
+
+
 def retried(operation: dict) -> Trigger:
     return Trigger("retry", operation)
 
@@ -96,7 +102,10 @@ def step_run(
         _fail(session, run, actor, now, trigger.operation, error)
     else:
         models = models_of_run(session, run)
-        settled = settle(session, run, engine, models, actor, now, trigger.cause, current, timers_before)
+        settled = settle(
+            session, run, engine, models, actor, now, trigger.cause, current, timers_before,
+            new_step=trigger.kind == "migrate",
+        )
         if settled.completed:
             _end(session, run, settled, actor, now)
     if trigger.action is not None:
@@ -187,6 +196,14 @@ def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: dateti
             run_id=run.id,
             end_events=settled.end_events,
         )
+
+
+def mark_step(session: Session, run: Run, now: datetime) -> int:
+    """Makes the run's current state a step of its own, that a move back returns to exactly (a migration
+    marks where the run stood before it: the last step's checkpoint may be older). Returns the step."""
+    run.step += 1
+    checkpoint(session, run, now)
+    return run.step
 
 
 def write_run(session: Session, run: Run) -> None:

@@ -100,9 +100,11 @@ def settle(
     cause: str | None = None,
     current: list[Action] | None = None,
     timers_before: set[str] | None = None,
+    new_step: bool = False,
 ) -> Settled:
     """`current`: the run's open actions, when the caller has just read them; `timers_before`: the run's
-    pending timers, when the caller knows them (otherwise both are read)."""
+    pending timers, when the caller knows them (otherwise both are read). `new_step`: a step is reached
+    even if no action changed (a migration to another version: it can be gone back from)."""
     settled = Settled()
     # Actions the path leaves behind are cancelled by the system, whoever made the run move.
     canceller = actor if actor.is_system else system("sequence")
@@ -118,13 +120,13 @@ def settle(
         if task_id not in known:
             settled.created.append(_create_action(session, run, task, models, actor, now))
     _sync_timers(session, run, engine, models, actor, now, timers_before)
-    changed = bool(settled.created or settled.cancelled)
+    changed = bool(settled.created or settled.cancelled) or new_step
     run.state = engine.dump()
     run.active_elements = engine.active_elements()
     run.waiting_messages = sorted(engine.waiting_messages())
     if changed:
         run.step += 1
-        _checkpoint(session, run, engine, now)
+        checkpoint(session, run, now)
     if engine.is_completed():
         settled.completed = True
         settled.end_events = engine.end_events_reached()
@@ -337,7 +339,8 @@ def timer_due(
     return moment, date_note(moment)
 
 
-def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
+def checkpoint(session: Session, run: Run, now: datetime) -> None:
+    """Keeps the run's state as the state of its current step."""
     session.connection().execute(
         _INSERT_CHECKPOINT,
         {

@@ -114,7 +114,7 @@ def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, l
             break
         try:
             with unit_of_work(session):
-                fired = fire_timer(session, timer_id, clock.now())
+                fired = fire_timer(session, timer_id, clock.now(), only_if_due=True)
         except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
             _log_failure(timer_id, worker_id, error)
             _count_failure(session, worker_id, timer_id, clock.now())

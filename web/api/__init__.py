@@ -144,6 +144,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     communications,
     dictionary,
     dossiers,
+    migrations,
     runs,
     sequences,
     shared_work,

@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     dossiers,
     inbox,
     incidents,
+    migrations,
     overview,
     pilotage,
     portal,

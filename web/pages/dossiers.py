@@ -312,6 +312,14 @@ def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | N
     if data.get("due_at"):
         due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
         parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
+    if data.get("to_version"):  # a run moved to another version of its sequence
+        versions = {"a": data.get("from_version"), "b": data["to_version"]}
+        parts.append(_("de la version %(a)s vers la version %(b)s", **versions))
+        if data.get("steps"):
+            parts.append(_("étapes : %(steps)s", steps=", ".join(data["steps"])))
+    if data.get("previous_due_at"):
+        before = datetime.fromisoformat(data["previous_due_at"]).astimezone(PARIS)
+        parts.append(_("au lieu du %(at)s", at=before.strftime("%d/%m/%Y %H:%M")))
     if "delivered_to" in data:
         parts.append(_("reçu par %(n)d déroulement(s)", n=len(data["delivered_to"] or [])))
     for key, label in (

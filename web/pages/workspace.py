@@ -34,6 +34,8 @@ KIND_LABELS = {
     "run_waiting_data": _l("Séquence en attente d'une donnée"),
     "run_retried": _l("Séquence relancée après échec"),
     "run_moved_back": _l("Retour à une étape antérieure"),
+    "run_migrated": _l("Changement de version de la séquence"),
+    "timer_rescheduled": _l("Délai recalculé"),
     "action_created": _l("Action créée"),
     "action_completed": _l("Action terminée"),
     "action_cancelled": _l("Action annulée"),
