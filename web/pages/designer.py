@@ -378,6 +378,7 @@ def js_labels() -> dict:
         "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent "
                         "sur leur version ; les nouveaux lancements prendront la version {next}."),
         "impactVersion": _("v{version} : {n}"),
+        "migrateFrom": _("Migrer les {n} dossier(s) de la version {version}"),
         "publishCancelled": _("Publication annulée : rien n'a été publié."),
         "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
                   "communication": _("Communication")},
