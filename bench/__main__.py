@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ["engine_loops", "run_loops", "timers", "workspace", "pilotage", "load"]
+BENCHMARKS = ["engine_loops", "run_loops", "timers", "workspace", "pilotage", "load", "migrations"]
 
 
 def main(argv: list[str]) -> None:

@@ -1,7 +1,8 @@
 """The case managers' pages at scale: 100,000 dossiers and 1,000,000 actions on PostgreSQL.
 
 Seeds a fresh database with bulk INSERT ... SELECT generate_series (a few seconds), then times the server
-side of the inbox (« Mes actions »), the dossier page, the dossier search and the incidents (one run in a
+side of the inbox (« Mes actions », searched, filtered and sorted; « Sans titulaire »; everyone's open
+actions, the team view), the dossier page, the dossier search and the incidents (one run in a
 hundred failed) through the Flask test client, in process: p50 and p95 over BENCH_REQUESTS requests each.
 Target: p95 < 50 ms.
 
@@ -104,7 +105,7 @@ def _seed(app) -> dict:
                 :now + ((a::bigint * 7919) % 60 - 30) * interval '1 day', :now - (a % 400) * interval '1 day',
                   CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE :now - (a % 400) * interval '1 day' END,
                       CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE 'user:' || :u0 END
-               FROM (SELECT a, (a - 1) / :k + 1 AS d FROM generate_series(1, :n * :k) a) s""",
+               FROM (SELECT a, (a - 1) / :k + 1 AS d FROM generate_series(1, CAST(:n AS bigint) * :k) a) s""",
             # Who must act on each open action: the users holding its role in its run.
             """INSERT INTO action_assignees (action_id, user_id, due_at)
                SELECT a.id, p.user_id, a.due_at FROM actions a
@@ -116,7 +117,7 @@ def _seed(app) -> dict:
             SELECT (a - 1) / :k + 1, (a - 1) / :k + 1, a, :now - (a % 400) * interval '1 day', 'user:' || :u0,
                       'action_completed', json_build_object('name', 'Appeler le locataire', 'status', 'done'),
                       md5(a::text) || md5(a::text)
-               FROM generate_series(1, :n * :k, 2) a""",
+               FROM generate_series(1, CAST(:n AS bigint) * :k, 2) a""",
             """INSERT INTO journal (dossier_id, run_id, at, actor, kind, data, hash)
                SELECT g, g, :now - (g % 300) * interval '1 hour', 'user:' || :u0, 'run_failed',
                       json_build_object('operation', 'complete'), md5(g::text) || md5(g::text)
@@ -175,7 +176,7 @@ def _time_call(function, count: int) -> tuple[float, float]:
 def main() -> None:
     from sqlalchemy import text
 
-    from runtime import incidents, workspace
+    from runtime import inbox, incidents, workspace
     from runtime.clock import FixedClock
     from tests.scratch import create_database
     from web import create_app
@@ -221,15 +222,43 @@ def main() -> None:
                 {"u": seeded["manager_id"]},
             ).scalar()
             query = _time_call(lambda: workspace.inbox(db.session, seeded["manager_id"], NOW), REQUESTS)
+            filtered = _time_call(
+                lambda: inbox.inbox_page(db.session, seeded["manager_id"], NOW, inbox.Filters()), REQUESTS
+            )
             failed_count = _time_call(lambda: incidents.count_open(db.session), REQUESTS)
             mine = seeded["manager_id"]
             failed_mine = _time_call(lambda: incidents.count_for_user(db.session, mine), REQUESTS)
             db.session.remove()
         print(f"inbox of one manager: {held} open actions among {seeded['counts']['actions']:,}")
+        held_by = seeded["manager_id"] + 1  # a colleague's inbox, seen from the team view
         results = {
             "inbox query (service)": query,
+            "inbox with counts per filter": filtered,
             "inbox page": _time(client, [f"/inbox/?page={rng.randint(1, 5)}" for _ in range(REQUESTS)]),
             "inbox page, overdue only": _time(client, ["/inbox/?overdue=1" for _ in range(REQUESTS)]),
+            "inbox, sequence + role": _time(
+                client, ["/inbox/?sequence=rt_relance&role=gestionnaire" for _ in range(REQUESTS // 2)]
+            ),
+            "inbox, due in 7 days": _time(client, ["/inbox/?due=soon" for _ in range(REQUESTS // 2)]),
+            "inbox, search a dossier": _time(
+                client, [f"/inbox/?q=D-0{rng.randint(10000, 99999)}" for _ in range(REQUESTS // 2)]
+            ),
+            "inbox, search + filters": _time(
+                client,
+                [f"/inbox/?q={rng.randint(100, 999)}&due=later&sort=dossier" for _ in range(REQUESTS // 2)],
+            ),
+            "inbox, sorted by dossier": _time(
+                client, [f"/inbox/?sort=dossier&page={rng.randint(1, 50)}" for _ in range(REQUESTS // 2)]
+            ),
+            "inbox, sorted by sequence": _time(
+                client, [f"/inbox/?sort=sequence&page={rng.randint(1, 50)}" for _ in range(REQUESTS // 2)]
+            ),
+            "unassigned (none, 90k open)": _time(client, ["/inbox/unassigned" for _ in range(REQUESTS // 4)]),
+            "all open, a colleague, late": _time(
+                client, [f"/inbox/all?holder={held_by}&due=overdue" for _ in range(REQUESTS // 4)]
+            ),
+            "all open actions (team)": _time(client, ["/inbox/all" for _ in range(REQUESTS // 4)]),
+            "all open, by dossier": _time(client, ["/inbox/all?sort=dossier" for _ in range(REQUESTS // 4)]),
             "dossier page": _time(client, [f"/dossiers/{rng.randint(1, DOSSIERS)}" for _ in range(REQUESTS)]),
             "dossier history tab": _time(
                 client, [f"/dossiers/{rng.randint(1, DOSSIERS)}?tab=history" for _ in range(REQUESTS // 2)]

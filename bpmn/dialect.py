@@ -5,6 +5,9 @@ Delays: `seq:due` (user tasks) and timer values are ISO 8601 durations counted b
 `seq:calendar` = calendar | business | legal (délai de procédure, art. 641-642 CPC), and `seq:notDuring` =
 treve_hivernale keeps a due date or a timer out of the winter truce (1 November – 31 March).
 
+Forms: `seq:show="balance,monthly_rent"` (dossier fields shown read-only) and `seq:fill="montant_plan!,nb"`
+(fields to fill, "!" marking a required one) on user tasks; runtime/forms.py renders and checks them.
+
 `read_model` is tolerant: it takes what it can from any BPMN file and leaves judging to validation, so
 the validator and the runtime read the file the same way. Values are kept as written (a bad `seq:due`
 stays a string); only a legacy quoted timer value such as "'P15D'" is unquoted, because older diagrams
@@ -82,6 +85,11 @@ class Element:
     role: str | None = None
     action: str | None = None
     outcomes: list[str] = field(default_factory=list)
+    # The form of a user task: dossier fields shown as facts (seq:show) and fields to fill (seq:fill, a
+    # trailing "!" marks a required one, kept in `required`).
+    show: list[str] = field(default_factory=list)
+    fill: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)
     due: str | None = None
     calendar: str = "calendar"
     # a named period of the legal calendar its due date or timer is kept out of ("treve_hivernale")
@@ -222,6 +230,10 @@ def _read_element(node: etree._Element, tag: str, messages: dict[str, str | None
         outcomes = node.get(seq("outcomes")) or ""
         element.outcomes = [outcome.strip() for outcome in outcomes.split(",") if outcome.strip()]
         element.due = (node.get(seq("due")) or "").strip() or None
+        element.show = [key.rstrip("!").strip() for key in split_list(node.get(seq("show")))]
+        filled = split_list(node.get(seq("fill")))
+        element.fill = [key.rstrip("!").strip() for key in filled]
+        element.required = [key.rstrip("!").strip() for key in filled if key.endswith("!")]
     elif tag == "sendTask":
         element.action = "communication"
         element.channel = (node.get(seq("channel")) or "").strip() or None
@@ -238,6 +250,11 @@ def _read_element(node: etree._Element, tag: str, messages: dict[str, str | None
     if definition is not None:
         element.message = messages.get(ref(definition.get("messageRef")) or "")
     return element
+
+
+def split_list(text: str | None) -> list[str]:
+    """The items of a comma-separated attribute ("a, b!,c"), blanks dropped."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 def read_timer(node: etree._Element, calendar: str = "calendar") -> dict[str, Any] | None:

@@ -269,7 +269,15 @@ def _check_call(node: ast.Call) -> None:
 
 def check(text: str, names: frozenset[str] | set[str] = NAMES) -> None:
     """Parse `text` and check its constructs and names; raises ExpressionError (French) if refused."""
-    _check_node(_parse(text), frozenset(names), 0)
+    parse(text, names)
+
+
+def parse(text: str, names: frozenset[str] | set[str] = NAMES) -> ast.Expression:
+    """The checked tree of `text` (`true`/`false` already the literals), for readers that say an expression
+    in words (designer/describe.py); never run it but through `evaluate`."""
+    tree = _parse(text)
+    _check_node(tree, frozenset(names), 0)
+    return tree
 
 
 class _Evaluator:
@@ -556,3 +564,22 @@ def action_references(text: str) -> list[str]:
         and isinstance(node.slice, ast.Constant)
         and isinstance(node.slice.value, str)
     ]
+
+
+def field_references(text: str, root: str = "dossier") -> list[str]:
+    """Fields read through `dossier.x` or `dossier["x"]` (or `event.x` with root="event"), in order, each
+    once; [] for an expression that does not parse."""
+    try:
+        tree = _parse(text)
+    except ExpressionError:
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        name = None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == root:
+            name = node.attr
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == root:
+            name = _constant(node.slice) if isinstance(_constant(node.slice), str) else None
+        if name and name not in found:
+            found.append(name)
+    return found

@@ -8,6 +8,7 @@ conditions, communications) live in bpmn/seq_rules.py.
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -89,6 +90,7 @@ class Context:
     model: SequenceModel
     known_sequences: Collection[str] | None = None
     templates: Mapping[str, str] | None = None  # template key -> channel, when the library is known
+    vocabulary: Any = None  # bpmn.vocabulary.Vocabulary: the dictionary, when it is known
     process: etree._Element | None = None
     nodes: dict[str, etree._Element] = field(default_factory=dict)
     flows: dict[str, etree._Element] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from kernel.errors import Issue
 
 ATTRIBUTES = {
     "lane": ("role", "roleKind"),
-    "userTask": ("action", "outcomes", "due", "calendar", "notDuring"),
+    "userTask": ("action", "outcomes", "due", "calendar", "notDuring", "show", "fill"),
     "sendTask": ("channel", "template"),
     "boundaryEvent": ("calendar", "notDuring"),
     "intermediateCatchEvent": ("calendar", "notDuring"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from bpmn import di, rules, seq_rules
+from bpmn import di, rules, seq_rules, vocabulary
 from bpmn.dialect import SequenceModel, read_model
 from bpmn.xml import parse_xml
 from kernel.errors import InvalidSequence, Issue
@@ -35,19 +35,22 @@ def validate(
     data: bytes,
     known_sequences: Collection[str] | None = None,
     templates: Mapping[str, str] | None = None,
+    words: vocabulary.Vocabulary | None = None,
 ) -> Report:
     """Every problem of a BPMN file as a sequence.
 
     known_sequences=None skips the "called / seq:next sequence unknown" checks (drafts); at publish time
     the set of published keys is given. templates (template key -> channel, the library's latest versions)
-    checks each send task's seq:template; None skips that check.
+    checks each send task's seq:template; None skips that check. words (the dictionary, bpmn.vocabulary)
+    checks roles, form fields, `dossier.x` / `event.x` and their types, and awaited events; None skips it.
     """
     root = parse_xml(data)
     model = read_model(root)
     context = rules.Context.build(root, model, known_sequences)
     context.templates = templates
+    context.vocabulary = words
     issues: list[Issue] = []
-    for rule in (*rules.RULES, *seq_rules.RULES):
+    for rule in (*rules.RULES, *seq_rules.RULES, *vocabulary.RULES):
         issues.extend(rule(context))
     spec = None
     if not issues:

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from bpmn import di
 from bpmn.validation import Report, validate
+from bpmn.vocabulary import Term, Vocabulary
 from kernel.errors import Conflict, InvalidSequence, Issue, Malformed, NotFound, RuleBroken
 
+from .dictionary import Dictionary, load
 from .drafts import find_draft, keep_newest_draft, record_draft
 from .models import DraftAutosave, Sequence, SequenceDraft, SequenceVersion, TemplateVersion, VersionNote
 
@@ -29,12 +31,26 @@ def template_channels(session: Session) -> dict[str, str]:
     return {key: channel for key, channel in session.execute(query)}
 
 
+def vocabulary_of(dictionary: Dictionary) -> Vocabulary:
+    """The dictionary as validation reads it (bpmn knows nothing of where it is kept)."""
+
+    def term(entry) -> Term:
+        return Term(entry.type, entry.label, tuple(choice.key for choice in entry.choices))
+
+    return Vocabulary(
+        roles={key: role.kind for key, role in dictionary.roles.items()},
+        fields={key: term(entry) for key, entry in dictionary.fields.items()},
+        events={key: {f.key: term(f) for f in event.fields} for key, event in dictionary.events.items()},
+    )
+
+
 def check(session: Session, data: bytes, for_publication: bool = False) -> Report:
-    """Validates a file; called sequences and templates are checked against the published sequences and the
-    template library only when publishing."""
+    """Validates a file against the dictionary; called sequences and templates are checked against the
+    published sequences and the template library only when publishing."""
+    words = vocabulary_of(load(session))
     if not for_publication:
-        return validate(data)
-    return validate(data, published_keys(session), template_channels(session))
+        return validate(data, words=words)
+    return validate(data, published_keys(session), template_channels(session), words)
 
 
 class SequenceExists(Conflict):
@@ -211,11 +227,12 @@ def publish_versions(
     sequences = [get_sequence(session, key) for key in dict.fromkeys(keys)]
     known = published_keys(session) | {sequence.key for sequence in sequences}
     templates = template_channels(session)
+    words = vocabulary_of(load(session))
     reports, by_sequence = [], {}
     for sequence in sequences:
         if sequence.draft_xml is None:
             raise Malformed(f"La séquence « {sequence.key} » n'a pas de brouillon à publier.")
-        report = validate(sequence.draft_xml, known, templates)
+        report = validate(sequence.draft_xml, known, templates, words)
         sequence.draft_issues = [i.to_dict() for i in report.issues]
         reports.append(report)
         if report.issues:

@@ -22,6 +22,9 @@ from kernel.errors import RuleBroken
 
 TYPES = ("date", "amount", "number", "text", "choice", "boolean")
 TEXT_LIMIT = 2000
+# Amounts and numbers stay below a thousand billion: what a dossier holds, and what a float keeps exactly to
+# the cent (beyond, rounding to 2 decimals fails and the stored number would not be the one typed).
+NUMBER_LIMIT = Decimal(10) ** 12
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _decimal(spec: FieldType, raw, *, money: bool) -> Decimal:
     if isinstance(raw, bool):
         raise InvalidValue(spec, f"attendu {what}.")
     if isinstance(raw, int | float):
-        return Decimal(str(raw))
+        return _bounded(spec, Decimal(str(raw)), what)
     if not isinstance(raw, str):
         raise InvalidValue(spec, f"attendu {what}.")
     text = re.sub(r"[\s\u00a0\u202f']", "", raw)
@@ -106,9 +109,17 @@ def _decimal(spec: FieldType, raw, *, money: bool) -> Decimal:
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
         raise InvalidValue(spec, f"« {raw} » n'est pas {what}.")
     try:
-        return Decimal(text)
+        return _bounded(spec, Decimal(text), what)
     except InvalidOperation:
         raise InvalidValue(spec, f"« {raw} » n'est pas {what}.") from None
+
+
+def _bounded(spec: FieldType, value: Decimal, what: str) -> Decimal:
+    if not value.is_finite():
+        raise InvalidValue(spec, f"attendu {what}.")
+    if abs(value) >= NUMBER_LIMIT:
+        raise InvalidValue(spec, "nombre trop grand (moins de mille milliards).")
+    return value
 
 
 def _amount(spec: FieldType, raw) -> float:

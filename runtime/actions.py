@@ -6,14 +6,16 @@ from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from designer.dictionary import load as load_dictionary
 from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
-from . import journal
+from . import data_needed, journal
 from .actors import Actor
 from .assignments import unassign, unassigning
+from .forms import form_spec, read_form, write_form
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
-from .runs import get_run
+from .runs import get_run, resume_for_data, retry_run
 from .step import action_ended, step_run
 from .stepper import Settled, open_actions
 
@@ -117,8 +119,12 @@ def complete_action(
     outcome: str | None,
     comment: str | None,
     now: datetime,
+    data: dict | None = None,
 ) -> tuple[Action, Settled | None]:
-    """Ends an open action with a status (and an optional outcome); the run moves on."""
+    """Ends an open action with a status (and an optional outcome); the run moves on. `data`: the values of
+    the action's form (runtime/forms.py), written to the dossier with the completion, or refused whole. The
+    runs of the dossier stopped for want of a value the form gives take their step again (an action asking
+    for data is such a form: runtime/data_needed.py)."""
     try:
         run = get_run(session, None, lock=True, action_id=action_id)
     except NotFound:
@@ -131,6 +137,11 @@ def complete_action(
         action = session.get(Action, action_id, populate_existing=True)
     get_action(session, action_id, actor)  # a partner's 404 outside the roles they hold
     _check(action, actor, status, outcome, comment)
+    changes = {}
+    if status not in ANY_TYPE:  # cancelling or skipping an action ignores its form
+        spec = form_spec(session, action)
+        if spec.fill or data:
+            changes = read_form(run.dossier, spec, data, load_dictionary(session))
     ending = {
         "status": status,
         "outcome": outcome,
@@ -149,6 +160,7 @@ def complete_action(
         set_committed_value(action, name, value)
     if not postgres:
         unassign(session, [action.id])
+    write_form(session, run.dossier, action, changes, actor, now)
     journal.record(
         session,
         action.dossier_id,
@@ -163,6 +175,10 @@ def complete_action(
         outcome=outcome,
         comment=comment,
     )
+    if changes:
+        resume_for_data(session, run.dossier, set(changes), actor, now)
+    if data_needed.key_of(action) and status not in ANY_TYPE and run.status in data_needed.STOPPED:
+        retry_run(session, run.id, actor, now)  # the value was there already
     if action.adhoc or run.status != RunStatus.RUNNING:
         return action, None
     others = [a for a in current if a is not action]

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from designer.models import SequenceVersion
 from kernel.errors import Conflict
 
 from . import journal
@@ -23,9 +22,10 @@ from .actions import complete_action
 from .communications.models import Communication, CommunicationStatus
 from .communications.outbox import ACTOR
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Run
+from .models import Action, ActionStatus, ActionType
+from .notifications import note_failure
 from .paths import graph_of, route
-from .specs import model_of
+from .specs import version_holding
 
 FLAG = "Envoi en échec, décision attendue : "
 MAX_REASON = 2000
@@ -58,6 +58,8 @@ def resolve(session: Session, action_id: int, now: datetime) -> str | None:
         reason = "; ".join(f"{r.recipient_name or 'destinataire'} : {r.error}" for r in failed) \
             or f"aucun destinataire : personne ne tient le rôle « {action.role} »"
         reason = reason[:MAX_REASON]
+        note_failure(session, action.dossier_id, "communication_failed", f"« {action.name} » : {reason}", now,
+                     run_id=action.run_id, action_id=action.id)
         if has_failure_path(session, action, now):
             comment = f"Envoi en échec : {reason}"
             complete_action(session, action.id, ACTOR, ActionStatus.FAILED, None, comment, now)
@@ -70,20 +72,10 @@ def resolve(session: Session, action_id: int, now: datetime) -> str | None:
     return "flagged"
 
 
-def _version_of(session: Session, run: Run, element_id: str) -> SequenceVersion:
-    if element_id in model_of(run.version).elements:
-        return run.version
-    for version_id in (run.called_versions or {}).values():
-        version = session.get(SequenceVersion, version_id)
-        if version is not None and element_id in model_of(version).elements:
-            return version
-    return run.version
-
-
 def has_failure_path(session: Session, action: Action, now: datetime) -> bool:
     """Whether the diagram sends a failed communication elsewhere than a sent one (see module doc)."""
     run = action.run
-    graph = graph_of(_version_of(session, run, action.element_id))
+    graph = graph_of(version_holding(session, run, action.element_id))
     context = {"outcome": None, "actions": {}, "dossier": dict(run.dossier.data or {}), "event": None}
     failed = route(graph, action.element_id, {**context, "status": ActionStatus.FAILED.value}, now)
     done = route(graph, action.element_id, {**context, "status": ActionStatus.DONE.value}, now)

@@ -110,6 +110,8 @@ def _keep_in_outbox(session: Session, now: datetime, channels: list[str]) -> int
                                     .execution_options(populate_existing=True)))
         for communication in rows:
             communication.status, communication.next_attempt_at = CommunicationStatus.KEPT, None
+            if communication.dossier_id is None:  # a notification to a user (runtime/notifications.py)
+                continue
             journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_KEPT, now,
                            **_entry(communication), template=communication.template_key,
                            template_version=communication.template_version)
@@ -207,9 +209,10 @@ def _finish_sent(session: Session, communication_id: int, worker_id: str, now: d
         communication.document_id = document.id
     communication.status, communication.sent_at, communication.error = CommunicationStatus.SENT, now, None
     communication.claimed_by = communication.claimed_until = communication.next_attempt_at = None
-    journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_SENT, now,
-                   **_entry(communication), template=communication.template_key,
-                   template_version=communication.template_version, document_id=communication.document_id)
+    if communication.dossier_id is not None:  # notifications to users belong to no dossier's history
+        journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_SENT, now,
+                       **_entry(communication), template=communication.template_key,
+                       template_version=communication.template_version, document_id=communication.document_id)
     if communication.action_id is not None:
         resolve(session, communication.action_id, now)
     return "sent"
@@ -229,8 +232,9 @@ def _finish_failed(session: Session, communication_id: int, worker_id: str, now:
                                                     f"{error.message}"
     communication.status, communication.error = CommunicationStatus.FAILED, reason
     communication.failed_at, communication.next_attempt_at = now, None
-    journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_FAILED, now,
-                   **_entry(communication), reason=reason)
+    if communication.dossier_id is not None:
+        journal.record(session, communication.dossier_id, ACTOR.label, Kind.COMMUNICATION_FAILED, now,
+                       **_entry(communication), reason=reason)
     if communication.action_id is not None:
         resolve(session, communication.action_id, now)
     return "failed"

@@ -1,25 +1,31 @@
 """What a dossier's page shows, read in a few queries: its participants, its runs with their role holders,
 the open actions with what each of their outcomes leads to, the diagrams of the live runs."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from designer import dictionary
+from designer.dictionary import Dictionary
 from designer.models import Sequence, SequenceVersion
+from designer.values import display
 
 from . import paths, workspace
 from .actions import ENDING_STATUSES
 from .deadlines import waiting_delays
 from .documents import documents_of
 from .dossiers import default_holders
+from .events import known_events
 from .layout import with_diagram
 from .models import Action, ActionStatus, Dossier, Participant, Run, RunStatus
 from .reach import unreachable_contacts
+from .roles import known_roles
 from .runs import current_holders, running_run
 from .specs import model_of, roles_used
 
-LIVE = (RunStatus.RUNNING, RunStatus.FAILED)
+LIVE = (RunStatus.RUNNING, RunStatus.FAILED, RunStatus.WAITING_DATA)
 
 
 def published_choices(session: Session) -> list[tuple[str, str]]:
@@ -96,9 +102,46 @@ def roles_of_runs(session: Session, live: list[Run]) -> dict:
     return {"role_kinds": role_kinds, "holders": holders, "unassigned": unassigned}
 
 
-def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, otherwise: str) -> dict:
+def holder_choices(
+    dossier: Dossier, role_kinds: dict[str, str], holders: dict[str, list[int]]
+) -> dict[str, list[tuple[Participant, bool]]]:
+    """Role → the participants who may hold it, each with whether the role is one of their default roles on
+    the dossier: of the role's kind and, unless a contact, with a user account (runtime/roles.py:
+    check_holders says why); default holders first, then by name. A current holder who no longer fits
+    stays in the list, so that saving the form never drops them unseen."""
+    choices = {}
+    for role, kind in role_kinds.items():
+        held = holders.get(role, [])
+        fit = [
+            p
+            for p in dossier.participants
+            if p.id in held or (p.kind == kind and (kind == "contact" or p.user_id is not None))
+        ]
+        fit.sort(key=lambda p: (role not in p.role_keys, p.name.lower(), p.id))
+        choices[role] = [(p, role in p.role_keys) for p in fit]
+    return choices
+
+
+def roles_by_kind(session: Session) -> dict[str, list[str]]:
+    """The roles known to the library, by the kind of participant who holds them: what default roles are
+    picked from."""
+    grouped: dict[str, list[str]] = {}
+    for key, kind in sorted(known_roles(session).items()):
+        grouped.setdefault(kind, []).append(key)
+    return grouped
+
+
+def run_tab(
+    session: Session,
+    dossier: Dossier,
+    live: list[Run],
+    at: datetime,
+    otherwise: str,
+    words: Dictionary | None = None,
+    lang: str = "fr",
+) -> dict:
     """The open actions by run, what each outcome of each leads to, and the diagrams of the live runs.
-    `otherwise`: the label of a default flow."""
+    `otherwise`: the label of a default flow; conditions are said with the dictionary `words` in `lang`."""
     open_actions = list(
         session.scalars(
             select(Action)
@@ -144,7 +187,7 @@ def run_tab(session: Session, dossier: Dossier, live: list[Run], at: datetime, o
         )
     diagrams = {}
     for run in live:
-        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version).items()}
+        labels = {k: (v or otherwise) for k, v in paths.flow_labels(run.version, words, lang).items()}
         diagrams[run.id] = {
             "xml": with_diagram(run.version.xml, run.version.checksum).decode("utf-8", errors="replace"),
             "active": run.active_elements or [],
@@ -199,3 +242,87 @@ def roles_to_give(session: Session, key: str) -> list[str] | None:
     """The roles a launch of the latest version of `key` gives holders to (None: it is not published)."""
     version = latest_published(session, key)
     return list(roles_used(session, version)) if version is not None else None
+
+
+@dataclass
+class DataField:
+    """One dossier field of the dictionary, as the Données tab shows and edits it."""
+
+    key: str
+    label: str
+    type: str
+    help: str
+    shown: str  # the stored value as people read it ("1 200,50 €", "15/03/2027", "Oui")
+    typed: str  # what its input holds ("1 200,50", "2027-03-15", "oui")
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    required: bool = False
+
+
+def data_tab(session: Session, dossier: Dossier, lang: str = "fr") -> dict:
+    """The dictionary's fields with the dossier's values (by label), and the data outside the dictionary."""
+    words = dictionary.load(session)
+    data = dossier.data or {}
+    fields = []
+    for key, spec in words.fields.items():
+        value = data.get(key)
+        fields.append(
+            DataField(
+                key=key,
+                label=words.label("fields", key, lang),
+                type=spec.type,
+                help=spec.help,
+                shown=display(spec, value, lang),
+                typed=_typed(spec, value),
+                choices=[(c.key, (c.label_en or c.label) if lang == "en" else c.label) for c in spec.choices],
+            )
+        )
+    fields.sort(key=lambda f: f.label.casefold())
+    others = {key: value for key, value in data.items() if key not in words.fields}
+    return {"data_fields": fields, "other_data": others}
+
+
+def _typed(spec, value) -> str:
+    if value is None or value == "":
+        return ""
+    if spec.type == "boolean":
+        return "oui" if value is True else "non" if value is False else str(value)
+    if spec.type in ("amount", "number"):
+        return display(spec, value).removesuffix(" €")
+    if spec.type == "date":  # a date input holds an ISO date or nothing
+        text = str(value)
+        return text if len(text) == 10 and text[4] == "-" and text[7] == "-" else ""
+    return str(value)
+
+
+@dataclass
+class EventChoice:
+    """A business event the dossier page offers, with the typed inputs of its fields."""
+
+    key: str
+    label: str
+    waiting: bool  # a live run of the dossier waits for it
+    fields: list[DataField] = field(default_factory=list)
+
+
+def event_choices(session: Session, live: list[Run], lang: str = "fr") -> list[EventChoice]:
+    """The events the installation knows, those the dossier's live runs wait for first, then by label."""
+    words = dictionary.load(session)
+    waiting = {name for run in live for name in run.waiting_messages or ()}
+    choices = []
+    for key, event in known_events(session).items():
+        fields = [
+            DataField(
+                key=f.key,
+                label=(f.label_en or f.label) if lang == "en" else f.label,
+                type=f.type,
+                help=f.help,
+                shown="",
+                typed="",
+                choices=[(c.key, (c.label_en or c.label) if lang == "en" else c.label) for c in f.choices],
+                required=f.required,
+            )
+            for f in (event.fields if event is not None else ())
+        ]
+        choices.append(EventChoice(key, words.label("events", key, lang), key in waiting, fields))
+    choices.sort(key=lambda c: (not c.waiting, c.label.casefold()))
+    return choices

@@ -6,6 +6,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from designer import dictionary
+from designer.values import parse
 from kernel.accounts import User, UserKind
 from kernel.errors import Conflict, Malformed, NotFound, RuleBroken, TooLong
 
@@ -45,6 +47,7 @@ def create_dossier(
     check_lengths(reference=reference, title=title)
     if data is not None and not isinstance(data, dict):
         raise Malformed("« data » doit être un objet JSON.")
+    data = typed_data(session, data or {}, strict=False)
     if session.scalar(select(Dossier.id).where(Dossier.reference == reference)):
         raise Conflict(f"Un dossier de référence {reference} existe déjà.")
     dossier = Dossier(
@@ -75,6 +78,7 @@ def update_dossier(
     if data is not None:
         if not isinstance(data, dict):
             raise Malformed("« data » doit être un objet JSON.")
+        data = typed_data(session, data, strict=False)
         changed = {
             k: {"from": dossier.data.get(k), "to": v} for k, v in data.items() if dossier.data.get(k) != v
         }
@@ -84,7 +88,48 @@ def update_dossier(
     if changes:
         dossier.updated_at = now
         journal.record(session, dossier.id, actor.label, Kind.DOSSIER_UPDATED, now, changes=changes)
+    if changes.get("data"):
+        # Runs stopped for want of one of these values take their step again (runtime/data_needed.py).
+        # Imported here: what steps runs is above the dossiers it reads.
+        from .runs import resume_for_data
+
+        resume_for_data(session, dossier, set(changes["data"]), actor, now)
     return dossier
+
+
+def set_data(session: Session, dossier: Dossier, actor: Actor, values: dict, now: datetime) -> Dossier:
+    """Writes dossier fields as people type them (`15/03/2027`, `1 200,50`), each parsed by the type its
+    dictionary entry gives; every change is in the history (old → new, who). A key the dictionary does not
+    know, or a value its type refuses, is refused naming the field, and nothing is written."""
+    if not isinstance(values, dict) or not values:
+        raise Malformed("Envoyez les champs à écrire : {champ: valeur, ...}.")
+    return update_dossier(session, dossier, actor, now, data=typed_data(session, values, strict=True))
+
+
+def typed_data(session: Session, values: dict, strict: bool) -> dict:
+    """`values` with each field of the dictionary parsed by its type (designer/values.py: InvalidValue names
+    the field). A key the dictionary does not know is refused when `strict` (with the closest keys), kept as
+    given otherwise (dossiers created by API clients may carry fields nobody has defined yet)."""
+    if not values:
+        return {}
+    words = dictionary.load(session)
+    typed = {}
+    for key, raw in values.items():
+        field = words.fields.get(key)
+        if field is not None:
+            typed[key] = parse(field, raw)
+        elif strict:
+            close = words.closest("fields", key)
+            hint = f" Champs proches : {', '.join(close)}." if close else ""
+            raise RuleBroken(
+                f"Le dictionnaire n'a pas de champ « {key} ».{hint} Un analyste peut l'y ajouter.",
+                code="unknown_field",
+                field=key,
+                suggestions=close,
+            )
+        else:
+            typed[key] = raw
+    return typed
 
 
 def visible_dossier_ids(session: Session, user_id: int):

@@ -189,6 +189,7 @@ def failed_since(session: Session, dossier_id: int, mark: int) -> list[Run]:
 _REFUSED = re.compile(
     r"Expression refusée : (?P<text>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") \((?P<why>.*)\)", re.S
 )
+_NOT_A_DATE = re.compile(r"La date du minuteur n'est pas une date : (?P<text>.+?)\.?\s*$", re.S)
 _FIELD = re.compile(r"\bdossier(?:\.(?P<attr>[A-Za-z_]\w*)|\[\s*(?P<key>'[^']*'|\"[^\"]*\")\s*\])")
 
 
@@ -197,25 +198,31 @@ def cause_of(error: str | None, dossier_data: dict | None) -> Cause:
     with their current values (a missing field is the usual culprit)."""
     detail = error or ""
     found = _REFUSED.search(detail)
-    if found is None:
+    timer = _NOT_A_DATE.search(detail) if found is None else None
+    if timer is not None:
+        # A timer's date computed from the dossier came out empty or not a date (bpmn/spec.py).
+        text, reason, expected = timer.group("text").strip(), "la date du minuteur n'est pas une date", "date"
+    elif found is None:
         return Cause("unexpected", detail)
-    try:
-        text = ast.literal_eval(found.group("text"))
-    except (ValueError, SyntaxError):
-        text = found.group("text")[1:-1]
+    else:
+        expected = None
+        try:
+            text = ast.literal_eval(found.group("text"))
+        except (ValueError, SyntaxError):
+            text = found.group("text")[1:-1]
+        reason = found.group("why").strip().rstrip(".") or None
     data = dossier_data or {}
     keys = []
     for match in _FIELD.finditer(text):
         key = match.group("attr") or match.group("key")[1:-1]
         if key not in keys:
             keys.append(key)
-    reason = found.group("why").strip().rstrip(".") or None
     fields = [(key, data.get(key)) for key in keys]
     if any(key not in data or data[key] in (None, "") for key in keys):
         fields = [(key, data.get(key)) for key in keys if key not in data or data[key] in (None, "")]
         return Cause("field_missing", detail, text, fields, reason)
     if fields:
-        return Cause("field_value", detail, text, fields, reason, _expected(fields, reason))
+        return Cause("field_value", detail, text, fields, reason, expected or _expected(fields, reason))
     return Cause("expression", detail, text, [], reason)
 
 

@@ -25,13 +25,17 @@ class Kind(StrEnum):
     RUN_INTERRUPTED = "run_interrupted"
     RUN_SWITCHED = "run_switched"
     RUN_FAILED = "run_failed"
+    RUN_WAITING_DATA = "run_waiting_data"
     RUN_RETRIED = "run_retried"
     RUN_MOVED_BACK = "run_moved_back"
+    RUN_MIGRATED = "run_migrated"
+    TIMER_RESCHEDULED = "timer_rescheduled"
     ACTION_CREATED = "action_created"
     ACTION_COMPLETED = "action_completed"
     ACTION_CANCELLED = "action_cancelled"
     ACTION_ADDED = "action_added"
     ROLE_CHANGED = "role_changed"
+    HOLDERS_REASSIGNED = "holders_reassigned"  # actions handed over from an inbox: one entry per dossier
     EVENT_RECEIVED = "event_received"
     TIMER_SCHEDULED = "timer_scheduled"
     TIMER_FIRED = "timer_fired"
@@ -39,6 +43,10 @@ class Kind(StrEnum):
     COMMUNICATION_SENT = "communication_sent"
     COMMUNICATION_KEPT = "communication_kept"
     COMMUNICATION_FAILED = "communication_failed"
+    COMMENT_ADDED = "comment_added"
+    DOCUMENT_ADDED = "document_added"
+    DOCUMENT_SHARED = "document_shared"
+    DOCUMENT_UNSHARED = "document_unshared"
 
 
 class JournalEntry(Base):

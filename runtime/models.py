@@ -21,6 +21,8 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
     SWITCHED = "switched"
     FAILED = "failed"
+    # Stopped before a step for want of a dossier value: an action asks for it (runtime/data_needed.py).
+    WAITING_DATA = "waiting_data"
 
 
 class ActionStatus(StrEnum):
@@ -46,6 +48,8 @@ def action_type(element) -> str:
 
 class Dossier(Base):
     __tablename__ = "dossiers"
+    # An inbox sorted by dossier reads the reference of each of its actions' dossiers from the index alone.
+    __table_args__ = (Index("ix_dossiers_id_reference", "id", postgresql_include=["reference"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(100), unique=True)
@@ -99,6 +103,8 @@ class ParticipantRole(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    # The inbox's counts per sequence read each action's run version from the index, not the run's row.
+    __table_args__ = (Index("ix_runs_id_version", "id", postgresql_include=["version_id"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
@@ -166,6 +172,15 @@ class Action(Base):
             "role",
             "due_at",
             "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        # A user's inbox (runtime/inbox.py): the role, run and dossier of each assigned open action, read
+        # from the index alone for the counts per sequence and role.
+        Index(
+            "ix_actions_open_id",
+            "id",
+            postgresql_include=["run_id", "role", "dossier_id"],
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),

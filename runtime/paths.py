@@ -10,6 +10,8 @@ from typing import Any
 from bpmn.dialect import bpmn, local, main_process, ref
 from bpmn.expressions import ExpressionError, evaluate
 from bpmn.xml import parse_xml
+from designer import describe as words
+from designer.dictionary import Dictionary
 from designer.models import SequenceVersion
 
 from .specs import model_of
@@ -176,15 +178,21 @@ def describe(model, graph: Graph, element_id: str) -> dict:
     }
 
 
-def flow_labels(version: SequenceVersion) -> dict[str, str]:
-    """What each flow leaving a gateway says, for labels drawn on the diagram ("" for the default flow)."""
+def flow_labels(
+    version: SequenceVersion, dictionary: Dictionary | None = None, lang: str = "fr"
+) -> dict[str, str]:
+    """What each flow leaving a gateway says, for labels drawn on the diagram: a flow the analyst named shows
+    its name (drawn by the diagram itself, so not listed here); one without a name, its condition in the
+    dictionary's words ("Résultat : Payé"), never the raw expression; "" for the default flow."""
     graph = graph_of(version)
+    dictionary = dictionary or Dictionary()
+    names = {k: e.name for k, e in model_of(version).elements.items() if e.name}
     labels = {}
     for flow in graph.flows.values():
-        if graph.tags.get(flow.source) not in GATEWAYS:
+        if graph.tags.get(flow.source) not in GATEWAYS or (flow.name or "").strip():
             continue
         if flow.default:
             labels[flow.id] = ""
         elif flow.condition:
-            labels[flow.id] = flow.condition
+            labels[flow.id] = words.describe(flow.condition, dictionary, lang, names)
     return labels

@@ -1,13 +1,15 @@
 """Roles: which role keys exist and which kind of participant may hold each.
 
-Until the library has a dictionary of roles, the roles it knows are the lanes of its published versions
-(`seq:role`, `seq:roleKind`): `known_roles` is the one place that says so, for the dictionary to replace."""
+The roles the installation knows are those of its dictionary (designer/dictionary.py), and the lanes of its
+published versions (`seq:role`, `seq:roleKind`) that the dictionary does not have yet: `known_roles` is the
+one place that says so."""
 
 import difflib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from designer.dictionary import DictionaryEntry
 from designer.models import SequenceVersion
 from kernel.errors import RuleBroken
 
@@ -20,8 +22,15 @@ _ROLES_OF_VERSION: dict[tuple[int, str], dict[str, str]] = {}
 
 
 def known_roles(session: Session) -> dict[str, str]:
-    """Role key → kind of participant who holds it, for every role of the library. A key drawn with several
-    kinds takes the kind of its most recent version."""
+    """Role key → kind of participant who holds it: the dictionary's roles, then the lanes of published
+    versions it does not have (a key drawn with several kinds takes the kind of its most recent version)."""
+    roles = _lane_roles(session)
+    dictionary = select(DictionaryEntry.key, DictionaryEntry.role_kind).where(DictionaryEntry.kind == "roles")
+    roles.update({key: kind or "internal" for key, kind in session.execute(dictionary)})
+    return roles
+
+
+def _lane_roles(session: Session) -> dict[str, str]:
     roles: dict[str, str] = {}
     versions = select(SequenceVersion.id, SequenceVersion.checksum).order_by(
         SequenceVersion.published_at, SequenceVersion.id
@@ -33,6 +42,25 @@ def known_roles(session: Session) -> dict[str, str]:
             _ROLES_OF_VERSION[key] = {k: r.kind for k, r in model.roles.items()}
         roles.update(_ROLES_OF_VERSION[key])
     return roles
+
+
+_NAMES_OF_VERSION: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def lane_names(session: Session) -> dict[str, str]:
+    """Role key → the name of its lane in the most recent published version drawing it: what people read
+    for a role the dictionary does not have yet."""
+    names: dict[str, str] = {}
+    versions = select(SequenceVersion.id, SequenceVersion.checksum).order_by(
+        SequenceVersion.published_at, SequenceVersion.id
+    )
+    for version_id, checksum in session.execute(versions):
+        key = (version_id, checksum)
+        if key not in _NAMES_OF_VERSION:
+            model = model_of(session.get(SequenceVersion, version_id))
+            _NAMES_OF_VERSION[key] = {k: r.name for k, r in model.roles.items() if r.name}
+        names.update(_NAMES_OF_VERSION[key])
+    return names
 
 
 def check_roles(roles: dict[str, str], keys: list[str], kind: str, field: str = "roles") -> None:

@@ -3,23 +3,34 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from designer.models import Sequence, SequenceVersion
 from designer.services import get_version, latest_version, require_launchable
 from kernel.errors import AlreadyRunning, Conflict, Malformed, NotFound, RuleBroken
 
-from . import journal
+from . import data_needed, journal
 from .actors import Actor, system
 from .assignments import reassign_role
+from .data_needed import STOPPED
 from .dossiers import get_dossier
 from .journal import Kind
 from .models import Action, Checkpoint, Run, RunRole, RunStatus
 from .reach import check_reach
 from .roles import check_holders
+from .run_versions import follow, record_change, version_at
 from .specs import roles_used
-from .step import current_holders, holders_for, moved_back, retried, start_run, step_run, switch_to
+from .step import (
+    current_holders,
+    holders_for,
+    migrated,
+    moved_back,
+    retried,
+    start_run,
+    step_run,
+    switch_to,
+)
 from .stepper import cancel_all, open_action
 
 
@@ -143,7 +154,7 @@ def running_run(session: Session, dossier_id: int, key: str) -> Run | None:
         .join(SequenceVersion.sequence)
         .where(
             Run.dossier_id == dossier_id,
-            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED]),
+            Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED, RunStatus.WAITING_DATA]),
             Sequence.key == key,
         )
         .order_by(Run.started_at, Run.id)
@@ -157,7 +168,7 @@ def _require_running(run: Run) -> None:
 
 
 def _require_live(run: Run) -> None:
-    if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
+    if run.status not in (RunStatus.RUNNING, *STOPPED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
 
 
@@ -187,7 +198,7 @@ def switch_run(
     if not (reason or "").strip():
         raise Malformed("Indiquez la raison du changement de séquence.")
     run = get_run(session, run_id, lock=True)
-    if run.status not in (RunStatus.RUNNING, RunStatus.FAILED):
+    if run.status not in (RunStatus.RUNNING, *STOPPED):
         raise Conflict(f"Le déroulement {run.id} n'est plus en cours ({run.status}).")
     require_launchable(session, sequence)
     return switch_to(session, run, actor, now, sequence, reason, roles, by_sequence=False)
@@ -198,23 +209,66 @@ def set_role_holders(
 ) -> Run:
     """Moves the role's open actions at once (who must act is read from the holders); completed actions
     keep who completed them. A failed run's holders can change too: who repairs it may be someone else."""
+    return set_run_holders(session, run_id, actor, {role: participant_ids}, now, unchanged_too=True)
+
+
+def set_run_holders(
+    session: Session,
+    run_id: int,
+    actor: Actor,
+    holders: dict[str, list],
+    now: datetime,
+    *,
+    unchanged_too: bool = False,
+) -> Run:
+    """The holders of several roles of one run (the dossier page's one form): each role whose holders
+    change is one history entry, as when one role changes; roles left as they were write nothing. Every
+    role is checked before anything is written."""
     run = get_run(session, run_id, lock=True)
     _require_live(run)
     used = roles_used(session, run.version)
-    if role not in used and role not in current_holders(run):
-        raise RuleBroken(f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role")
-    if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
-        raise Malformed("« participant_ids » doit être une liste d'identifiants.")
     people = {p.id: p for p in run.dossier.participants}
-    strangers = [i for i in participant_ids if i not in people]
-    if strangers:
-        raise RuleBroken(
-            f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.", code="unknown_participant"
+    for role, participant_ids in holders.items():
+        if role not in used and role not in current_holders(run):
+            raise RuleBroken(
+                f"La séquence de ce déroulement n'a pas de rôle « {role} ».", code="unknown_role", role=role
+            )
+        if not isinstance(participant_ids, list) or not all(isinstance(i, int) for i in participant_ids):
+            raise Malformed(
+                "« participant_ids » doit être une liste d'identifiants.", field="participant_ids"
+            )
+        strangers = [i for i in participant_ids if i not in people]
+        if strangers:
+            raise RuleBroken(
+                f"Intervenant(s) {strangers} inconnu(s) dans ce dossier.",
+                code="unknown_participant",
+                field="participant_ids",
+                role=role,
+            )
+        if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
+            check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
+    for role, participant_ids in holders.items():
+        wanted = list(dict.fromkeys(participant_ids))
+        if not unchanged_too and sorted(wanted) == sorted(current_holders(run).get(role, [])):
+            continue
+        before = replace_holders(session, run, role, wanted)
+        journal.record(
+            session,
+            run.dossier_id,
+            actor.label,
+            Kind.ROLE_CHANGED,
+            now,
+            run_id=run.id,
+            role=role,
+            holders={"from": before, "to": wanted},
         )
-    if role in used:  # a role carried over from an earlier run, not drawn here, has no kind to check
-        check_holders(used, role, [people[i] for i in participant_ids], field="participant_ids")
+    return run
+
+
+def replace_holders(session: Session, run: Run, role: str, wanted: list[int]) -> list[int]:
+    """The role's holders in the run become `wanted` (participant ids, checked by the caller) and its open
+    actions move to them; returns the holders before. Writes no history: the caller says why."""
     before = current_holders(run).get(role, [])
-    wanted = list(dict.fromkeys(participant_ids))
     # Holders who stay are kept, not removed and added again: the flush inserts before it deletes.
     run.holders[:] = [h for h in run.holders if h.role != role or h.participant_id in wanted]
     for participant_id in wanted:
@@ -222,17 +276,7 @@ def set_role_holders(
             run.holders.append(RunRole(role=role, participant_id=participant_id))
     session.flush()
     reassign_role(session, run, role)
-    journal.record(
-        session,
-        run.dossier_id,
-        actor.label,
-        Kind.ROLE_CHANGED,
-        now,
-        run_id=run.id,
-        role=role,
-        holders={"from": before, "to": list(dict.fromkeys(participant_ids))},
-    )
-    return run
+    return before
 
 
 def add_adhoc_action(
@@ -279,12 +323,13 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
     run = get_run(session, run_id, lock=True)
     _require_live(run)
     target = session.scalar(select(Checkpoint).where(Checkpoint.run_id == run.id, Checkpoint.step == step))
-    failed = run.status == RunStatus.FAILED
+    failed = run.status in STOPPED
     if target is None or step > run.step or (step == run.step and not failed):
         raise RuleBroken(f"L'étape {step} n'est pas une étape antérieure disponible.", code="unknown_step")
     from_step = run.step
     run.state = target.state
     if failed:  # what failed is left behind; should the step fail again, guarded says so
+        data_needed.close_for(session, run, actor, now)
         run.status, run.error, run.failed_operation = RunStatus.RUNNING, None, None
     journal.record(
         session,
@@ -298,15 +343,33 @@ def move_back(session: Session, run_id: int, actor: Actor, now: datetime, *, ste
         elements=target.elements,
         reason=reason,
     )
+    back_to = version_at(session, run, step)
+    if back_to is not None and back_to[0] != run.version_id:
+        # A step before a migration: the run goes back to the version it was on, its actions and timers too.
+        version = session.get(SequenceVersion, back_to[0])
+        record_change(session, run, version, back_to[1], actor, now, back=True)
+        step_run(session, run, migrated(f"retour à l'étape {step} : {reason}"), actor, now)
+        follow(session, run, actor, now)
+        return run
     step_run(session, run, moved_back(f"retour à l'étape {step} : {reason}"), actor, now)
     return run
 
 
+def resume_for_data(session: Session, dossier, keys: set[str], actor: Actor, now: datetime) -> list[Run]:
+    """The runs of the dossier stopped for want of one of `keys` (waiting for data, or failed on an
+    expression reading it) take their step again, now that the dossier holds a new value."""
+    stopped = data_needed.stopped_for(session, dossier, keys)
+    return [retry_run(session, run_id, actor, now) for run_id in stopped]
+
+
 def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run:
+    """Takes again the step a failed run, or a run waiting for data, could not take; the actions asking for
+    data are no longer needed (should the step stop again, it asks again)."""
     run = get_run(session, run_id, lock=True)
-    if run.status != RunStatus.FAILED:
+    if run.status not in STOPPED:
         raise Conflict(f"Le déroulement {run.id} n'est pas en échec.")
     operation = run.failed_operation or {"op": "restore"}
+    data_needed.close_for(session, run, actor, now)
     run.status, run.error, run.failed_operation = RunStatus.RUNNING, None, None
     journal.record(
         session,
@@ -319,3 +382,16 @@ def retry_run(session: Session, run_id: int, actor: Actor, now: datetime) -> Run
     )
     step_run(session, run, retried(operation), actor, now)
     return run
+
+
+def running_by_version(session: Session) -> dict[int, int]:
+    """Published version id → dossiers running it (failed runs included: they are retried, not ended), the
+    versions of called sequences too. What the dictionary may not retype nor remove depends on it."""
+    live = Run.status.in_([RunStatus.RUNNING, RunStatus.FAILED])
+    dossiers = func.count(func.distinct(Run.dossier_id))
+    query = select(Run.version_id, dossiers).where(live).group_by(Run.version_id)
+    counts = dict(session.execute(query).all())
+    for called in session.scalars(select(Run.called_versions).where(live)):
+        for version_id in (called or {}).values():
+            counts[version_id] = counts.get(version_id, 0) + 1
+    return counts

@@ -81,3 +81,14 @@ def models_of_run(session: Session, run: Run) -> dict[str, SequenceModel]:
 def bundle_of_run(session: Session, run: Run) -> SpecBundle:
     called = {key: session.get(SequenceVersion, vid) for key, vid in (run.called_versions or {}).items()}
     return SpecBundle(top=spec_of(run.version), called={key: spec_of(v) for key, v in called.items()})
+
+
+def version_holding(session: Session, run: Run, element_id: str) -> SequenceVersion:
+    """The version whose diagram holds the element: the run's, or that of a sequence it called."""
+    if element_id in model_of(run.version).elements:
+        return run.version
+    for version_id in (run.called_versions or {}).values():
+        version = session.get(SequenceVersion, version_id)
+        if version is not None and element_id in model_of(version).elements:
+            return version
+    return run.version

@@ -20,14 +20,15 @@ from designer.models import SequenceVersion
 from designer.services import latest_version
 from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
-from . import engine_cache, journal
+from . import data_needed, engine_cache, journal
 from .actors import Actor, system
 from .dossiers import default_holders
 from .journal import Kind
 from .models import Action, Dossier, Run, RunRole, RunStatus
+from .notifications import note_failure
 from .roles import check_holders
 from .specs import bundle_of_run, models_of_run, pin_called_versions, roles_used
-from .stepper import Settled, cancel_all, engine_context, result_entry, settle
+from .stepper import Settled, cancel_all, checkpoint, engine_context, result_entry, settle
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Trigger:
     retry; `action`: the action that ended, remembered once the step is taken; `cause`: why the actions the
     step leaves behind are cancelled."""
 
-    kind: str  # start, action, timer, event, back, retry
+    kind: str  # start, action, timer, event, back, retry, migrate
     operation: dict
     action: Action | None = None
     cause: str | None = None
@@ -56,8 +57,9 @@ def action_ended(run: Run, action: Action) -> Trigger:
     return Trigger("action", operation, action, result=result)
 
 
-def timer_fired(task_id: str, element_id: str) -> Trigger:
-    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({element_id})")
+def timer_fired(task_id: str, element_id: str, name: str | None = None) -> Trigger:
+    """`name`: the timer's label, which the history says (its id when it has none)."""
+    return Trigger("timer", {"op": "timer", "task_id": task_id}, cause=f"délai écoulé ({name or element_id})")
 
 
 def event_received(name: str, payload: dict) -> Trigger:
@@ -67,6 +69,12 @@ def event_received(name: str, payload: dict) -> Trigger:
 def moved_back(cause: str) -> Trigger:
     """The run's state was replaced by a checkpoint's: the tables follow it."""
     return Trigger("back", {"op": "restore"}, cause=cause)
+
+
+def migrated(cause: str) -> Trigger:
+    """The run's version and state were replaced by the same dossier's state moved onto another version of
+    its sequence (runtime/migrations.py): the tables follow it, and the migration is a step of its own."""
+    return Trigger("migrate", {"op": "restore"}, cause=cause)
 
 
 def retried(operation: dict) -> Trigger:
@@ -94,7 +102,10 @@ def step_run(
         _fail(session, run, actor, now, trigger.operation, error)
     else:
         models = models_of_run(session, run)
-        settled = settle(session, run, engine, models, actor, now, trigger.cause, current, timers_before)
+        settled = settle(
+            session, run, engine, models, actor, now, trigger.cause, current, timers_before,
+            new_step=trigger.kind == "migrate",
+        )
         if settled.completed:
             _end(session, run, settled, actor, now)
     if trigger.action is not None:
@@ -133,19 +144,28 @@ def _move_engine(
 
 
 def _fail(session: Session, run: Run, actor: Actor, now: datetime, operation: dict, error: Exception) -> None:
+    """The run keeps the operation it could not take. When what stopped it is a dossier value missing or
+    unusable, it waits for that value, which an action asks for (data_needed); otherwise it failed."""
     run.status = RunStatus.FAILED
     run.error = f"{type(error).__name__}: {error}"
     run.failed_operation = operation
+    key = data_needed.field_needed(session, run.error, session.get(Dossier, run.dossier_id).data)
     journal.record(
         session,
         run.dossier_id,
         actor.label,
-        Kind.RUN_FAILED,
+        Kind.RUN_WAITING_DATA if key else Kind.RUN_FAILED,
         now,
         run_id=run.id,
         error=run.error,
         operation=operation.get("op"),
+        **({"field": key} if key else {}),
     )
+    if key:
+        data_needed.ask(session, run, key, system("data"), now)
+    else:
+        note_failure(session, run.dossier_id, "run_failed", f"déroulement {run.id} : {run.error}", now,
+                     run_id=run.id)
 
 
 def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: datetime) -> None:
@@ -178,6 +198,14 @@ def _end(session: Session, run: Run, settled: Settled, actor: Actor, now: dateti
             run_id=run.id,
             end_events=settled.end_events,
         )
+
+
+def mark_step(session: Session, run: Run, now: datetime) -> int:
+    """Makes the run's current state a step of its own, that a move back returns to exactly (a migration
+    marks where the run stood before it: the last step's checkpoint may be older). Returns the step."""
+    run.step += 1
+    checkpoint(session, run, now)
+    return run.step
 
 
 def write_run(session: Session, run: Run) -> None:

@@ -100,9 +100,11 @@ def settle(
     cause: str | None = None,
     current: list[Action] | None = None,
     timers_before: set[str] | None = None,
+    new_step: bool = False,
 ) -> Settled:
     """`current`: the run's open actions, when the caller has just read them; `timers_before`: the run's
-    pending timers, when the caller knows them (otherwise both are read)."""
+    pending timers, when the caller knows them (otherwise both are read). `new_step`: a step is reached
+    even if no action changed (a migration to another version: it can be gone back from)."""
     settled = Settled()
     # Actions the path leaves behind are cancelled by the system, whoever made the run move.
     canceller = actor if actor.is_system else system("sequence")
@@ -119,13 +121,13 @@ def settle(
             settled.created.append(_create_action(session, run, task, models, actor, now))
     _hold_writes(session)  # the timers and the checkpoint of the step go out together (_send_writes)
     _sync_timers(session, run, engine, models, actor, now, timers_before)
-    changed = bool(settled.created or settled.cancelled)
+    changed = bool(settled.created or settled.cancelled) or new_step
     run.state = engine.dump()
     run.active_elements = engine.active_elements()
     run.waiting_messages = sorted(engine.waiting_messages())
     if changed:
         run.step += 1
-        _checkpoint(session, run, engine, now)
+        checkpoint(session, run, now)
     if engine.is_completed():
         settled.completed = True
         settled.end_events = engine.end_events_reached()
@@ -175,6 +177,11 @@ def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datet
         name=action.name,
         cause=cause,
     )
+
+
+def cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
+    """Cancels one open action of the run that is no longer needed, saying why."""
+    _cancel(session, run, action, actor, now, cause)
 
 
 def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: Kind, **fields) -> Action:
@@ -340,7 +347,8 @@ def timer_due(
     return moment, date_note(moment)
 
 
-def _checkpoint(session: Session, run: Run, engine: Engine, now: datetime) -> None:
+def checkpoint(session: Session, run: Run, now: datetime) -> None:
+    """Keeps the run's state as the state of its current step."""
     _write(
         session,
         _INSERT_CHECKPOINT,

@@ -124,7 +124,7 @@ def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, l
             break
         try:
             with session.begin_nested():
-                fired = fire_timer(session, timer_id, clock.now())
+                fired = fire_timer(session, timer_id, clock.now(), only_if_due=True)
         except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
             _log_failure(timer_id, worker_id, error)
             chunk.failed.append(timer_id)

@@ -118,18 +118,22 @@ def _field(session: Session, name: str):
 
 
 def _found_by(session: Session, q: str):
-    """What a search term finds: dossiers whose reference ("0111" finds IMP-2026-0111), title or searched
-    data fields hold it, or where a partner or contact has it in their name. Internal users' names are left
-    out: a case manager takes part in every dossier of their portfolio, so their surname would find hundreds
-    of dossiers, not the tenant's. Each column is searched apart and the ids joined, so that each part uses
-    its own trigram index on PostgreSQL (given an OR, the planner reads every dossier); without them (SQLite,
-    or no pg_trgm) each part reads its table."""
+    return Dossier.id.in_(dossiers_found(session, q))
+
+
+def dossiers_found(session: Session, q: str):
+    """The ids of the dossiers a search term finds (a union to test ids against): dossiers whose reference
+    ("0111" finds IMP-2026-0111), title or searched data fields hold it, or where a partner or contact has it
+    in their name. Internal users' names are left out: a case manager takes part in every dossier of their
+    portfolio, so their surname would find hundreds of dossiers, not the tenant's. Each column is searched
+    apart and the ids joined, so that each part uses its own trigram index on PostgreSQL (given an OR, the
+    planner reads every dossier); without them (SQLite, or no pg_trgm) each part reads its table."""
     columns = [Dossier.reference, Dossier.title, *(_field(session, name) for name in SEARCHED_FIELDS)]
     outside = select(Participant.dossier_id).where(
         Participant.kind != ParticipantKind.INTERNAL, Participant.name.icontains(q, autoescape=True)
     )
     inside = [select(Dossier.id).where(column.icontains(q, autoescape=True)) for column in columns]
-    return Dossier.id.in_(union(*inside, outside))
+    return union(*inside, outside)
 
 
 def summaries(session: Session, dossier_ids: list[int], now: datetime) -> dict[int, Summary]:

@@ -73,3 +73,43 @@ def looping_run(session, user_id: int, now, reference: str, publish: bool = True
     run = launch_run(session, dossier.id, actor, now, sequence="rt_loop")
     session.commit()
     return run
+
+
+# The words rt_form.bpmn and the form tests use, as an analyst would define them in the dictionary.
+FORM_WORDS = {
+    "fields": [
+        {"key": "balance", "label": "Solde", "type": "amount"},
+        {"key": "monthly_rent", "label": "Loyer mensuel", "type": "amount"},
+        {"key": "montant_plan", "label": "Montant du plan", "type": "amount"},
+        {"key": "nb_echeances", "label": "Nombre d'échéances", "type": "number"},
+        {"key": "premiere_echeance", "label": "Première échéance", "type": "date"},
+        {"key": "caution_informee", "label": "Caution informée", "type": "boolean"},
+        {"key": "date_signification", "label": "Date de signification", "type": "date"},
+        {
+            "key": "frequence",
+            "label": "Fréquence",
+            "type": "choice",
+            "choices": [
+                {"key": "mensuelle", "label": "Mensuelle"},
+                {"key": "trimestrielle", "label": "Trimestrielle"},
+            ],
+        },
+    ],
+    "roles": [
+        {"key": "gestionnaire", "label": "Gestionnaire", "role_kind": "internal"},
+        {"key": "commissaire_justice", "label": "Commissaire de justice", "role_kind": "partner"},
+    ],
+}
+
+
+def add_words(session, words=FORM_WORDS, when=None):
+    """Puts entries straight into the dictionary (no history of changes: a test's starting point)."""
+    from datetime import UTC, datetime
+
+    from designer.dictionary import DictionaryEntry
+
+    at = when or datetime(2026, 1, 1, tzinfo=UTC)
+    for kind, entries in words.items():
+        for entry in entries:
+            session.add(DictionaryEntry(kind=kind, updated_at=at, **entry))
+    session.flush()

@@ -25,6 +25,7 @@ def _import_models() -> None:
     import runtime.documents  # noqa: F401
     import runtime.journal  # noqa: F401
     import runtime.models  # noqa: F401
+    import runtime.notices  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> APIFlask:
@@ -59,7 +60,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from . import cli, errors, security
+    from . import cli, errors, labels, security
     from .api import api
     from .clock import init_clock
     from .pages import pages
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     app.context_processor(lambda: {"lang": str(get_locale() or "fr")})
     app.jinja_env.filters["note"] = _note
     app.jinja_env.filters["paris"] = _paris
+    labels.init_app(app)
     return app
 
 

@@ -139,11 +139,57 @@ def check(quick):
     click.echo("Historique intègre et cohérent avec les déroulements.")
 
 
+@click.command("migrate")
+@with_appcontext
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="Version the dossiers run on.")
+@click.option("--to", "to_version", type=int, required=True, help="Version to move them to.")
+@click.option("--dry-run", is_flag=True, help="Preview on the real engine; nothing is changed.")
+@click.option("--dossier", "dossier_ids", type=int, multiple=True, help="Only this dossier (repeatable).")
+@click.option("--map", "pairs", multiple=True, metavar="SOURCE=TARGET", help="Map a waiting step by hand.")
+@click.option("--restart-timers", is_flag=True, help="Kept timers count their delay from now.")
+@click.option("--by", "by_email", help="Account recorded in the history (default: the command line).")
+def migrate(key, from_version, to_version, dry_run, dossier_ids, pairs, restart_timers, by_email):
+    """Move the running dossiers of a sequence to another version, printing the report of each dossier."""
+    from runtime.actors import Actor, system
+    from runtime.migrations import migrate_runs, summarize
+
+    mapping = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source or not target:
+            raise click.BadParameter(f"{pair!r}: écrivez SOURCE=CIBLE.", param_hint="--map")
+        mapping[source.strip()] = target.strip()
+    try:
+        actor = Actor(user_id=accounts.find_user(db.session, by_email).id) if by_email else system("cli")
+        reports = migrate_runs(
+            db.session, key, actor, now, from_version=from_version, to_version=to_version, mapping=mapping,
+            dossiers=list(dossier_ids) or "all", dry_run=dry_run, restart_timers=restart_timers,
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    for report in reports:
+        actions = report["actions"]
+        line = f"dossier {report['dossier_id']}: {report['status']}"
+        if report["reason"]:
+            line += f" — {report['reason']}"
+        else:
+            line += (f" — attend : {', '.join(report['waits_after']) or '(fin)'}; actions gardées "
+                     f"{len(actions['kept'])}, annulées {len(actions['cancelled'])}, créées "
+                     f"{len(actions['created'])}")
+            for timer in report["timers"]:
+                line += f"; délai {timer['element_id']} → {timer['due_at']}"
+        click.echo(line)
+    counts = summarize(reports)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    click.echo(summary or "Aucun dossier en cours.")
+
+
 def init_app(app) -> None:
     from .demo import demo_command
     from .worker import worker_command
 
-    for command in (user_cli, token_cli, import_files, serve, check, worker_command, demo_command):
+    for command in (user_cli, token_cli, import_files, serve, check, migrate, worker_command, demo_command):
         app.cli.add_command(command)
 
 

@@ -31,4 +31,8 @@ class Config:
     LOGIN_WINDOW_SECONDS = 300
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
+    # The app's address as users reach it: the links of notification emails start with it.
+    BASE_URL = "http://127.0.0.1:5000"
+    # How often the worker looks for actions to announce and digests to send.
+    NOTIFY_INTERVAL_SECONDS = 30.0
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024

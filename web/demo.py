@@ -49,6 +49,7 @@ from runtime.models import Action, ActionStatus, ActionType, Dossier, Run, RunSt
 from runtime.runs import launch_run
 
 from .clock import now as clock_now
+from .demo_dictionary import ensure_dictionary
 from .extensions import db
 
 LIBRARY = Path(__file__).resolve().parent / "demo_library"
@@ -209,7 +210,7 @@ CASES = [
          guarantor="Martine Petit"),
     Case("IMP-2026-0107", "Sandrine Roussel", "21 boulevard Béranger, 37000 Tours", 1_402.00, 701.00,
          "relance_amiable", 24, guarantor="Paul Roussel",
-         steps=(do("Suivre_relance", "no_answer", 8), event("paiement_recu", {"amount": 400.00}, 6))),
+         steps=(do("Suivre_relance", "no_answer", 8), event("paiement_recu", {"montant": 400.00}, 6))),
     # --- S2 Précontentieux ---
     Case("IMP-2026-0108", "Yannick Lefort", "6 rue du Commerce, 41000 Blois", 1_905.00, 635.00,
          "relance_amiable", 24, steps=S1_TO_S2, guarantor="Odile Lefort"),
@@ -319,6 +320,9 @@ def demo_command(prefix):
             created = ensure_templates(session, Actor(user_id=users["analyst"].id), now)
             said.append(f"Modèles de communication : {created} créé(s), "
                         f"{len(TEMPLATES) - created} déjà présent(s).")
+            # The words before the sequences: every role, field, event and outcome they name has its label.
+            words = ensure_dictionary(session, users["analyst"].id, now)
+            said.append(f"Dictionnaire : {words} entrée(s) ajoutée(s) ou nommée(s).")
             _library(session, library, users["analyst"], now, said)
             created = 0
             for case in CASES:

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from kernel.db import unit_of_work
-from runtime import timers
+from runtime import notifications, timers
 from runtime.delivery import deliver_pending
 
 from .extensions import db
@@ -39,13 +40,35 @@ def run_pass(app, ident: str, batch: int, lease: timedelta, should_stop: Callabl
     if done.claimed:
         log.info("%s: %d timer(s) claimed, %d fired, %d skipped, %d failed, %d released", ident, done.claimed,
                  done.fired, done.skipped, done.failed, done.released)
-    # --- Communications: the single place where the worker sends them --------------------------------------
+    # --- Notifications, then communications: the single place where the worker sends them -----------------
+    if not should_stop():
+        _queue_notifications(app, ident, clock().now())
     if not should_stop():
         _deliver_communications(app, ident, clock().now())
     return done
 
 
 _last_delivery_error: dict[str, str] = {}
+_last_notification_pass: dict[str, float] = {}
+
+
+def _queue_notifications(app, ident: str, now) -> None:
+    """Emails to the holders of new actions, digests, failures told to managers (runtime.notifications),
+    at most every NOTIFY_INTERVAL_SECONDS per worker; they go out with the other communications."""
+    every = float(app.config.get("NOTIFY_INTERVAL_SECONDS", 30))
+    at = time.monotonic()
+    if at - _last_notification_pass.get(ident, -every) < every:
+        return
+    _last_notification_pass[ident] = at
+    links = notifications.Links(app.config.get("BASE_URL") or "http://127.0.0.1:5000")
+    try:
+        with unit_of_work(db.session):
+            queued = notifications.queue_due(db.session, now, links)
+    except Exception:  # noqa: BLE001 — notifications must not stop the timers; the next pass tries again
+        log.exception("%s: notifications: queueing failed", ident)
+        return
+    if queued.emails:
+        log.info("%s: notifications: %d email(s) queued", ident, queued.emails)
 
 
 def _deliver_communications(app, ident: str, now) -> None:

@@ -40,7 +40,8 @@ class Communication(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"))
+    # None for the notifications sent to users (runtime/notifications.py): they belong to no one dossier.
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))

@@ -413,7 +413,10 @@ def test_publishing_asks_with_the_impact_and_keeps_the_release_note(page):
     page.wait_for_function(
         "() => /publiée|refusée/.test(document.querySelector('#designer-status').textContent)"
     )
-    assert page.inner_text("#designer-status") == "Version 2 publiée."
+    # The dossiers still on version 1 can be moved from here: a link to that version's migration plan.
+    assert page.inner_text("#designer-status") == "Version 2 publiée. Migrer les 2 dossier(s) de la version 1"
+    link = page.get_attribute("#designer-status a.migrate-link", "href")
+    assert link == "/designer/sequences/big_200/versions/1/migrate"
     assert page.inner_text("#draft-state") == "Brouillon identique à la version publiée 2"
     page.goto(page.base + "/designer/sequences/big_200/versions/2")
     assert "Libellé de la vérification mensuelle précisé." in page.inner_text("#release-note")

@@ -91,28 +91,27 @@ def test_a_manager_repairs_a_failed_run(server):
         assert rows.count() == 2
         ours = rows.filter(has_text="D-300")
         assert "Camille Gestion" in ours.inner_text() and "au lancement" in ours.inner_text()
-        assert "« balance » = « beaucoup »" in ours.inner_text()
+        assert "« Balance » = « beaucoup »" in ours.inner_text()
         page.screenshot(path=str(SHOTS / "incidents-list.png"), full_page=True)
 
         # The incident: the cause in words, the engine's words folded away.
         ours.locator("a").click()
         page.wait_for_url(re.compile(rf".*/dossiers/{server['dossier']}#run-{run_id}$"))
         panel = page.locator(f"#run-{run_id} .incident-panel")
-        assert "La donnée du dossier « balance » = « beaucoup » n’est pas un nombre" in panel.inner_text()
+        assert "La donnée du dossier « Balance » = « beaucoup » n’est pas un nombre" in panel.inner_text()
         assert not page.locator(f"#run-{run_id} .technical pre").is_visible()
         assert page.locator(".flash.success").count() == 0
         page.locator(f"#run-{run_id}").screenshot(path=str(SHOTS / "incident-run-panel.png"))
 
-        # Fix the data, where the link leads, then retry: the run is running again.
+        # Fix the data, where the link leads: the run takes its step again by itself (issue #16; it used to
+        # wait for « Relancer le déroulement »).
         panel.locator("text=Corriger les données du dossier").click()
         assert page.input_value("#data-key") == "balance"
         page.fill("#data-value", "250")
         page.click("button:has-text('Enregistrer')")
         assert "Données enregistrées" in page.inner_text(".flash.success")
-        page.click("nav.tabs >> text=Déroulement")
-        page.click(f"#run-{run_id} button:has-text('Relancer le déroulement')")
-        assert "reprend" in page.inner_text(".flash.success")
         assert page.locator(".flash.error").count() == 0
+        page.click("nav.tabs >> text=Déroulement")
         run = page.locator(f"#run-{run_id}")
         assert run.locator(".chip").inner_text() == "en cours"
         assert run.locator(".incident-panel").count() == 0

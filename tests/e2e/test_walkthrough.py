@@ -136,11 +136,10 @@ def run_text(page) -> str:
 
 
 def role_holders(page) -> dict[str, list[str]]:
-    """The Intervenants tab: each role of the running sequence and the names ticked as its holders."""
+    """The Intervenants tab: each role of the running sequence and the names of its holders."""
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('table.roles tbody tr')]
         .map(tr => [tr.querySelector('th').firstChild.textContent.trim(),
-                    [...tr.querySelectorAll('input:checked')]
-                        .map(i => i.parentElement.textContent.trim())]))""")
+                    [...tr.querySelectorAll('td.held .chip')].map(c => c.textContent.trim())]))""")
 
 
 def timeline(page) -> list[str]:
@@ -157,7 +156,8 @@ def inbox_rows(page) -> list[dict]:
     return page.eval_on_selector_all(
         "table.inbox tbody tr",
         """rows => rows.map(r => ({late: !!r.querySelector('.badge.late'),
-                                   cells: [...r.cells].map(c => c.innerText.trim())}))""",
+                                   cells: [...r.cells].filter(c => !c.querySelector('input[type=checkbox]'))
+                                                      .map(c => c.innerText.trim())}))""",
     )
 
 
@@ -333,7 +333,7 @@ def test_five_minutes_with_the_demo(server, browser):
     overdue = [r["late"] for r in rows]
     assert int(page.inner_text(".count-overdue")) == sum(overdue) >= 1
     assert overdue == sorted(overdue, reverse=True), overdue  # overdue first
-    assert all(r["cells"][4] == "Claire Martin" for r in rows), rows
+    assert all(r["cells"][5] == "Claire Martin" for r in rows), rows
     suivre = [r for r in rows if r["cells"][1] == SUIVRE]
     assert len(suivre) == 1 and suivre[0]["cells"][2].startswith("IMP-2026-0103 — Fatima Benali"), rows
     shots.take(page, "manager-my-actions")
@@ -347,7 +347,8 @@ def test_five_minutes_with_the_demo(server, browser):
     assert cells[1:] == [
         "Signifier le commandement de payer",
         "IMP-2026-0114 — Romain Gauthier — impayés de loyer",
-        "commissaire_justice",
+        "S2 — Précontentieux : commandement de payer",
+        "Commissaire de justice",
         "—",
     ], cells
     shots.take(page, "manager-unassigned")
@@ -389,8 +390,9 @@ def test_five_minutes_with_the_demo(server, browser):
     assert action.count() == 1 and action.locator("h4").inner_text() == SUIVRE
     assert "à faire par Claire Martin" in action.inner_text()
     what_if = page.inner_text("ul.what-if")
-    assert "Si « plan » → fin « Vers le plan d'apurement » puis séquence plan_apurement" in what_if
-    assert "Si « paid » → fin « Dette soldée »" in what_if
+    plan = "Si « Plan d'apurement demandé » → fin « Vers le plan d'apurement » puis séquence S5"
+    assert plan + " — Plan d'apurement" in what_if
+    assert "Si « Payé » → fin « Dette soldée »" in what_if
     shots.take(page, "dossier-0103-s1")
     page.click("nav.tabs >> text=Intervenants")
     before = role_holders(page)
@@ -417,11 +419,13 @@ def test_five_minutes_with_the_demo(server, browser):
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
     assert history[0].endswith(
-        "Changement de séquence par Système (séquence) séquence plan_apurement — raison : fin de séquence"
+        "Changement de séquence par Système (séquence) séquence S5 — Plan d'apurement"
+        " — raison : fin de séquence"
     ), history[:4]
-    assert any("Séquence lancée" in item and "séquence plan_apurement v1" in item for item in history[:4])
+    launched = "séquence S5 — Plan d'apurement v1"
+    assert any("Séquence lancée" in item and launched in item for item in history[:4])
     assert any(
-        f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : plan" in item
+        f"Action terminée par Claire Martin « {SUIVRE} » — fait — résultat : Plan d'apurement demandé" in item
         for item in history[:4]
     ), history[:4]
     assert all(re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d ", item) for item in history)
@@ -443,7 +447,7 @@ def test_five_minutes_with_the_demo(server, browser):
     diagrams_ready(page)
     assert page.inner_text("h1") == "IMP-2026-0111 — Sophie Marchand — impayés de loyer"
     assert run_title(page) == f"{LIBRARY['precontentieux']} v1 en cours"
-    assert "attend l’événement : paiement_recu, plan_accepte" in run_text(page)
+    assert "attend l’événement : Paiement reçu, Plan d'apurement accepté" in run_text(page)
     assert "Aucune action ouverte : la séquence attend un délai ou un événement." in run_text(page)
     assert active(page) == ["Attente"]
     shots.take(page, "dossier-0111-waiting")
@@ -454,23 +458,28 @@ def test_five_minutes_with_the_demo(server, browser):
     legal_date = timer_dates(page)[0]
     page.click("nav.tabs >> text=Déroulement")
     diagrams_ready(page)
-    # Événement métier: paiement_recu with {"montant": 400}
-    page.fill("#event-name", "paiement_recu")
-    page.fill("#event-data", '{"montant": 400}')
+    # Événement métier: "Paiement reçu", its amount typed as a French user writes it
+    page.select_option("#event-name", "paiement_recu")
+    page.fill("#event-paiement_recu-montant", "400,00")
     page.click("button:has-text('Enregistrer l’événement')")
-    assert flash(page) == "Événement « paiement_recu » enregistré."
+    assert flash(page) == "Événement « Paiement reçu » enregistré."
     diagrams_ready(page)
     assert active(page) == ["Rapprocher_paiement"]
     action = page.locator("article.action")
     assert action.locator("h4").inner_text() == RAPPROCHER
-    assert "Rôle : comptable · à faire par Claire Martin" in action.inner_text()
+    assert "Rôle : Comptable · à faire par Claire Martin" in action.inner_text()
     shots.take(page, "dossier-0111-event")
     # Claire is the accountant on Karim's dossier: the reconciliation is in her actions
     page.click("nav >> text=Mes actions")
     page.wait_for_url(re.compile(r".*/inbox/$"))
     mine = [r["cells"] for r in inbox_rows(page) if r["cells"][1] == RAPPROCHER]
     assert len(mine) == 1, inbox_rows(page)
-    assert mine[0][2:] == ["IMP-2026-0111 — Sophie Marchand — impayés de loyer", "comptable", "Claire Martin"]
+    assert mine[0][2:] == [
+        "IMP-2026-0111 — Sophie Marchand — impayés de loyer",
+        "S2 — Précontentieux : commandement de payer",
+        "Comptable",
+        "Claire Martin",
+    ]
     shots.take(page, "manager-accountant-action")
     page.click(f"table.inbox a:has-text('{RAPPROCHER}')")
     page.wait_for_url(re.compile(re.escape(dossier_0111) + r"#action-\d+$"))
@@ -480,14 +489,15 @@ def test_five_minutes_with_the_demo(server, browser):
     diagrams_ready(page)
     # S2 goes back to waiting for the same legal date
     assert active(page) == ["Attente"]
-    assert "attend l’événement : paiement_recu, plan_accepte" in run_text(page)
+    assert "attend l’événement : Paiement reçu, Plan d'apurement accepté" in run_text(page)
     assert page.locator("article.action").count() == 0
     shots.take(page, "dossier-0111-partial")
     page.click("nav.tabs >> text=Historique")
     history = timeline(page)
     assert re.fullmatch(r"\S+ \S+ Délai programmé par Claire Martin échéance .*", history[0]), history[:3]
-    assert f"Action terminée par Claire Martin « {RAPPROCHER} » — fait — résultat : partial" in history[1]
-    assert any("Événement métier par Claire Martin « paiement_recu »" in item for item in history[:4])
+    partial = f"Action terminée par Claire Martin « {RAPPROCHER} » — fait — résultat : Paiement partiel"
+    assert partial in history[1]
+    assert any("Événement métier par Claire Martin « Paiement reçu »" in item for item in history[:4])
     assert timer_dates(page)[:2] == [legal_date, legal_date]
     shots.take(page, "dossier-0111-history")
 
@@ -521,7 +531,8 @@ def test_five_minutes_with_the_demo(server, browser):
     portal.wait_for_url(re.compile(r".*/portal/actions/\d+$"))
     assert portal.inner_text("h1") == "Dénoncer le commandement à la caution"
     details = portal.inner_text("dl.data")
-    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details and "commissaire_justice" in details
+    assert "IMP-2026-0110 — Mehdi Chaouch — impayés de loyer" in details
+    assert "Commissaire de justice" in details  # the role's name, not its key
     portal.fill("#comment", "Commandement dénoncé à la caution.")
     portal.set_input_files(
         "#files",

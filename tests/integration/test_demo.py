@@ -10,6 +10,7 @@ from designer.models import Sequence, SequenceVersion
 from designer.services import publish_versions, save_draft
 from runtime.models import Dossier, Run, RunStatus
 from web.demo import CASES, LIBRARY
+from web.demo_dictionary import entries
 
 KEYS = ["relance_amiable", "precontentieux", "contentieux", "expulsion", "plan_apurement"]
 SEQ = "urn:sequences:bpmn:1"
@@ -94,6 +95,7 @@ def test_demo_with_a_prefix_loads_the_whole_library_next_to_foreign_sequences(ap
     assert RunStatus.SWITCHED in {status for _, status in runs}
     assert RunStatus.FAILED not in {status for _, status in runs}
     assert session.scalar(select(func.count()).select_from(Dossier)) == len(CASES)
+    assert _rows(session)["dictionary_entries"] == len(entries())
     foreign = session.scalar(select(SequenceVersion).join(Sequence).where(Sequence.key == "relance_amiable"))
     assert foreign.xml == FOREIGN
     # Again, with the same prefix: nothing more.
@@ -119,3 +121,24 @@ def test_the_library_files_are_loaded_unchanged_without_a_prefix():
 
     assert library_files("") == {path.stem.split("_", 1)[1]: path.read_bytes()
                                  for path in sorted(LIBRARY.glob("*.bpmn"))}
+
+
+def test_every_word_of_the_library_and_of_the_dossiers_has_a_french_and_an_english_label():
+    from bpmn.dialect import read_model
+    from bpmn.xml import parse_xml
+    from designer.dictionary_services import words_of_version
+
+    known: dict[str, dict[str, dict]] = {}
+    for kind, data in entries():
+        known.setdefault(kind, {})[data["key"]] = data
+        assert data["label"] and data["label_en"], (kind, data["key"])
+    for path in sorted(LIBRARY.glob("*.bpmn")):
+        xml = path.read_bytes()
+        for kind, keys in words_of_version(read_model(parse_xml(xml)).to_dict(), xml).items():
+            assert keys <= set(known[kind]), (path.name, kind, keys - set(known[kind]))
+    data_keys = {"tenant", "address", "landlord", "landlord_kind", "balance", "monthly_rent",
+                 "caf_beneficiary", "has_guarantor", "hearing_date"}
+    data_keys |= {key for case in CASES for key in case.extra}
+    assert data_keys <= set(known["fields"])
+    assert known["events"]["paiement_recu"]["fields"][0]["type"] == "amount"
+    assert known["outcomes"]["partial"]["label"] == "Paiement partiel"

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from designer.dictionary_services import create_entry
 from runtime.actions import complete_action
 from runtime.actors import Actor
 from runtime.dossiers import add_participant
@@ -48,6 +49,13 @@ def test_history_export_neutralises_every_formula(client, session, world, users)
     dossier, run = world["dossier"], world["run"]
     at = client.application.config["CLOCK"].now()
     typed = {}
+    # Event names are dictionary keys (letters, digits, _): what is typed in an event is its fields' values.
+    signal = {
+        "key": "signal",
+        "label": "=Signal",
+        "fields": [{"key": "note", "type": "text"}, {"key": "montant", "type": "amount"}],
+    }
+    create_entry(session, "events", signal, None, at)
     for index, start in enumerate(FORMULA_STARTS):
         user = make_user(session, name=f"{start}cmd|' /C calc'!A{index}", email=f"u{index}@x.test")
         actor = Actor(user_id=user.id)
@@ -57,9 +65,7 @@ def test_history_export_neutralises_every_formula(client, session, world, users)
             session, run.id, actor, at, name=f"{start}Appel {index}", role="gestionnaire"
         )
         complete_action(session, action.id, actor, "done", None, f"{start}1+1", at)
-        post_event(
-            session, dossier.id, actor, f"{start}signal", {"note": f"{start}2+2", "montant": -120.5}, at
-        )
+        post_event(session, dossier.id, actor, "signal", {"note": f"{start}2+2", "montant": -120.5}, at)
         typed[user.user.name] = (contact, f"{start}1+1", f"{start}2+2")
     session.commit()
     login(client, users["manager"])

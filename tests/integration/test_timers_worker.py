@@ -104,10 +104,10 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     broken = pending(session)[1].id
     real = timers.fire_timer
 
-    def flaky(session, timer_id, now):
+    def flaky(session, timer_id, now, **options):
         if timer_id == broken:
             raise RuntimeError("base indisponible")
-        return real(session, timer_id, now)
+        return real(session, timer_id, now, **options)
 
     monkeypatch.setattr(timers, "fire_timer", flaky)
     clock.advance(seconds=2)

@@ -83,10 +83,12 @@ def test_every_page_renders_for_a_manager(client, session, world):
     assert page.status_code == 200
     assert "Appeler le locataire" in body and 'data-run-viewer="run-' in body
     # The diagram's data: XML with a drawing, the current step, labels of the gateway's flows.
-    assert "BPMNShape" in body and '"active": ["Call"]' in body and 'outcome == \\"paid\\"' in body
+    # Conditions are said in words (without a dictionary, keys made readable), never raw.
+    assert "BPMNShape" in body and '"active": ["Call"]' in body
+    assert '"F_paid": "R\\u00e9sultat : Paid"' in body
     # What each outcome leads to, computed from the version.
-    assert "Si « paid »" in body and "fin « Payé »" in body and "puis séquence rt_plan" in body
-    assert "« Signifier le commandement » (commissaire_justice)" in body
+    assert "Si « Paid »" in body and "fin « Payé »" in body and "puis séquence Plan (test)" in body
+    assert "« Signifier le commandement » (Commissaire de justice)" in body
     # One button per status/outcome.
     for choice in ("done:paid", "done:promise", "done:no_answer", "cancelled", "skipped"):
         assert f'value="{choice}"' in body
@@ -158,7 +160,7 @@ def test_a_full_day_through_the_forms(client, session, world, users):
     session.commit()
     url = f"/dossiers/{dossier.id}"
     form = text(client.get(f"{url}?launch=rt_relance"))
-    assert "Rôles sans titulaire : commissaire_justice" in form
+    assert "Rôles sans titulaire : Commissaire de justice" in form
     people = {p.name: p.id for p in session.get(type(dossier), dossier.id).participants}
     refused = client.post(
         f"{url}/runs",

@@ -95,3 +95,13 @@ def test_values_are_shown_as_people_read_them():
     assert display(GUARANTOR, True) == "Oui"
     assert display(LANDLORD, "personne_morale") == "Personne morale"
     assert display(COUNT, None) == "—"
+
+
+@pytest.mark.parametrize(
+    "raw", [10**40, "1" + "0" * 40, 1e300, float("nan"), float("inf"), "1 000 000 000 000"]
+)
+@pytest.mark.parametrize("type_", ["amount", "number"])
+def test_a_number_too_big_or_not_finite_is_refused_naming_the_field(raw, type_):
+    with pytest.raises(InvalidValue) as error:
+        parse(FieldType("balance", "Solde", type_), raw)
+    assert error.value.details["field"] == "balance"

@@ -142,8 +142,11 @@ def document_errors(spec: dict) -> dict:
 from . import (  # noqa: E402,F401  (routes register on import)
     actions,
     communications,
+    dictionary,
     dossiers,
+    migrations,
     runs,
     sequences,
+    shared_work,
     simulation,  # noqa: E402,F401
 )

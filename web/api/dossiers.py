@@ -11,7 +11,7 @@ from ..clock import now
 from ..extensions import db
 from ..permissions import Perm
 from . import ACCEPTED, CREATED, allowed, api
-from .schemas import DossierIn, DossierPatch, EventIn, ParticipantIn, ParticipantRolesIn
+from .schemas import DataIn, DossierIn, DossierPatch, EventIn, ParticipantIn, ParticipantRolesIn
 from .views import dossier_dict, participant_dict
 
 
@@ -55,6 +55,19 @@ def update_dossier(dossier_id: int, body):
         service.update_dossier(
             db.session, dossier, current_actor(), now(), title=body.get("title"), data=body.get("data")
         )
+    return dossier_dict(dossier)
+
+
+@api.patch("/dossiers/<int:dossier_id>/data")
+@allowed(Perm.DOSSIERS_WRITE)
+@api.input(DataIn, arg_name="body")
+def set_dossier_data(dossier_id: int, body):
+    """Write dossier fields `{field: value}`, each parsed by its type in the dictionary, French input accepted
+    (`15/03/2027`, `1 200,50`, `oui`); `null` or "" clears a field. 422 naming the field (an unknown key, with
+    the closest ones; a value its type refuses), and nothing changes. Each change is in the history."""
+    with unit_of_work(db.session):
+        dossier = service.get_dossier(db.session, dossier_id)
+        service.set_data(db.session, dossier, current_actor(), dict(body), now())
     return dossier_dict(dossier)
 
 

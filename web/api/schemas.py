@@ -1,8 +1,9 @@
 """Request bodies, declared once: they validate input (400 when malformed) and describe the API."""
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, Integer, List, String
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import INCLUDE
 
 PARTICIPANT_KINDS = ["internal", "partner", "contact"]
 STATUSES = ["done", "validated", "cancelled", "skipped"]
@@ -51,6 +52,12 @@ class RolesIn(Schema):
     participant_ids = List(Integer(validate=IN_RANGE), required=True)
 
 
+class HandoverIn(Schema):
+    action_ids = List(Integer(validate=IN_RANGE), required=True)
+    user_id = Integer(required=True, validate=IN_RANGE)
+    dry_run = Boolean(load_default=False)
+
+
 class ReasonIn(Schema):
     reason = String(required=True, validate=Length(1, 2000))
 
@@ -76,6 +83,8 @@ class CompleteIn(Schema):
     status = String(required=True, validate=Length(1, 20))
     outcome = String(load_default=None, validate=Length(0, 100))
     comment = String(load_default=None, metadata={"maxLength": 10000})  # longer: 422 from the service
+    # The action's form: {field: value}, values as people type them ("1 200,50", "15/03/2027").
+    data = Dict(load_default=None)
 
 
 class EventIn(Schema):
@@ -91,3 +100,54 @@ class ActionsQuery(Schema):
     unassigned = Boolean(load_default=False)
     limit = Integer(load_default=200, validate=IN_RANGE)
     offset = Integer(load_default=0, validate=IN_RANGE)
+
+
+class ChoiceIn(Schema):
+    key = String(required=True, metadata={"maxLength": 100})
+    label = String(load_default=None, metadata={"maxLength": 200})
+    label_en = String(load_default=None, allow_none=True, metadata={"maxLength": 200})
+
+
+class EventFieldIn(Schema):
+    key = String(required=True, metadata={"maxLength": 100})
+    label = String(load_default=None, metadata={"maxLength": 200})
+    label_en = String(load_default=None, allow_none=True, metadata={"maxLength": 200})
+    type = String(
+        load_default="text", metadata={"enum": ["date", "amount", "number", "text", "choice", "boolean"]}
+    )
+    choices = List(Nested(ChoiceIn), load_default=list)
+    required = Boolean(load_default=False)
+    help = String(load_default=None, allow_none=True, metadata={"maxLength": 2000})
+
+
+# One body for the four kinds of entries; the service checks what each kind needs (422 naming the field):
+# roles {key, label, label_en, kind, help}; fields {key, label, label_en, type, choices, help};
+# events {key, label, label_en, fields, help}; outcomes {key, label, label_en, help}.
+class EntryIn(Schema):
+    key = String(required=True, metadata={"maxLength": 100, "description": "letters, digits and _"})
+    label = String(load_default=None, metadata={"maxLength": 200})
+    label_en = String(load_default=None, allow_none=True, metadata={"maxLength": 200})
+    help = String(load_default=None, allow_none=True, metadata={"maxLength": 2000})
+    kind = String(
+        load_default=None, metadata={"enum": PARTICIPANT_KINDS, "description": "roles: who holds it"}
+    )
+    type = String(
+        load_default=None, metadata={"enum": ["date", "amount", "number", "text", "choice", "boolean"]}
+    )
+    choices = List(Nested(ChoiceIn), load_default=list)
+    fields = List(Nested(EventFieldIn), load_default=list)
+
+
+class EntryUpdate(EntryIn):
+    """What is left out stays as it was."""
+
+    key = String(load_default=None, metadata={"description": "the key in the path is kept"})
+    choices = List(Nested(ChoiceIn), load_default=None)
+    fields = List(Nested(EventFieldIn), load_default=None)
+
+
+class DataIn(Schema):
+    """`{field: value, ...}`: any dossier field of the dictionary, its value as people type it."""
+
+    class Meta:
+        unknown = INCLUDE

@@ -6,7 +6,20 @@ from apiflask import APIBlueprint
 pages = APIBlueprint("pages", __name__, enable_openapi=False)
 
 # Routes register on import.
-from . import auth, designer, dossiers, inbox, incidents, overview, pilotage, portal  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    auth,
+    designer,
+    dictionary,
+    dossiers,
+    inbox,
+    incidents,
+    migrations,
+    overview,
+    pilotage,
+    portal,
+    profile,
+    shared_work,
+)
 from .workspace import long_text  # noqa: E402
 
 pages.add_app_template_filter(long_text, "long")

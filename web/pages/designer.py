@@ -21,6 +21,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from designer import drafts, services
+from designer.dictionary import load as load_dictionary
 from designer.diff_words import compare
 from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed
@@ -116,7 +117,7 @@ def designer_edit(key: str):
 def _modeler(mode: str, key: str, name: str, xml: str | None, sequence=None):
     return render_template("designer/modeler.html", mode=mode, key=key, name=name, xml=xml,
                            labels=js_labels(), bundle_built=bundle_built(), state=_draft_state(sequence),
-                           autosave_ms=_autosave_ms())
+                           autosave_ms=_autosave_ms(), words=_words())
 
 
 def _autosave_ms() -> int:
@@ -136,6 +137,29 @@ def _draft_state(sequence) -> dict:
         "updated_at": sequence.draft_updated_at.isoformat() if sequence.draft_updated_at else "",
         "version": latest.number if latest else "",
         "same": same or (latest is not None and sequence.draft_xml is None),
+    }
+
+
+def _words() -> dict:
+    """The dictionary as the "Séquence" panel offers it: roles for lanes, fields for forms and conditions,
+    outcomes, events; labels in the page's language."""
+    words = load_dictionary(db.session)
+    lang = str(flask_babel.get_locale() or "fr")
+
+    def label(entry) -> str:
+        return (entry.label_en or entry.label) if lang == "en" else entry.label
+
+    def field(entry) -> dict:
+        choices = [{"key": c.key, "label": (c.label_en or c.label) if lang == "en" else c.label}
+                   for c in entry.choices]
+        return {"key": entry.key, "label": label(entry), "type": entry.type, "choices": choices}
+
+    return {
+        "roles": [{"key": r.key, "label": label(r), "kind": r.kind} for r in words.roles.values()],
+        "fields": [field(f) for f in words.fields.values()],
+        "outcomes": [{"key": o.key, "label": label(o)} for o in words.outcomes.values()],
+        "events": [{"key": e.key, "label": label(e), "fields": [field(f) for f in e.fields]}
+                   for e in words.events.values()],
     }
 
 
@@ -354,6 +378,7 @@ def js_labels() -> dict:
         "impactSome": _("{n} dossier(s) en cours sur des versions antérieures ({versions}) : ils continuent "
                         "sur leur version ; les nouveaux lancements prendront la version {next}."),
         "impactVersion": _("v{version} : {n}"),
+        "migrateFrom": _("Migrer les {n} dossier(s) de la version {version}"),
         "publishCancelled": _("Publication annulée : rien n'a été publié."),
         "types": {"task": _("Tâche"), "reminder": _("Relance"), "validation": _("Validation"),
                   "communication": _("Communication")},

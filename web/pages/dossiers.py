@@ -12,18 +12,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from bpmn.durations import PARIS
+from designer.dictionary import Dictionary
 from kernel.db import unit_of_work
 from kernel.errors import AlreadyRunning, DomainError, Malformed
-from runtime import dossier_view, incidents, workspace
+from runtime import data_needed, dossier_view, incidents, workspace
 from runtime import dossiers as dossier_service
 from runtime.actions import allowed_statuses, complete_action
 from runtime.documents import get_document
 from runtime.dossier_view import LIVE
-from runtime.events import post_event
+from runtime.events import post_event, typed_event_data
+from runtime.forms import FormRefused, action_forms, describe_changes
 from runtime.journal import JournalEntry
 from runtime.models import Dossier, Run, RunStatus
 from runtime.places import place_of
-from runtime.runs import interrupt_run, launch_run, set_role_holders, switch_run
+from runtime.runs import interrupt_run, launch_run, set_role_holders, set_run_holders, switch_run
 from runtime.specs import model_of
 
 from ..actors import current_actor
@@ -31,9 +33,20 @@ from ..clock import now
 from ..errors import status_of
 from ..exports import csv_response
 from ..extensions import db
+from ..labels import (
+    dictionary,
+    event_label,
+    field_label,
+    lang,
+    outcome_label,
+    role_label,
+    roles_text,
+    sequence_label,
+)
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
+from .shared_work import documents_tab
 from .workspace import (
     KIND_LABELS,
     PARTICIPANT_KINDS,
@@ -47,7 +60,7 @@ from .workspace import (
     local_target,
 )
 
-TABS = ("run", "people", "history", "data")
+TABS = ("run", "people", "history", "data", "documents")
 HISTORY_SHOWN = 500
 
 
@@ -137,7 +150,8 @@ def dossier_page(dossier_id: int):
     return _dossier_page(dossier_id, tab)
 
 
-def _dossier_page(dossier_id: int, tab: str, **extra):
+def _dossier_page(dossier_id: int, tab: str, refusal: tuple | None = None, **extra):
+    """`refusal`: (action id, what was typed in its form, the comment, the problems by field), shown again."""
     dossier = _load(dossier_id)
     runs = dossier_view.runs_of(db.session, dossier_id)
     at = now()
@@ -158,17 +172,48 @@ def _dossier_page(dossier_id: int, tab: str, **extra):
     live = [r for r in runs if r.status in LIVE]
     context.update(dossier_view.roles_of_runs(db.session, live))
     if tab == "run":
-        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise=_("sinon")))
+        words, otherwise = dictionary(), _("sinon")
+        context.update(dossier_view.run_tab(db.session, dossier, live, at, otherwise, words, lang()))
+        context["events"] = dossier_view.event_choices(db.session, live, lang())
         context.update(
             allowed_statuses=allowed_statuses, launch=_launch_form(dossier), bundle_built=bundle_built()
         )
         context.update(_repairs(dossier, live))
+        context["asking"] = _asking(context["open_actions"])
         context["ended_runs"] = [r for r in runs if r.status not in LIVE]
+        context.update(_forms(context["open_actions"], refusal))
     elif tab == "history":
         context.update(_history_tab(dossier))
     elif tab == "data":
         context["place"] = place_of(dossier)
+        context.update(dossier_view.data_tab(db.session, dossier, lang()))
+    elif tab == "documents":
+        context.update(documents_tab(dossier))
+    elif tab == "people":
+        context["choices"] = {
+            r.id: dossier_view.holder_choices(dossier, context["role_kinds"][r.id], context["holders"][r.id])
+            for r in live
+        }
+        context["known_roles"] = dossier_view.roles_by_kind(db.session)
     return render_template("dossiers/page.html", **context, **extra)
+
+
+def _asking(open_actions: dict) -> set[int]:
+    """The open actions that ask for a value a run waits for (runtime/data_needed.py)."""
+    return {a.id for actions in open_actions.values() for a in actions if data_needed.key_of(a)}
+
+
+def _forms(open_actions: dict, refusal: tuple | None) -> dict:
+    """The form of each open action; after a refusal, what was typed in it, and why it was refused."""
+    refused_id, typed, comment, problems = refusal or (None, None, "", None)
+    actions = [action for listed in open_actions.values() for action in listed]
+    forms = action_forms(db.session, actions, lang(), typed, problems, refused_id)
+    return {"forms": forms, "typed_comments": {refused_id: comment} if refused_id else {}}
+
+
+def form_data(form) -> dict:
+    """The values typed in an action's form: its inputs are named field:<key>."""
+    return {name[6:]: value for name, value in form.items() if name.startswith("field:")}
 
 
 def _repairs(dossier: Dossier, live: list[Run]) -> dict:
@@ -211,33 +256,45 @@ def _history_tab(dossier: Dossier) -> dict:
     entries = entries[:HISTORY_SHOWN]
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
+    words = dictionary()
     return {
         "entries": entries,
         "more_entries": more,
         "names": names,
         "kind_labels": KIND_LABELS,
         "chosen_kinds": kinds,
-        "summaries": {e.id: summarize(e, people) for e in entries},
+        "summaries": {e.id: summarize(e, people, words) for e in entries},
     }
 
 
-def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
-    """One sentence of what the entry's data says: what, and why."""
+def summarize(entry: JournalEntry, people: dict[int, str], words: Dictionary | None = None) -> str:
+    """One sentence of what the entry's data says: what, and why; `words` names changed fields by label."""
     data = entry.data or {}
+    if entry.kind == "holders_reassigned":
+        return _(
+            "%(num)d action(s) confiée(s) à %(name)s — rôles : %(roles)s",
+            num=len(data.get("actions") or []),
+            name=data.get("name", "?"),
+            roles=", ".join(role_label(c.get("role")) for c in data.get("changes") or []),
+        ) + (" — " + _("ajouté(e) aux intervenants") if data.get("participant_added") else "")
     parts = []
+    changes = data.get("changes")
+    if words is not None and isinstance(changes, dict) and isinstance(changes.get("data"), dict):
+        parts.append(describe_changes(changes["data"], words, lang()))
     if data.get("name"):
-        parts.append(f"« {data['name']} »")
+        name = event_label(data["name"]) if entry.kind == "event_received" else data["name"]
+        parts.append(f"« {name} »")
     if data.get("sequence"):
         parts.append(
-            _("séquence %(key)s", key=data["sequence"])
+            _("séquence %(key)s", key=sequence_label(data["sequence"]))
             + (f" v{data['version']}" if data.get("version") else "")
         )
     if data.get("status"):
         parts.append(str(STATUS_LABELS.get(data["status"], data["status"])))
     if data.get("outcome"):
-        parts.append(_("résultat : %(outcome)s", outcome=data["outcome"]))
+        parts.append(_("résultat : %(outcome)s", outcome=outcome_label(data["outcome"])))
     if data.get("role"):
-        parts.append(_("rôle : %(role)s", role=data["role"]))
+        parts.append(_("rôle : %(role)s", role=role_label(data["role"])))
     holders = data.get("holders")
     if isinstance(holders, dict) and "to" in holders:
         parts.append(
@@ -247,12 +304,22 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
             )
         )
     if data.get("unassigned"):
-        parts.append(_("sans titulaire : %(roles)s", roles=", ".join(data["unassigned"])))
+        parts.append(_("sans titulaire : %(roles)s", roles=roles_text(data["unassigned"])))
     if isinstance(data.get("roles"), list):
-        parts.append(_("rôles : %(roles)s", roles=", ".join(data["roles"]) or _("aucun")))
+        parts.append(_("rôles : %(roles)s", roles=roles_text(data["roles"]) or _("aucun")))
+    if data.get("field"):
+        parts.append(_("donnée attendue : %(field)s", field=field_label(data["field"])))
     if data.get("due_at"):
         due = datetime.fromisoformat(data["due_at"]).astimezone(PARIS)  # delays are counted in Paris
         parts.append(_("échéance %(at)s", at=due.strftime("%d/%m/%Y %H:%M")))
+    if data.get("to_version"):  # a run moved to another version of its sequence
+        versions = {"a": data.get("from_version"), "b": data["to_version"]}
+        parts.append(_("de la version %(a)s vers la version %(b)s", **versions))
+        if data.get("steps"):
+            parts.append(_("étapes : %(steps)s", steps=", ".join(data["steps"])))
+    if data.get("previous_due_at"):
+        before = datetime.fromisoformat(data["previous_due_at"]).astimezone(PARIS)
+        parts.append(_("au lieu du %(at)s", at=before.strftime("%d/%m/%Y %H:%M")))
     if "delivered_to" in data:
         parts.append(_("reçu par %(n)d déroulement(s)", n=len(data["delivered_to"] or [])))
     for key, label in (
@@ -261,6 +328,8 @@ def summarize(entry: JournalEntry, people: dict[int, str]) -> str:
         ("comment", _("commentaire")),
         ("error", _("erreur")),
     ):
+        if key == "error" and data.get("field"):
+            continue  # waiting for a value: the field says it, the engine's words would not
         if data.get(key):
             parts.append(f"{label} : {data[key]}")
     return " — ".join(parts)
@@ -273,6 +342,7 @@ def dossier_history_csv(dossier_id: int):
     entries = workspace.history(db.session, dossier.id, kinds=_kinds_arg(), newest_first=False)
     names = actor_names({e.actor for e in entries})
     people = {p.id: p.name for p in dossier.participants}
+    words = dictionary()
     return csv_response(
         f"historique-{dossier.reference}.csv",
         [_("date (UTC)"), _("qui"), _("quoi"), _("déroulement"), _("action"), _("détail"), _("données")],
@@ -283,7 +353,7 @@ def dossier_history_csv(dossier_id: int):
                 str(KIND_LABELS.get(e.kind, e.kind)),
                 e.run_id,
                 e.action_id,
-                summarize(e, people),
+                summarize(e, people, words),
                 json.dumps(e.data, ensure_ascii=False, sort_keys=True),
             ]
             for e in entries
@@ -310,14 +380,28 @@ def dossier_complete_action(dossier_id: int, action_id: int):
         abort(404)
     status, _sep, outcome = request.form.get("choice", "").partition(":")
     comment = request.form.get("comment", "").strip() or None
-    return attempt(
-        lambda: complete_action(
-            db.session, action_id, current_actor(), status, outcome or None, comment, now()
-        ),
+    data = form_data(request.form)
+    refused: list[FormRefused] = []
+
+    def complete():
+        try:
+            return complete_action(
+                db.session, action_id, current_actor(), status, outcome or None, comment, now(), data or None
+            )
+        except FormRefused as error:
+            refused.append(error)
+            raise
+
+    answer = attempt(
+        complete,
         _("Action « %(name)s » terminée.", name=action.name),
         _back(dossier_id),
         watch=dossier_id,
     )
+    if refused:  # the page again, with what was typed and why it was refused (the reason is flashed too)
+        refusal = (action_id, data, comment or "", refused[0].details.get("fields", {}))
+        return _dossier_page(dossier_id, "run", refusal=refusal), 422
+    return answer
 
 
 @pages.route("/dossiers/<int:dossier_id>/runs", methods=["POST"])
@@ -353,7 +437,7 @@ def dossier_launch(dossier_id: int):
     for message in failed:
         flash(message, "error")
     if not failed:
-        flash(_("Séquence « %(key)s » lancée.", key=key), "success")
+        flash(_("Séquence « %(key)s » lancée.", key=sequence_label(key)), "success")
     return redirect(_back(dossier_id), code=303)
 
 
@@ -384,6 +468,26 @@ def dossier_set_role(dossier_id: int, run_id: int):
     )
 
 
+@pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/holders", methods=["POST"])
+@page_allowed(Perm.RUNS_PILOT)
+def dossier_set_holders(dossier_id: int, run_id: int):
+    """The one form of a run's role holders: every role it lists, with the participants checked."""
+    _own_run(dossier_id, run_id)
+    roles = list(dict.fromkeys(request.form.getlist("roles")))
+    return attempt(
+        lambda: set_run_holders(
+            db.session,
+            run_id,
+            current_actor(),
+            {role: _ids(request.form.getlist(f"holders:{role}")) for role in roles},
+            now(),
+        ),
+        _("Titulaires des rôles enregistrés."),
+        _back(dossier_id, "people"),
+        run_id=run_id,
+    )
+
+
 @pages.route("/dossiers/<int:dossier_id>/runs/<int:run_id>/interrupt", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_interrupt(dossier_id: int, run_id: int):
@@ -404,7 +508,7 @@ def dossier_switch(dossier_id: int, run_id: int):
         lambda: switch_run(
             db.session, run_id, current_actor(), now(), sequence=key, reason=request.form.get("reason", "")
         ),
-        _("Séquence remplacée par « %(key)s ».", key=key),
+        _("Séquence remplacée par « %(key)s ».", key=sequence_label(key)),
         _back(dossier_id),
         watch=dossier_id,
     )
@@ -418,23 +522,30 @@ def _own_run(dossier_id: int, run_id: int) -> None:
 @pages.route("/dossiers/<int:dossier_id>/events", methods=["POST"])
 @page_allowed(Perm.RUNS_PILOT)
 def dossier_event(dossier_id: int):
+    """A business event chosen from the dictionary, its fields typed in inputs named `<event>.<field>`: only
+    the chosen event's are read. A refused value shows the page again with what was typed."""
     name = request.form.get("name", "").strip()
+    data = {
+        key.split(".", 1)[1]: value
+        for key, value in request.form.items()
+        if key.startswith(name + ".") and value.strip()
+    }
+    try:
+        typed_event_data(db.session, name, data)
+    except DomainError as error:
+        db.session.rollback()
+        page = _dossier_page(dossier_id, "run", event_typed={"name": name, **data}, event_error=error)
+        return page, status_of(error)
 
     def work():
-        raw = request.form.get("data", "").strip()
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError as error:
-            raise Malformed(
-                _('Les données de l\'événement doivent être un objet JSON, par exemple {"montant": 120}.')
-            ) from error
-        delivered = post_event(db.session, dossier_id, current_actor(), name, data, now())
+        delivered = post_event(db.session, dossier_id, current_actor(), name, data or None, now())
         if not delivered:
             return _("Aucune séquence n'attendait cet événement : il est noté dans l'historique.")
         return None
 
+    label = event_label(name)
     return attempt(
-        work, _("Événement « %(name)s » enregistré.", name=name), _back(dossier_id), watch=dossier_id
+        work, _("Événement « %(name)s » enregistré.", name=label), _back(dossier_id), watch=dossier_id
     )
 
 
@@ -442,6 +553,8 @@ def dossier_event(dossier_id: int):
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_set_data(dossier_id: int):
     dossier = _load(dossier_id)
+    if "key" not in request.form:
+        return _set_typed_data(dossier)
     key = request.form.get("key", "").strip()
     raw = request.form.get("value", "").strip()
     try:
@@ -464,6 +577,29 @@ def dossier_set_data(dossier_id: int):
     return attempt(work, _("Données enregistrées."), _back(dossier_id, "data"))
 
 
+def _set_typed_data(dossier: Dossier):
+    """The typed form of the Données tab: the fields whose input changed, parsed by the service; a refusal
+    shows the tab again with what was typed and why."""
+    typed = {
+        name.removeprefix("field-"): value
+        for name, value in request.form.items()
+        if name.startswith("field-") and value != request.form.get("was-" + name.removeprefix("field-"))
+    }
+    if not typed:
+        flash(_("Rien n’a changé."), "info")
+        return redirect(_back(dossier.id, "data"), code=303)
+    try:
+        with unit_of_work(db.session):
+            dossier_service.set_data(db.session, dossier, current_actor(), typed, now())
+    except DomainError as error:
+        form = request.form.items()
+        kept = {name.removeprefix("field-"): v for name, v in form if name.startswith("field-")}
+        page = _dossier_page(dossier.id, "data", typed_values=kept, data_error=error)
+        return page, status_of(error)
+    flash(_("Données enregistrées."), "success")
+    return redirect(_back(dossier.id, "data"), code=303)
+
+
 @pages.route("/dossiers/<int:dossier_id>/participants", methods=["POST"])
 @page_allowed(Perm.DOSSIERS_WRITE)
 def dossier_add_participant(dossier_id: int):
@@ -482,20 +618,26 @@ def dossier_add_participant(dossier_id: int):
                 phone=form.get("phone"),
                 address=form.get("address"),
                 user_email=form.get("user_email"),
-                roles=_role_list(form.get("roles", "")),
+                roles=_role_list(form.getlist("roles")),
             )
     except DomainError as error:
         if status_of(error) == 404:
             raise
         # The form again, as it was typed, with the reason next to the field it is about.
-        typed = {"values": form.to_dict(), "field": error.details.get("field"), "error": error.message}
+        typed = {
+            "values": form.to_dict(),
+            "roles": _role_list(form.getlist("roles")),
+            "field": error.details.get("field"),
+            "error": error.message,
+        }
         return _dossier_page(dossier_id, "people", participant_form=typed), status_of(error)
     flash(_("Intervenant ajouté."), "success")
     return redirect(_back(dossier_id, "people"), code=303)
 
 
-def _role_list(text: str) -> list[str]:
-    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+def _role_list(values: list[str]) -> list[str]:
+    """Role keys picked (one per checkbox), or typed (separated by commas, as the API's clients may)."""
+    return [r.strip() for text in values for r in text.replace(";", ",").split(",") if r.strip()]
 
 
 @pages.route("/dossiers/<int:dossier_id>/participants/<int:participant_id>/roles", methods=["POST"])
@@ -505,7 +647,7 @@ def dossier_participant_roles(dossier_id: int, participant_id: int):
     participant = dossier_service.get_participant(db.session, dossier, participant_id)
     return attempt(
         lambda: dossier_service.set_participant_roles(
-            db.session, participant, current_actor(), _role_list(request.form.get("roles", "")), now()
+            db.session, participant, current_actor(), _role_list(request.form.getlist("roles")), now()
         ),
         _("Rôles de %(name)s enregistrés.", name=participant.name),
         _back(dossier_id, "people"),

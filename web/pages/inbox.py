@@ -1,64 +1,161 @@
-"""« Mes actions »: the open actions of the roles the user holds, across dossiers, overdue first; and, for
-managers, the open actions whose role nobody holds."""
+"""The inboxes: « Mes actions » (the open actions of the roles the user holds), and for managers « Sans
+titulaire » (open actions whose role nobody holds) and « Toutes » (anyone's, or one colleague's); searched,
+filtered and sorted by the query string, so that a filtered list is a link. Managers hand actions over to
+a colleague (with a preview) or take an action nobody holds."""
 
-from flask import render_template, request
+from dataclasses import replace
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from runtime import incidents, workspace
+from kernel.errors import DomainError
+from runtime import handover, incidents, workspace
+from runtime.inbox import DUES, PAGE, SORTS, Filters, colleagues, inbox_page, matching_ids
+from runtime.roles import known_roles
 
+from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
-from .workspace import STATUS_LABELS
+from .workspace import STATUS_LABELS, attempt, local_target
 
-PAGE = 50
+VIEWS = {
+    "mine": ("pages.inbox", "me"),
+    "unassigned": ("pages.inbox_unassigned", "none"),
+    "all": ("pages.inbox_all", "any"),
+}
 
 
-def _offset() -> int:
-    value = request.args.get("page", "1")
-    return (max(1, int(value)) - 1) * PAGE if value.isdigit() else 0
+def _filters(which: str) -> Filters:
+    filters = Filters.from_args(request.args, VIEWS[which][1])
+    if which != "all":  # only « Toutes » chooses whose actions it lists
+        filters = replace(filters, holder=VIEWS[which][1])
+    return filters
 
 
-def _render(which: str, rows, counts):
+def _render(which: str):
+    account = current_user.account
+    can_pilot = allows(account, Perm.RUNS_PILOT)
+    filters = _filters(which)
     at = now()
-    can_pilot = allows(current_user.account, Perm.RUNS_PILOT)
-    holders = workspace.holders_of(db.session, {(action.run_id, action.role) for action, _r, _t in rows})
+    found = inbox_page(db.session, account.id, at, filters)
+    holders = workspace.holders_of(db.session, {(a.run_id, a.role) for a, *_rest in found.rows})
+    endpoint = VIEWS[which][0]
+    holder_arg = {"holder": filters.holder} if which == "all" and filters.holder != "any" else {}
+
+    def link(**changes) -> str:
+        return url_for(endpoint, **holder_arg, **filters.args(**changes))
+
     return render_template(
         "inbox/list.html",
         which=which,
-        rows=rows,
-        counts=counts,
+        endpoint=endpoint,
+        found=found,
+        rows=found.rows,
+        counts=found.counts,
+        filters=filters,
+        link=link,
+        here=link(),
         now=at,
         holders=holders,
-        page=_offset() // PAGE + 1,
         page_size=PAGE,
+        dues=DUES,
+        sorts=SORTS,
         statuses=STATUS_LABELS,
-        overdue_only=request.args.get("overdue") == "1",
+        colleagues=colleagues(db.session) if can_pilot else [],
+        # « Prendre » is offered where the user's kind may hold the role (an internal user, an internal role).
+        role_kinds=known_roles(db.session) if can_pilot else {},
+        own_kind="partner" if account.is_partner else "internal",
         can_pilot=can_pilot,
-        failed=incidents.count_for_user(db.session, current_user.account.id) if can_pilot else 0,
+        failed=incidents.count_for_user(db.session, account.id) if can_pilot else 0,
     )
 
 
 @pages.route("/inbox/")
 @page_allowed(Perm.DOSSIERS_READ)
 def inbox():
-    rows, counts = workspace.inbox(
-        db.session,
-        current_user.account.id,
-        now(),
-        overdue_only=request.args.get("overdue") == "1",
-        limit=PAGE,
-        offset=_offset(),
-    )
-    return _render("mine", rows, counts)
+    return _render("mine")
 
 
 @pages.route("/inbox/unassigned")
 @page_allowed(Perm.RUNS_PILOT)
 def inbox_unassigned():
-    rows, counts = workspace.unassigned(
-        db.session, now(), overdue_only=request.args.get("overdue") == "1", limit=PAGE, offset=_offset()
+    return _render("unassigned")
+
+
+@pages.route("/inbox/all")
+@page_allowed(Perm.RUNS_PILOT)
+def inbox_all():
+    return _render("all")
+
+
+def _chosen_ids() -> list[int] | None:
+    """The actions a handover form names: the rows checked, or every action matching the list's filters."""
+    if request.form.get("all_matching") != "1":
+        return [int(v) for v in request.form.getlist("action_ids") if v.isdigit()]
+    which = request.form.get("which") if request.form.get("which") in VIEWS else "mine"
+    filters = Filters.from_args(request.form, VIEWS[which][1])
+    ids = matching_ids(db.session, current_user.account.id, now(), filters, handover.MAX_ACTIONS)
+    if len(ids) > handover.MAX_ACTIONS:
+        flash(
+            _(
+                "Plus de %(n)d actions correspondent à ces filtres : filtrez davantage, puis confiez-les en "
+                "plusieurs fois.",
+                n=handover.MAX_ACTIONS,
+            ),
+            "error",
+        )
+        return None
+    return ids
+
+
+def _user_id() -> int | None:
+    value = request.form.get("user_id", "")
+    return int(value) if value.isdigit() else None
+
+
+@pages.route("/inbox/handover", methods=["POST"])
+@page_allowed(Perm.RUNS_PILOT)
+def inbox_handover():
+    back = local_target(url_for("pages.inbox"))
+    ids = _chosen_ids()
+    if ids is None:
+        return redirect(back, code=303)
+    if request.form.get("confirm") != "1":
+        try:
+            plan = handover.plan_handover(db.session, ids, _user_id())
+        except DomainError as error:
+            flash(error.message, "error")
+            return redirect(back, code=303)
+        return render_template("inbox/handover.html", plan=plan, ids=ids, back=back)
+
+    def work():
+        done = handover.hand_over(db.session, current_actor(), now(), ids, _user_id())
+        flash(
+            ngettext(
+                "%(num)d action confiée à %(name)s",
+                "%(num)d actions confiées à %(name)s",
+                done.actions,
+                name=done.user.name,
+            )
+            + " "
+            + ngettext("(%(num)d dossier).", "(%(num)d dossiers).", len(done.dossiers)),
+            "success",
+        )
+
+    return attempt(work, None, back)
+
+
+@pages.route("/inbox/actions/<int:action_id>/take", methods=["POST"])
+@page_allowed(Perm.RUNS_PILOT)
+def inbox_take(action_id: int):
+    back = local_target(url_for("pages.inbox_unassigned"))
+    return attempt(
+        lambda: handover.take_action(db.session, action_id, current_actor(), now()),
+        _("Action prise : elle est maintenant dans Mes actions."),
+        back,
     )
-    return _render("unassigned", rows, counts)

@@ -11,6 +11,7 @@ from runtime.layout import with_diagram
 
 from ..clock import now
 from ..extensions import db
+from ..labels import dictionary, lang
 from ..permissions import Perm
 from . import pages
 from .auth import page_allowed
@@ -42,7 +43,7 @@ def overview():
                     for flow_id in answer["flows"]:
                         if graph.tags.get(graph.flows[flow_id].source) in paths.GATEWAYS:
                             flow_counts[flow_id] = flow_counts.get(flow_id, 0) + count
-        labels = {k: (v or _("sinon")) for k, v in paths.flow_labels(version).items()}
+        labels = {k: (v or _("sinon")) for k, v in paths.flow_labels(version, dictionary(), lang()).items()}
         names = {e.id: e.name or e.id for e in paths.model_of(version).elements.values()}
         sequences.append(
             {

@@ -17,6 +17,7 @@ from runtime.specs import model_of
 from ..clock import now
 from ..exports import csv_response
 from ..extensions import db
+from ..labels import dictionary, lang, role_label
 from ..permissions import Perm
 from . import charts, pages
 from .auth import page_allowed
@@ -104,7 +105,7 @@ class Filters:
         chosen = [self.sequences[self.sequence]] if self.sequence else self.sequences.values()
         for _s, version in chosen:
             for key, role in model_of(version).roles.items():
-                names.setdefault(key, role.name or key)
+                names.setdefault(key, role_label(key, role.name))
         return names
 
     @property
@@ -187,7 +188,7 @@ def pilotage_diagram():
             f"pilotage-{f.sequence}.csv",
         )
     shares = pilotage.gateway_shares(f.drawn, outcomes, f.now)
-    labels = {k: (v or _("sinon")) for k, v in paths.flow_labels(f.drawn).items()}
+    labels = {k: (v or _("sinon")) for k, v in paths.flow_labels(f.drawn, dictionary(), lang()).items()}
     for flow_id, (count, share) in shares.items():
         labels[flow_id] = f"{labels.get(flow_id, '')} · {_percent(share)} ({count})"
     diagram = {

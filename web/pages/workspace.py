@@ -17,6 +17,7 @@ from runtime.models import RunStatus
 from runtime.runs import get_run
 
 from ..extensions import db
+from ..labels import condition, field_label
 
 DIST = Path(__file__).resolve().parent.parent / "static" / "dist"
 
@@ -30,19 +31,27 @@ KIND_LABELS = {
     "run_interrupted": _l("Séquence interrompue"),
     "run_switched": _l("Changement de séquence"),
     "run_failed": _l("Séquence en échec"),
+    "run_waiting_data": _l("Séquence en attente d'une donnée"),
     "run_retried": _l("Séquence relancée après échec"),
     "run_moved_back": _l("Retour à une étape antérieure"),
+    "run_migrated": _l("Changement de version de la séquence"),
+    "timer_rescheduled": _l("Délai recalculé"),
     "action_created": _l("Action créée"),
     "action_completed": _l("Action terminée"),
     "action_cancelled": _l("Action annulée"),
     "action_added": _l("Action ajoutée"),
     "role_changed": _l("Titulaires d'un rôle modifiés"),
+    "holders_reassigned": _l("Actions confiées"),
     "event_received": _l("Événement métier"),
     "timer_scheduled": _l("Délai programmé"),
     "timer_fired": _l("Délai écoulé"),
     "communication_queued": _l("Communication préparée"),
     "communication_sent": _l("Communication envoyée"),
     "communication_failed": _l("Communication en échec"),
+    "comment_added": _l("Commentaire"),
+    "document_added": _l("Document ajouté"),
+    "document_shared": _l("Document partagé avec les partenaires"),
+    "document_unshared": _l("Document retiré du partage"),
 }
 
 STATUS_LABELS = {
@@ -52,6 +61,7 @@ STATUS_LABELS = {
     "cancelled": _l("annulé"),
     "skipped": _l("sauté"),
     "failed": _l("en échec"),
+    "waiting_data": _l("attend une donnée"),
     "running": _l("en cours"),
     "completed": _l("terminée"),
     "interrupted": _l("interrompue"),
@@ -67,6 +77,7 @@ CAUSES = {
     "worker": _l("automate"),
     "interruption": _l("interruption"),
     "switch": _l("changement de séquence"),
+    "data": _l("donnée attendue"),
 }
 
 
@@ -181,40 +192,40 @@ def _shown(value) -> str:
 
 def cause_sentence(cause: incidents.Cause) -> str:
     """The cause of a failure, said to a case manager."""
-    keys = ", ".join(f"« {key} »" for key, _value in cause.fields)
+    keys = ", ".join(f"« {field_label(key)} »" for key, _value in cause.fields)
     if cause.kind == "field_missing":
         return ngettext(
             "La donnée %(keys)s manque au dossier : la règle « %(expression)s » en a besoin.",
             "Les données %(keys)s manquent au dossier : la règle « %(expression)s » en a besoin.",
             len(cause.fields),
             keys=keys,
-            expression=cause.expression,
+            expression=condition(cause.expression),
         )
     if cause.kind == "field_value":
-        values = ", ".join(f"« {key} » = « {_shown(value)} »" for key, value in cause.fields)
+        values = ", ".join(f"« {field_label(key)} » = « {_shown(value)} »" for key, value in cause.fields)
         if cause.expected == "number":
             return _(
                 "La donnée du dossier %(values)s n’est pas un nombre : la règle « %(expression)s » attend un "
                 "nombre.",
-                expression=cause.expression,
+                expression=condition(cause.expression),
                 values=values,
             )
         if cause.expected == "date":
             return _(
                 "La donnée du dossier %(values)s n’est pas une date : la règle « %(expression)s » attend une "
                 "date.",
-                expression=cause.expression,
+                expression=condition(cause.expression),
                 values=values,
             )
         return _(
             "La règle « %(expression)s » ne peut pas utiliser la valeur de la donnée du dossier %(values)s.",
-            expression=cause.expression,
+            expression=condition(cause.expression),
             values=values,
         )
     if cause.kind == "expression":
         return _(
             "La règle « %(expression)s » de la séquence n’a pas pu être calculée : %(reason)s.",
-            expression=cause.expression,
+            expression=condition(cause.expression),
             reason=cause.reason or "?",
         )
     return _("Le déroulement s’est arrêté sur une erreur inattendue du moteur.")
@@ -223,7 +234,7 @@ def cause_sentence(cause: incidents.Cause) -> str:
 def cause_advice(cause: incidents.Cause) -> str:
     """What to do about it."""
     if cause.kind in ("field_missing", "field_value"):
-        return _("Corrigez la donnée dans l’onglet Données, puis relancez le déroulement.")
+        return _("Corrigez la donnée dans l’onglet Données : le déroulement reprend de lui-même.")
     if cause.kind == "expression":
         return _(
             "Corrigez les données du dossier puis relancez, ou revenez à une étape ; si la règle elle-même "

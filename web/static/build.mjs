@@ -27,7 +27,8 @@ const options = {
   entryPoints: {
     modeler: path.join(here, 'src/modeler/index.js'),
     viewer: path.join(here, 'src/viewer/index.js'),
-    'run-viewer': path.join(here, 'src/run-viewer/index.js')
+    'run-viewer': path.join(here, 'src/run-viewer/index.js'),
+    migration: path.join(here, 'src/migration/index.js')
   },
   outdir: path.join(here, 'dist'),
   bundle: true,

@@ -2,6 +2,8 @@
 // most visible bpmn-js strings to French otherwise.
 import translateTemplate from 'diagram-js/lib/i18n/translate/translate';
 
+import { DICTIONARY_ENGLISH } from '../seq-extension/dictionary/i18n.js';
+
 const TO_FRENCH = {
   General: 'Général', Name: 'Nom', ID: 'Identifiant', Documentation: 'Documentation',
   'Element documentation': "Documentation de l'élément", Executable: 'Exécutable', 'Process ID': 'Identifiant du processus',
@@ -72,8 +74,8 @@ const TO_ENGLISH = {
   'ex. mise_en_demeure': 'e.g. mise_en_demeure',
   'P15D, ou en toutes lettres : « 15 jours », « 6 semaines », « 2 mois »':
     'P15D, or in words: "15 days", "6 weeks", "2 months"',
-  'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.date_audience, "P8D")':
-    'e.g. 2026-06-30T09:00:00Z or add_duration(dossier.date_audience, "P8D")',
+  'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.hearing_date, "-P6W")':
+    'e.g. 2026-06-30T09:00:00Z or add_duration(dossier.hearing_date, "-P6W")',
   'ex. R3/P7D : trois fois, tous les 7 jours': 'e.g. R3/P7D: three times, every 7 days',
   'Cycle non reconnu : écrivez R3/P7D (3 fois, tous les 7 jours)':
     'Cycle not understood: write R3/P7D (3 times, every 7 days)',
@@ -99,7 +101,7 @@ const TO_ENGLISH = {
 };
 
 export function translateModule(lang) {
-  const table = lang === 'en' ? TO_ENGLISH : TO_FRENCH;
+  const table = lang === 'en' ? { ...TO_ENGLISH, ...DICTIONARY_ENGLISH } : TO_FRENCH;
   const translate = (template, replacements) => translateTemplate(table[template] || template, replacements);
   translate.lang = lang === 'en' ? 'en' : 'fr'; // for what is written in words (durations.js)
   return { translate: [ 'value', translate ] };

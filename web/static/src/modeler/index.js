@@ -11,9 +11,9 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import '../shared/diagram.css';
 import './designer.css';
 
-import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule } from '../seq-extension/index.js';
+import { seqDescriptor, SeqPropertiesModule, SeqPaletteModule, SeqDictionaryModule } from '../seq-extension/index.js';
 import { explainImportError, explainSaveError } from '../shared/explain.js';
-import { api, postXml } from './api.js';
+import { api, postJson, postXml } from './api.js';
 import { blankDiagram } from './blank.js';
 import { translateModule, translator } from './i18n.js';
 import { GatewayNamingModule } from './naming.js';
@@ -44,9 +44,10 @@ function createPage() {
     propertiesPanel: { parent: '#properties' },
     moddleExtensions: { seq: seqDescriptor },
     seqCatalogue: catalogue,
+    seqDictionary: { ...(readJson('designer-dictionary') || {}), create: (kind, body) => postJson(`/api/v1/dictionary/${kind}`, body) },
     // Problems come from one place, the server's validation (French, per element): no second counter.
     additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SeqPropertiesModule,
-      SeqPaletteModule, GatewayNamingModule, translateModule(lang) ]
+      SeqPaletteModule, SeqDictionaryModule, GatewayNamingModule, translateModule(lang) ]
   });
   addViewControls(modeler, document.getElementById('canvas'), translator(lang));
   const problems = new Problems(modeler, document.getElementById('problem-list'),

@@ -8,7 +8,21 @@ export function createPublishing(page, save) {
   const dialog = document.getElementById('publish-dialog');
   const note = document.getElementById('release-note');
 
-  async function publishNow(body) {
+  // After a publication, a link per earlier version with dossiers in progress: where to move them to the new
+  // version (the migration plan of that version).
+  function offerMigrations(impact) {
+    const box = document.getElementById('designer-status');
+    for (const { version, dossiers } of (impact && impact.running) || []) {
+      if (!dossiers) continue;
+      const link = document.createElement('a');
+      link.className = 'migrate-link';
+      link.href = `/designer/sequences/${encodeURIComponent(page.key)}/versions/${version}/migrate`;
+      link.textContent = L.migrateFrom.replace('{n}', dossiers).replace('{version}', version);
+      box.append(' ', link);
+    }
+  }
+
+  async function publishNow(body, impact = null) {
     root.dataset.mode = 'edit';
     const url = `/api/v1/sequences/${encodeURIComponent(page.key)}/publish`;
     const answer = body ? await postJson(url, body) : await api('POST', url);
@@ -16,6 +30,7 @@ export function createPublishing(page, save) {
       page.say(L.published.replace('{version}', answer.body.version), 'ok');
       problems.show([]);
       page.draftState.published(answer.body.version);
+      offerMigrations(impact);
       return true;
     }
     const issues = (answer.body && answer.body.issues) || [];
@@ -69,7 +84,7 @@ export function createPublishing(page, save) {
       page.say(L.publishCancelled, 'info');
       return;
     }
-    await publishNow({ note: chosen.trim() || null });
+    await publishNow({ note: chosen.trim() || null }, answer.body);
   }
 
   return { publish };

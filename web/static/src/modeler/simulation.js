@@ -105,12 +105,12 @@ export class Simulation {
       const title = document.createElement('strong');
       // "Signifier le commandement (Tâche, Commissaire de justice)": the type and the role in words
       const kind = (L.types && L.types[action.type]) || action.type;
-      const role = action.role_name || this.roleName(action.role);
+      const role = action.role_label || action.role_name || this.roleName(action.role);
       title.textContent = `${action.name || action.element_id} (${kind}${role ? ', ' + role : ''})`;
       const status = select(`sim-status-${action.element_id}`, L.status,
         action.statuses.map(s => [ s, (L.statuses && L.statuses[s]) || s ]));
       const outcome = action.outcomes.length ?
-        select(`sim-outcome-${action.element_id}`, L.outcome, [ [ '', '—' ], ...action.outcomes.map(o => [ o, o ]) ]) : null;
+        select(`sim-outcome-${action.element_id}`, L.outcome, [ [ '', '—' ], ...action.outcomes.map(o => [ o, (action.outcome_labels || {})[o] || o ]) ]) : null;
       const go = button(L.complete, () => this.add({
         kind: 'complete', element_id: action.element_id, status: status.querySelector('select').value,
         outcome: outcome ? outcome.querySelector('select').value || null : null

@@ -3,6 +3,7 @@
 import SeqPropertiesProvider from './properties/SeqPropertiesProvider.js';
 import SeqPanelLayout from './properties/PanelLayout.js';
 import SeqPaletteProvider from './palette.js';
+import SeqDictionaryProvider from './dictionary/provider.js';
 import seqDescriptor from './seq.json';
 
 export { seqDescriptor };
@@ -16,4 +17,10 @@ export const SeqPropertiesModule = {
 export const SeqPaletteModule = {
   __init__: [ 'seqPaletteProvider' ],
   seqPaletteProvider: [ 'type', SeqPaletteProvider ]
+};
+
+// The dictionary's words in the panel (dictionary/): roles, outcome labels, forms, the condition builder.
+export const SeqDictionaryModule = {
+  __init__: [ 'seqDictionaryProvider' ],
+  seqDictionaryProvider: [ 'type', SeqDictionaryProvider ]
 };

@@ -162,7 +162,7 @@ export const CalledElementEntry = attrEntry('select', 'calledElement', 'Séquenc
 
 // Conditions on flows ///////////////////////////////////////////////////////////////////////////////
 
-function useCondition(element) {
+export function useCondition(element) {
   const bpmnFactory = useService('bpmnFactory');
   const { modeling } = useCommon();
   const bo = getBusinessObject(element);
@@ -298,7 +298,7 @@ export function TimerValueEntry(props) {
   };
   const hints = {
     timeDuration: 'P15D, ou en toutes lettres : « 15 jours », « 6 semaines », « 2 mois »',
-    timeDate: 'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.date_audience, "P8D")',
+    timeDate: 'ex. 2026-06-30T09:00:00Z ou add_duration(dossier.hearing_date, "-P6W")',
     timeCycle: 'ex. R3/P7D : trois fois, tous les 7 jours'
   };
   const current = getValue();
