@@ -138,7 +138,7 @@ def run_text(page) -> str:
 def role_holders(page) -> dict[str, list[str]]:
     """The Intervenants tab: each role of the running sequence and the names of its holders."""
     return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('table.roles tbody tr')]
-        .map(tr => [tr.querySelector('th').firstChild.textContent.trim(),
+        .map(tr => [tr.dataset.role,
                     [...tr.querySelectorAll('td.held .chip')].map(c => c.textContent.trim())]))""")
 
 
@@ -298,7 +298,9 @@ def test_five_minutes_with_the_demo(server, browser):
     page.wait_for_selector("#publish-dialog[open]")
     page.fill("#release-note", "Libellé de la recherche d'adresse précisé.")
     page.click("#publish-confirm")
-    assert wait_status(page, "publiée|refusée") == "Version 2 publiée."
+    # the dossiers running on version 1 stay there; a link offers to move them to version 2
+    assert wait_status(page, "publiée|refusée").startswith("Version 2 publiée. Migrer les ")
+    assert page.get_attribute("a.migrate-link", "href") == "/designer/sequences/precontentieux/versions/1/migrate"
     shots.take(page, "designer-published", full_page=False)
 
     page.click("text=Retour à la bibliothèque")

@@ -1,5 +1,6 @@
 """The due-note revision upgrades a database made by the schema before it, keeping its rows."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -15,13 +16,14 @@ def fresh_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'previous.db'}"
         return
+    # A name of its own: two runs of the suite on one server must not share it.
+    name = f"sequences_previous_schema_{uuid.uuid4().hex[:10]}"
     admin = create_engine(database_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS sequences_previous_schema"))
-        conn.execute(text("CREATE DATABASE sequences_previous_schema"))
-    yield database_url.rsplit("/", 1)[0] + "/sequences_previous_schema"
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield database_url.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS sequences_previous_schema WITH (FORCE)"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 

@@ -40,7 +40,7 @@ def test_upgrade_adds_the_indexes_and_keeps_the_history(fresh_url):
     from runtime.clock import FixedClock
     from tests.factories import make_user
     from tests.pilotage_data import build_history
-    from tests.workspace_data import ensure_documents_table
+    from tests.workspace_data import ensure_documents_table, later_tables
     from web import create_app
     from web.extensions import db
 
@@ -51,10 +51,10 @@ def test_upgrade_adds_the_indexes_and_keeps_the_history(fresh_url):
         upgrade(revision=PREVIOUS)
         ensure_documents_table(db)
         assert not INDEXES & {i["name"] for i in inspect(db.engine).get_indexes("actions")}
-        manager = make_user(db.session, name="manager")
-        partner = make_user(db.session, name="partner", kind="partner", role=None)
-        build_history(db.session, manager, partner)
-        db.session.remove()
+        with later_tables(db):
+            manager = make_user(db.session, name="manager")
+            partner = make_user(db.session, name="partner", kind="partner", role=None)
+            build_history(db.session, manager, partner)
         upgrade()
         assert INDEXES <= {i["name"] for i in inspect(db.engine).get_indexes("actions")}
         call = pilotage.step_figures(db.session, pilotage.Scope(sequence="rt_relance"), START)["Call"]
