@@ -1,11 +1,13 @@
 """Who must act on each open action, kept as rows per user so that an inbox is one index range.
 
 Who must act is still decided by the run's current role holders: these rows are rewritten in the same
-transaction whenever an action opens or ends and whenever a role's holders change."""
+transaction whenever an action opens or ends, whenever a role's holders change and whenever a run moves to
+another version. Each row also keeps what the inbox filters, counts and sorts on (the action's role and
+dossier, its run's version), so that a user's inbox reads this table alone."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, bindparam, delete, insert, select
+from sqlalchemy import ForeignKey, Index, String, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.db import Base
@@ -15,11 +17,23 @@ from .models import Action, ActionStatus, Participant, Run, RunRole
 
 class Assignment(Base):
     __tablename__ = "action_assignees"
-    __table_args__ = (Index("ix_action_assignees_inbox", "user_id", "due_at", "action_id"),)
+    __table_args__ = (
+        Index(
+            "ix_action_assignees_inbox",
+            "user_id",
+            "due_at",
+            "action_id",
+            postgresql_include=["role", "version_id", "dossier_id"],
+        ),
+    )
 
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     due_at: Mapped[datetime | None]
+    # Copies of the action's role and dossier and of its run's version, written with the row.
+    role: Mapped[str | None] = mapped_column(String(100))
+    version_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
 
 
 _ASSIGN = insert(Assignment.__table__)
@@ -38,11 +52,17 @@ def _users_holding(session: Session, run_id: int, role: str) -> list[int]:
     return list(session.scalars(query))
 
 
+def _copied(action: Action, run: Run) -> dict:
+    """What a row keeps of its action and run for the inbox."""
+    return {"role": action.role, "version_id": run.version_id, "dossier_id": action.dossier_id}
+
+
 def assign(session: Session, action: Action, run: Run) -> None:
     """An action opened: the users holding its role in its run must act (read from the run's holders)."""
     users = {h.participant.user_id for h in run.holders if h.role == action.role and h.participant.user_id}
     if users:
-        rows = [{"action_id": action.id, "user_id": u, "due_at": action.due_at} for u in sorted(users)]
+        row = {"action_id": action.id, "due_at": action.due_at, **_copied(action, run)}
+        rows = [{**row, "user_id": u} for u in sorted(users)]
         session.connection().execute(_ASSIGN, rows)
 
 
@@ -60,6 +80,10 @@ def reassign_role(session: Session, run: Run, role: str) -> None:
     )
     session.execute(delete(Assignment).where(Assignment.action_id.in_(open_ids)))
     users = _users_holding(session, run.id, role)
-    for action in session.scalars(select(Action).where(Action.id.in_(open_ids))):
-        for user_id in users:
-            session.add(Assignment(action_id=action.id, user_id=user_id, due_at=action.due_at))
+    rows = [
+        {"action_id": action.id, "user_id": user_id, "due_at": action.due_at, **_copied(action, run)}
+        for action in session.scalars(select(Action).where(Action.id.in_(open_ids)))
+        for user_id in users
+    ]
+    if rows:
+        session.connection().execute(_ASSIGN, rows)

@@ -1,7 +1,8 @@
-"""The open-actions-by-due-date revision upgrades a database made by the previous schema; everyone's inbox
-reads as before."""
+"""The open-actions-by-due-date and inbox-rows revisions upgrade a database made by the previous schema: the
+assignment rows already there take their action's role and dossier and their run's version; the inboxes
+read as before."""
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tests.conftest import START
 from tests.integration.test_pilotage_migration import fresh_url  # noqa: F401 â€” the fixture
@@ -9,13 +10,18 @@ from tests.integration.test_pilotage_migration import fresh_url  # noqa: F401 â€
 PREVIOUS = "9c3f5a1e7b64"  # the revision below the index
 
 
-def test_upgrade_adds_the_open_actions_by_due_index(fresh_url):  # noqa: F811
+def test_upgrade_adds_the_open_actions_by_due_index(fresh_url, monkeypatch):  # noqa: F811
     from flask_migrate import downgrade, upgrade
 
     from runtime.clock import FixedClock
     from runtime.inbox import Filters, inbox_page
     from tests.factories import make_user
-    from tests.workspace_data import ensure_documents_table, publish, relance_dossier
+    from tests.workspace_data import (
+        assign_as_before_inbox_rows,
+        ensure_documents_table,
+        publish,
+        relance_dossier,
+    )
     from web import create_app
     from web.extensions import db
 
@@ -28,6 +34,7 @@ def test_upgrade_adds_the_open_actions_by_due_index(fresh_url):  # noqa: F811
 
     with app.app_context():
         upgrade(revision=PREVIOUS)
+        assign_as_before_inbox_rows(monkeypatch)
         ensure_documents_table(db)
         assert "ix_actions_open_due" not in indexes()
         manager = make_user(db.session, name="manager")
@@ -38,6 +45,16 @@ def test_upgrade_adds_the_open_actions_by_due_index(fresh_url):  # noqa: F811
         db.session.remove()
         upgrade()
         assert "ix_actions_open_due" in indexes()
+        copies = db.session.execute(
+            text(
+                "SELECT aa.role, aa.version_id, aa.dossier_id, a.role, r.version_id, a.dossier_id "
+                "FROM action_assignees aa JOIN actions a ON a.id = aa.action_id "
+                "JOIN runs r ON r.id = a.run_id"
+            )
+        ).all()
+        assert copies and all(row[:3] == row[3:] and row[0] for row in copies), copies
+        mine = inbox_page(db.session, manager.id, START, Filters(role="gestionnaire", sort="sequence"))
+        assert [row[1] for row in mine.rows] == ["D-1"] and [s[0] for s in mine.sequences] == ["rt_relance"]
         page = inbox_page(db.session, manager.id, START, Filters(holder="any"))
         assert [row[1] for row in page.rows] == ["D-1"] and page.counts["open"] == 1
         db.session.remove()
