@@ -107,8 +107,8 @@ def _seed(app) -> dict:
                       CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE 'user:' || :u0 END
                FROM (SELECT a, (a - 1) / :k + 1 AS d FROM generate_series(1, CAST(:n AS bigint) * :k) a) s""",
             # Who must act on each open action: the users holding its role in its run.
-            """INSERT INTO action_assignees (action_id, user_id, due_at)
-               SELECT a.id, p.user_id, a.due_at FROM actions a
+            """INSERT INTO action_assignees (action_id, user_id, due_at, role, version_id, dossier_id)
+               SELECT a.id, p.user_id, a.due_at, a.role, :v, a.dossier_id FROM actions a
                JOIN run_roles rr ON rr.run_id = a.run_id AND rr.role = a.role
                JOIN participants p ON p.id = rr.participant_id
                WHERE a.status = 'open' AND p.user_id IS NOT NULL""",

@@ -1,11 +1,25 @@
 """Who must act on each open action, kept as rows per user so that an inbox is one index range.
 
 Who must act is still decided by the run's current role holders: these rows are rewritten in the same
-transaction whenever an action opens or ends and whenever a role's holders change."""
+transaction whenever an action opens or ends, whenever a role's holders change and whenever a run moves to
+another version. Each row also keeps what the inbox filters, counts and sorts on (the action's role and
+dossier, its run's version), so that a user's inbox reads this table alone."""
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ForeignKey, Index, Integer, bindparam, delete, func, insert, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kernel.db import Base
@@ -15,11 +29,23 @@ from .models import Action, ActionStatus, Participant, Run, RunRole
 
 class Assignment(Base):
     __tablename__ = "action_assignees"
-    __table_args__ = (Index("ix_action_assignees_inbox", "user_id", "due_at", "action_id"),)
+    __table_args__ = (
+        Index(
+            "ix_action_assignees_inbox",
+            "user_id",
+            "due_at",
+            "action_id",
+            postgresql_include=["role", "version_id", "dossier_id"],
+        ),
+    )
 
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     due_at: Mapped[datetime | None]
+    # Copies of the action's role and dossier and of its run's version, written with the row.
+    role: Mapped[str | None] = mapped_column(String(100))
+    version_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
 
 
 _ASSIGN = insert(Assignment.__table__)
@@ -43,21 +69,34 @@ def users_to_act(run: Run, role: str) -> list[int]:
     return sorted({h.participant.user_id for h in run.holders if h.role == role and h.participant.user_id})
 
 
+def _copied(action: Action, run: Run) -> dict:
+    """What a row keeps of its action and run for the inbox."""
+    return {"role": action.role, "version_id": run.version_id, "dossier_id": action.dossier_id}
+
+
 def assign(session: Session, action: Action, run: Run) -> None:
     """An action opened: the users holding its role in its run must act (read from the run's holders)."""
     users = users_to_act(run, action.role)
     if users:
-        rows = [{"action_id": action.id, "user_id": u, "due_at": action.due_at} for u in users]
+        row = {"action_id": action.id, "due_at": action.due_at, **_copied(action, run)}
+        rows = [{**row, "user_id": u} for u in users]
         session.connection().execute(_ASSIGN, rows)
 
 
-def inserted_and_assigned(insert_action, users: list[int], due_at: datetime | None):
-    """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT with its values) and its
-    assignees, which answers the action's id."""
+def inserted_and_assigned(insert_action, users: list[int], row: dict, run: Run):
+    """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT of the values `row`) and its
+    assignees, with what they keep for the inbox; it answers the action's id."""
     new = insert_action.returning(Action.__table__.c.id).cte("new_action")
     table = Assignment.__table__
-    who = select(new.c.id, func.unnest(literal(users, ARRAY(Integer))), literal(due_at, table.c.due_at.type))
-    assigned = insert(table).from_select(["action_id", "user_id", "due_at"], who).cte("assigned")
+    kept = _copied(Action(role=row["role"], dossier_id=row["dossier_id"]), run)
+    columns = ["action_id", "user_id", "due_at", *kept]
+    who = select(
+        new.c.id,
+        func.unnest(literal(users, ARRAY(Integer))),
+        literal(row["due_at"], table.c.due_at.type),
+        *(literal(value, table.c[name].type) for name, value in kept.items()),
+    )
+    assigned = insert(table).from_select(columns, who).cte("assigned")
     return select(new.c.id).add_cte(assigned)
 
 
@@ -82,6 +121,10 @@ def reassign_role(session: Session, run: Run, role: str) -> None:
     )
     session.execute(delete(Assignment).where(Assignment.action_id.in_(open_ids)))
     users = _users_holding(session, run.id, role)
-    for action in session.scalars(select(Action).where(Action.id.in_(open_ids))):
-        for user_id in users:
-            session.add(Assignment(action_id=action.id, user_id=user_id, due_at=action.due_at))
+    rows = [
+        {"action_id": action.id, "user_id": user_id, "due_at": action.due_at, **_copied(action, run)}
+        for action in session.scalars(select(Action).where(Action.id.in_(open_ids)))
+        for user_id in users
+    ]
+    if rows:
+        session.connection().execute(_ASSIGN, rows)

@@ -3,8 +3,9 @@ searched by dossier, filtered by sequence, role and due date, sorted, 50 a page,
 
 One grouped query gives every count (per sequence and role, with the due-date buckets as filtered counts),
 so the counts of each filter take the other filters into account without a query per option; then one
-query for the page's ids (a user's inbox reads its assignment rows, one index range in due order) and one
-for the page's rows."""
+query for the page's ids and one for the page's rows. A user's inbox reads its assignment rows alone (one
+index range in due order, which keeps each action's role, dossier and run version); the other inboxes read
+the open actions."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -93,8 +94,8 @@ def _holder_user(filters: Filters, user_id: int) -> int | None:
 @dataclass(frozen=True)
 class _Scope:
     """Whose open actions and which dossiers: the conditions every query of a page shares. A user's
-    inbox reads their assignment rows (kept only for open actions, with the due date), so that with no
-    other filter its page is one index range of that table."""
+    inbox reads their assignment rows (kept only for open actions, with the due date, role, dossier and
+    run version), so that every query of its page is one index range of that table."""
 
     conditions: tuple
     assigned: bool
@@ -107,6 +108,18 @@ class _Scope:
     def key(self):
         return Assignment.action_id if self.assigned else Action.id
 
+    @property
+    def role(self):
+        return Assignment.role if self.assigned else Action.role
+
+    @property
+    def version(self):
+        return Assignment.version_id if self.assigned else Run.version_id
+
+    @property
+    def dossier(self):
+        return Assignment.dossier_id if self.assigned else Action.dossier_id
+
 
 def _scope(session: Session, filters: Filters, user_id: int) -> _Scope:
     holder = _holder_user(filters, user_id)
@@ -116,19 +129,18 @@ def _scope(session: Session, filters: Filters, user_id: int) -> _Scope:
         conditions = [Action.status == ActionStatus.OPEN]
         if filters.holder == "none":
             conditions.append(~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role))
+    dossier = Assignment.dossier_id if holder is not None else Action.dossier_id
     if filters.q:
-        conditions.append(Action.dossier_id.in_(dossiers_found(session, filters.q)))
+        conditions.append(dossier.in_(dossiers_found(session, filters.q)))
     return _Scope(tuple(conditions), holder is not None)
 
 
-def _from(query: Select, scope: _Scope, with_action: bool = True) -> Select:
-    if not scope.assigned:
-        return query.select_from(Action)
-    query = query.select_from(Assignment)
-    if not with_action:
-        return query
-    # Every assigned action is open: said, so that its open actions' index answers.
-    return query.join(Action, and_(Action.id == Assignment.action_id, Action.status == ActionStatus.OPEN))
+def _from(query: Select, scope: _Scope, with_run: bool = False) -> Select:
+    """From the user's assignment rows, or from the open actions (with their run when its version counts)."""
+    if scope.assigned:
+        return query.select_from(Assignment)
+    query = query.select_from(Action)
+    return query.join(Run, Run.id == Action.run_id) if with_run else query
 
 
 def _buckets(due, now: datetime) -> dict:
@@ -143,25 +155,32 @@ def _buckets(due, now: datetime) -> dict:
 def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) -> InboxPage:
     scope = _scope(session, filters, user_id)
     buckets = _buckets(scope.due, now)
-    grouped = (
+    # Counted per run version and role first, then named by sequence: the small tables joined last.
+    per_version = (
         _from(
             select(
-                Sequence.key,
-                Sequence.name,
-                Action.role,
-                func.count(),
-                *(func.count().filter(buckets[name]) for name in DUES),
+                scope.version.label("version_id"),
+                scope.role.label("role"),
+                func.count().label("n"),
+                *(func.count().filter(buckets[name]).label(f"n_{name}") for name in DUES),
             ),
             scope,
+            with_run=True,
         )
-        .join(Run, Run.id == Action.run_id)
-        .join(SequenceVersion, SequenceVersion.id == Run.version_id)
-        .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
         .where(*scope.conditions)
-        .group_by(Sequence.key, Sequence.name, Action.role)
+        .group_by(scope.version, scope.role)
+        .subquery()
+    )
+    numbered = [per_version.c.n, *(per_version.c[f"n_{name}"] for name in DUES)]
+    grouped = (
+        select(Sequence.key, Sequence.name, per_version.c.role, *(func.sum(n) for n in numbered))
+        .select_from(per_version)
+        .join(SequenceVersion, SequenceVersion.id == per_version.c.version_id)
+        .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
+        .group_by(Sequence.key, Sequence.name, per_version.c.role)
     )
     groups = [
-        (key, name, role, dict(zip(("", *DUES), numbers, strict=True)))
+        (key, name, role, dict(zip(("", *DUES), map(int, numbers), strict=True)))
         for key, name, role, *numbers in session.execute(grouped)
     ]
     due = filters.due
@@ -195,29 +214,24 @@ def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) 
 
 
 def _page_ids(filters: Filters, scope: _Scope, now: datetime) -> Select:
-    """The ids of the page's actions, in order. A user's inbox with no filter on the action itself, sorted by
-    due date, reads the assignment rows alone."""
-    by_sequence = filters.sequence or filters.sort == "sequence"
-    with_action = not scope.assigned or bool(
-        filters.q or filters.role or by_sequence or filters.sort == "dossier"
-    )
-    query = _from(select(scope.key), scope, with_action).where(*scope.conditions)
+    """The ids of the page's actions, in order. A user's inbox reads the assignment rows alone (with the
+    dossiers' references or the sequences' names when sorted by them)."""
+    by_sequence = bool(filters.sequence or filters.sort == "sequence")
+    query = _from(select(scope.key), scope, with_run=by_sequence).where(*scope.conditions)
     if filters.role:
-        query = query.where(Action.role == filters.role)
+        query = query.where(scope.role == filters.role)
     if filters.due:
         query = query.where(_buckets(scope.due, now)[filters.due])
-    if by_sequence:
-        query = query.join(Run, Run.id == Action.run_id)
     if filters.sequence:
         versions = select(SequenceVersion.id).join(Sequence).where(Sequence.key == filters.sequence)
-        query = query.where(Run.version_id.in_(versions))
+        query = query.where(scope.version.in_(versions))
     due = scope.due.asc().nulls_last()
     if filters.sort == "dossier":
-        query = query.join(Dossier, Dossier.id == Action.dossier_id)
+        query = query.join(Dossier, Dossier.id == scope.dossier)
         query = query.order_by(Dossier.reference, due, scope.key)
     elif filters.sort == "sequence":
         query = (
-            query.join(SequenceVersion, SequenceVersion.id == Run.version_id)
+            query.join(SequenceVersion, SequenceVersion.id == scope.version)
             .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
             .order_by(Sequence.name, due, scope.key)
         )

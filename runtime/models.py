@@ -175,6 +175,14 @@ class Action(Base):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
+        # Everyone's open actions by due date (runtime/inbox.py, « Toutes »): a page is the index's head.
+        Index(
+            "ix_actions_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         # A user's inbox (runtime/inbox.py): the role, run and dossier of each assigned open action, read
         # from the index alone for the counts per sequence and role.
         Index(

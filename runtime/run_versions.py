@@ -7,7 +7,7 @@ step reached (`to_step`): steps only grow, so the version of step N is the one o
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bpmn.engine import Engine
@@ -15,7 +15,7 @@ from designer.models import SequenceVersion
 
 from . import journal
 from .actors import Actor
-from .assignments import assign, unassign
+from .assignments import Assignment, assign, unassign
 from .journal import JournalEntry, Kind
 from .models import Action, ActionStatus, Run, Timer, action_type
 from .places import holidays_of
@@ -58,6 +58,10 @@ def record_change(
     }
     journal.record(session, run.dossier_id, actor.label, Kind.RUN_MIGRATED, now, run_id=run.id, **entry)
     run.version, run.version_id, run.called_versions = target, target.id, dict(called)
+    # The inbox rows of the run's open actions keep its version.
+    of_run = select(Action.id).where(Action.run_id == run.id)
+    moved = update(Assignment).where(Assignment.action_id.in_(of_run)).values(version_id=target.id)
+    session.execute(moved.execution_options(synchronize_session=False))
     return entry
 
 

@@ -191,7 +191,7 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     # Written at once, then known to the session as stored: its id serves who must act and the history.
     users = users_to_act(run, row["role"])
     if users and _postgres(session):  # the action and who must act on it, in one statement
-        statement = inserted_and_assigned(insert(Action.__table__).values(row), users, row["due_at"])
+        statement = inserted_and_assigned(insert(Action.__table__).values(row), users, row, run)
         action_id = session.connection().scalar(statement)
     else:
         [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key

@@ -15,7 +15,7 @@ test_pilotage.py. T0 is a Monday, three weeks before START (the clock of the tes
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from designer.models import Sequence, SequenceVersion
 from runtime.assignments import Assignment
@@ -96,7 +96,12 @@ def build_history(session, manager, partner) -> dict:
     open_call = action(r3, "Call", "gestionnaire", T0 + 7 * DAY, T0 + 9 * DAY, "open")
     action(r4, "Call", "gestionnaire", T0 + 14 * DAY, T0 + 16 * DAY, "cancelled", T0 + 15 * DAY)
     session.flush()
-    session.add(Assignment(action_id=open_call.id, user_id=manager.id, due_at=open_call.due_at))
+    # Written with the columns every revision has (the history is also built at older revisions).
+    session.execute(
+        insert(Assignment.__table__).values(
+            action_id=open_call.id, user_id=manager.id, due_at=open_call.due_at
+        )
+    )
 
     def timer(run_row, due, fired=None, cancelled=None):
         session.add(

@@ -38,6 +38,14 @@ def later_tables(db):
         db.metadata.drop_all(bind=db.engine, tables=missing)
 
 
+def assign_as_before_inbox_rows(monkeypatch) -> None:
+    """For a database at a revision before the inbox rows (e2a9d4c6b813): its action_assignees has no copy
+    of the action's role and dossier and of the run's version, so the runtime writes the other columns."""
+    from runtime import assignments
+
+    monkeypatch.setattr(assignments, "_copied", lambda action, run: {})
+
+
 def publish(session, user_id, *names, now=START):
     for name in names:
         designer.save_draft(session, (RUNTIME / f"{name}.bpmn").read_bytes(), user_id, now)

@@ -300,7 +300,8 @@ def test_five_minutes_with_the_demo(server, browser):
     page.click("#publish-confirm")
     # the dossiers running on version 1 stay there; a link offers to move them to version 2
     assert wait_status(page, "publiée|refusée").startswith("Version 2 publiée. Migrer les ")
-    assert page.get_attribute("a.migrate-link", "href") == "/designer/sequences/precontentieux/versions/1/migrate"
+    migrate = page.get_attribute("a.migrate-link", "href")
+    assert migrate == "/designer/sequences/precontentieux/versions/1/migrate"
     shots.take(page, "designer-published", full_page=False)
 
     page.click("text=Retour à la bibliothèque")

@@ -13,13 +13,18 @@ INDEXES = {
 }
 
 
-def test_upgrade_adds_the_inbox_indexes(fresh_url):  # noqa: F811
+def test_upgrade_adds_the_inbox_indexes(fresh_url, monkeypatch):  # noqa: F811
     from flask_migrate import upgrade
 
     from runtime.clock import FixedClock
     from runtime.inbox import Filters, inbox_page
     from tests.factories import make_user
-    from tests.workspace_data import ensure_documents_table, publish, relance_dossier
+    from tests.workspace_data import (
+        assign_as_before_inbox_rows,
+        ensure_documents_table,
+        publish,
+        relance_dossier,
+    )
     from web import create_app
     from web.extensions import db
 
@@ -28,6 +33,7 @@ def test_upgrade_adds_the_inbox_indexes(fresh_url):  # noqa: F811
     )
     with app.app_context():
         upgrade(revision=PREVIOUS)
+        assign_as_before_inbox_rows(monkeypatch)
         ensure_documents_table(db)
         for table, index in INDEXES.items():
             assert index not in {i["name"] for i in inspect(db.engine).get_indexes(table)}

@@ -26,7 +26,7 @@ def old_app(fresh_url, clock):  # noqa: F811
     )
 
 
-def test_upgrade_marks_existing_assignments_as_announced(old_app):
+def test_upgrade_marks_existing_assignments_as_announced(old_app, monkeypatch):
     from flask_migrate import upgrade
 
     from runtime import notifications
@@ -35,11 +35,12 @@ def test_upgrade_marks_existing_assignments_as_announced(old_app):
     from runtime.notices import ActionNotice
     from runtime.runs import launch_run
     from tests.factories import make_user
-    from tests.workspace_data import publish
+    from tests.workspace_data import assign_as_before_inbox_rows, publish
     from web.extensions import db
 
     with old_app.app_context():
         upgrade(revision=PREVIOUS)
+        assign_as_before_inbox_rows(monkeypatch)
         session = db.session
         analyst = make_user(session, name="analyst", role="analyst")
         manager = make_user(session, name="manager", role="manager")
