@@ -23,11 +23,28 @@ def postgres_answers() -> bool:
 @pytest.fixture(scope="session")
 def postgres_url():
     """A throw-away PostgreSQL database for this test session."""
+    require_postgres()
+    with scratch_database("sequences_test") as url:
+        yield url
+
+
+def require_postgres() -> None:
+    """Skips, saying why, when PostgreSQL does not answer; fails instead when CI requires it."""
     if not postgres_answers():
         if os.environ.get("SEQUENCES_TEST_POSTGRES") == "required":
             pytest.fail("PostgreSQL is required (SEQUENCES_TEST_POSTGRES=required) but does not answer")
         pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}")
-    with scratch_database("sequences_test") as url:
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path):
+    """An empty database of its own, for upgrades from an earlier revision: the shared test databases are
+    already at the newest schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'previous.db'}"
+        return
+    require_postgres()
+    with scratch_database("sequences_previous") as url:
         yield url
 
 

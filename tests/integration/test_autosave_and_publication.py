@@ -10,7 +10,6 @@ from designer.models import SequenceDraft
 from runtime.impact import publication_impact, running_dossiers_by_version
 from tests.conftest import START
 from tests.factories import bpmn, looping_run, xml_headers
-from tests.integration import test_migration_drafts as migration_drafts
 
 RELANCE = bpmn("runtime/rt_relance.bpmn")
 
@@ -136,7 +135,6 @@ PREVIOUS = "3c9d2e8f1a6b"
 
 
 # a database of its own, at the previous revision (SQLite, and PostgreSQL when it answers)
-empty_url = migration_drafts.empty_url
 
 
 def test_upgrade_keeps_drafts_and_versions_and_adds_autosaves_and_notes(empty_url):

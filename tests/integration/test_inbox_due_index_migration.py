@@ -5,12 +5,11 @@ read as before."""
 from sqlalchemy import inspect, text
 
 from tests.conftest import START
-from tests.integration.test_pilotage_migration import fresh_url  # noqa: F401 — the fixture
 
 PREVIOUS = "9c3f5a1e7b64"  # the revision below the index
 
 
-def test_upgrade_adds_the_open_actions_by_due_index(fresh_url, monkeypatch):  # noqa: F811
+def test_upgrade_adds_the_open_actions_by_due_index(empty_url, monkeypatch):
     from flask_migrate import downgrade, upgrade
 
     from runtime.clock import FixedClock
@@ -26,7 +25,7 @@ def test_upgrade_adds_the_open_actions_by_due_index(fresh_url, monkeypatch):  # 
     from web.extensions import db
 
     app = create_app(
-        {"DATABASE_URL": fresh_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
     )
 
     def indexes() -> set[str]:

@@ -3,7 +3,6 @@
 from sqlalchemy import inspect
 
 from tests.conftest import START
-from tests.integration.test_pilotage_migration import fresh_url  # noqa: F401 — the fixture
 
 PREVIOUS = "f3b354eda6bb"  # the revision below the inbox indexes
 INDEXES = {
@@ -13,7 +12,7 @@ INDEXES = {
 }
 
 
-def test_upgrade_adds_the_inbox_indexes(fresh_url, monkeypatch):  # noqa: F811
+def test_upgrade_adds_the_inbox_indexes(empty_url, monkeypatch):
     from flask_migrate import upgrade
 
     from runtime.clock import FixedClock
@@ -29,7 +28,7 @@ def test_upgrade_adds_the_inbox_indexes(fresh_url, monkeypatch):  # noqa: F811
     from web.extensions import db
 
     app = create_app(
-        {"DATABASE_URL": fresh_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
     )
     with app.app_context():
         upgrade(revision=PREVIOUS)

@@ -1,35 +1,14 @@
 """The revision that keeps every draft, upgrading a database written by the previous schema."""
 
-import uuid
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from kernel.db import UTCDateTime
-from tests.conftest import START, postgres_answers
+from tests.conftest import START
 from tests.factories import bpmn
-from tests.scratch import PG_ADMIN_URL
 
 PREVIOUS = "c2d880609d38"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    """A database of its own: the shared test databases are already at the newest schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'previous.db'}"
-        return
-    if not postgres_answers():
-        pytest.skip("PostgreSQL not reachable")
-    name = f"sequences_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 # The tables as the previous schema wrote them.

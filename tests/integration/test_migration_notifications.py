@@ -6,18 +6,17 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from tests.conftest import START
-from tests.integration.test_migration_due_notes import fresh_url  # noqa: F401 — the fixture
 
 PREVIOUS = "a4c7e2d9f5b1"
 
 
 @pytest.fixture
-def old_app(fresh_url, clock):  # noqa: F811
+def old_app(empty_url, clock):
     from web import create_app
 
     return create_app(
         {
-            "DATABASE_URL": fresh_url,
+            "DATABASE_URL": empty_url,
             "TESTING": True,
             "EMBEDDED_WORKER": False,
             "CLOCK": clock,

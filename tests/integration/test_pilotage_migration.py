@@ -1,39 +1,15 @@
 """The pilotage indexes' revision upgrades a database made by the previous schema, with its history kept."""
 
-import os
-import uuid
 
-import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
-from tests.conftest import START, postgres_answers
-from tests.scratch import PG_ADMIN_URL
+from tests.conftest import START
 
 PREVIOUS = "5b1e7c0d9a42"  # the revision below the pilotage indexes
 INDEXES = {"ix_actions_completed_at", "ix_actions_due_at", "ix_actions_open_element"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path):
-    """An empty database of its own: the shared test databases are already at the latest revision."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'previous.db'}"
-        return
-    if not postgres_answers():
-        if os.environ.get("SEQUENCES_TEST_POSTGRES") == "required":
-            pytest.fail("PostgreSQL is required (SEQUENCES_TEST_POSTGRES=required) but does not answer")
-        pytest.skip("PostgreSQL not reachable")
-    name = f"sequences_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def test_upgrade_adds_the_indexes_and_keeps_the_history(fresh_url):
+def test_upgrade_adds_the_indexes_and_keeps_the_history(empty_url):
     from flask_migrate import upgrade
 
     from runtime import pilotage
@@ -45,7 +21,7 @@ def test_upgrade_adds_the_indexes_and_keeps_the_history(fresh_url):
     from web.extensions import db
 
     app = create_app(
-        {"DATABASE_URL": fresh_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
     )
     with app.app_context():
         upgrade(revision=PREVIOUS)
