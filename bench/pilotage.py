@@ -50,13 +50,13 @@ def _history(app) -> float:
 
 
 def main() -> None:
-    from sqlalchemy import text
 
     from runtime.clock import FixedClock
+    from tests.scratch import create_database
     from web import create_app
     from web.extensions import db
 
-    admin, name, url = workspace._database()
+    url, drop = create_database("sequences_bench")
     app = None
     try:
         app = create_app(
@@ -102,9 +102,7 @@ def main() -> None:
             if app is not None:
                 with app.app_context():
                     db.engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop()
 
 
 if __name__ == "__main__":
