@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kernel.db import unit_of_work
 
 from .clock import Clock
-from .events import fire_timer
+from .events import fire_taken, take_timers, untake
 from .models import Timer
 
 log = logging.getLogger(__name__)
@@ -107,33 +107,49 @@ def release_claims(session: Session, worker_id: str, ids: list[int]) -> int:
 
 def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, lease: timedelta = LEASE,
              should_stop: Callable[[], bool] = lambda: False) -> Pass:
-    """One pass of a worker: claims a batch of due timers, then fires them, a savepoint each, committed
-    together a chunk at a time.
+    """One pass of a worker: claims a batch of due timers, then fires them a chunk at a time: a chunk's
+    timers are taken together (events.take_timers: their dossiers locked, their runs read, in a few
+    statements), fired a savepoint each, and committed together.
 
     An error on one timer rolls back its savepoint only; it is logged and counted on it (`attempts`), and
-    the others still fire. When `should_stop()` turns true, what was fired is committed and the timers not
-    reached yet are released for other workers."""
+    the others still fire. A chunk that runs past CHUNK_SECONDS commits what it fired and gives the rest back
+    to the next chunk, which is smaller. When `should_stop()` turns true, what was fired is committed and the
+    timers not reached yet are released for other workers."""
     done = Pass()
-    ids = claim_batch(session, worker_id, clock.now(), batch, lease)
-    done.claimed = len(ids)
-    chunk = _Chunk()
-    for position, timer_id in enumerate(ids):
+    queue = claim_batch(session, worker_id, clock.now(), batch, lease)
+    done.claimed = len(queue)
+    size = CHUNK_RUNS
+    while queue:
         if should_stop():
-            chunk.commit(session, worker_id, clock.now(), done)
-            done.released = release_claims(session, worker_id, ids[position:])
+            done.released = release_claims(session, worker_id, queue)
             break
+        chunk = _Chunk()
+        part, queue = queue[:size], queue[size:]
+        now = clock.now()
         try:
-            with session.begin_nested():
-                fired = fire_timer(session, timer_id, clock.now(), only_if_due=True)
-        except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
-            _log_failure(timer_id, worker_id, error)
-            chunk.failed.append(timer_id)
-        else:
-            (chunk.fired if fired else chunk.skipped).append(timer_id)
-        if chunk.full():
-            chunk.commit(session, worker_id, clock.now(), done)
-    else:
-        chunk.commit(session, worker_id, clock.now(), done)
+            firings, chunk.skipped, later = take_timers(session, part, now, only_if_due=True)
+        except Exception as error:  # noqa: BLE001 — the database failed: these timers wait for their lease
+            session.rollback()
+            for timer_id in part:
+                _log_failure(timer_id, worker_id, error)
+            done.failed += len(part)
+            continue
+        for position, firing in enumerate(firings):
+            if position and (should_stop() or chunk.overdue()):
+                chunk.unfired = [f.timer_id for f in firings[position:]]
+                break
+            try:
+                with session.begin_nested():
+                    fire_taken(session, firing, now)
+            except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
+                _log_failure(firing.timer_id, worker_id, error)
+                chunk.failed.append(firing.timer_id)
+            else:
+                chunk.fired.append(firing.timer_id)
+        queue = chunk.unfired + later + queue
+        # Cut short by time: the next chunk holds what this one managed (and grows back up to CHUNK_RUNS).
+        size = max(1, len(chunk.fired) + len(chunk.failed)) if chunk.unfired else min(CHUNK_RUNS, size * 2)
+        chunk.commit(session, worker_id, now, done)
     return done
 
 
@@ -144,17 +160,18 @@ class _Chunk:
         self.fired: list[int] = []
         self.skipped: list[int] = []
         self.failed: list[int] = []
+        self.unfired: list[int] = []  # taken, then given back: the time was up, or the worker stops
         self.started = time.monotonic()
 
-    def full(self) -> bool:
-        size = len(self.fired) + len(self.skipped) + len(self.failed)
-        return size >= CHUNK_RUNS or time.monotonic() - self.started >= CHUNK_SECONDS
+    def overdue(self) -> bool:
+        return time.monotonic() - self.started >= CHUNK_SECONDS
 
     def commit(self, session: Session, worker_id: str, now: datetime, done: Pass) -> None:
         """Commits the chunk with its failures counted. Should the commit itself fail (the database), nothing
         of the chunk is kept: each of its timers counts a failed attempt and is retried later."""
         try:
             with unit_of_work(session):
+                untake(session, self.unfired)
                 for timer_id in self.failed:
                     _count_failure(session, worker_id, timer_id, now)
         except Exception as error:  # noqa: BLE001 — the database itself failed: the lease expires anyway
@@ -167,7 +184,6 @@ class _Chunk:
             done.fired += len(self.fired)
             done.skipped += len(self.skipped)
             done.failed += len(self.failed)
-        self.__init__()
 
 
 _seen_errors: set[str] = set()
@@ -189,6 +205,7 @@ def _count_failure(session: Session, worker_id: str, timer_id: int, now: datetim
     timer = session.get(Timer, timer_id, populate_existing=True)
     if timer is None:
         return
+    timer.fired_at = None  # taken to be fired (events.take_timers), and not fired after all
     timer.attempts = (timer.attempts or 0) + 1
     timer.claimed_by = worker_id
     timer.claimed_until = now + retry_delay(timer.attempts)

@@ -102,14 +102,14 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     publish(session, "tm_tiny", now=clock.now())
     run_ids = launch_many(session, "tm_tiny", 3, clock.now())
     broken = pending(session)[1].id
-    real = timers.fire_timer
+    real = timers.fire_taken
 
-    def flaky(session, timer_id, now, **options):
-        if timer_id == broken:
+    def flaky(session, firing, now):
+        if firing.timer_id == broken:
             raise RuntimeError("base indisponible")
-        return real(session, timer_id, now, **options)
+        return real(session, firing, now)
 
-    monkeypatch.setattr(timers, "fire_timer", flaky)
+    monkeypatch.setattr(timers, "fire_taken", flaky)
     clock.advance(seconds=2)
     done = work(session, clock)
     assert (done.claimed, done.fired, done.failed) == (3, 2, 1)
@@ -117,7 +117,7 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     assert left.id == broken and left.attempts == 1
     assert left.claimed_until == clock.now() + timedelta(seconds=30)
     assert work(session, clock).claimed == 0  # waits before another try
-    monkeypatch.setattr(timers, "fire_timer", real)
+    monkeypatch.setattr(timers, "fire_taken", real)
     clock.advance(seconds=31)
     assert work(session, clock).fired == 1
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
