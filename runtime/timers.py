@@ -11,6 +11,7 @@ longer (its `attempts` grow), so it is retried later without holding up the rest
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,80 @@ def seconds_to_next(session: Session, now: datetime, longest: float) -> float:
     if first is None:
         return longest
     return min(max((first - now).total_seconds(), 0.0), longest)
+
+
+CHANNEL = "sequences_timers"  # the migration c5d1f0a7e3b2's trigger announces timers on it
+SLICE = 0.25  # the longest a sleeping worker goes without looking at its stop signal
+
+
+class Bell:
+    """Wakes a sleeping worker when another transaction, in any process, commits a timer due before the worker
+    would wake: on PostgreSQL a connection of its own LISTENs on CHANNEL, where a trigger sends the earliest
+    due time of the pending timers each statement wrote (NOTIFY is delivered at commit). It listens from
+    `open()` on, before the worker's first look at the next due time, so that no timer committed in between
+    goes unheard.
+
+    Without it the worker waits its interval at most (polling): on SQLite, and behind a pooler in transaction
+    mode (PgBouncer), where LISTEN does not hold (each transaction may run on another server connection). A
+    listening connection that breaks falls back to polling and is opened again at the next sleep."""
+
+    def __init__(self, engine, listen: bool = True) -> None:
+        self._engine = engine if listen and engine.dialect.name == "postgresql" else None
+        self._connection = None
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None
+
+    def open(self) -> None:
+        if self._engine is None or self._connection is not None:
+            return
+        import psycopg  # the driver of the PostgreSQL URLs (kernel.db)
+
+        args, params = self._engine.dialect.create_connect_args(self._engine.url)
+        params.pop("context", None)
+        try:
+            self._connection = psycopg.connect(*args, **params, autocommit=True)
+            self._connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error:
+            log.warning("timers: cannot listen on %s, polling instead", CHANNEL, exc_info=True)
+            self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+    def sleep(self, seconds: float, stop: threading.Event, now: datetime) -> bool:
+        """Sleeps `seconds` (from `now`) at most, less when `stop` is set; True when woken earlier by a timer
+        announced due before the end of the sleep (one announced during the last pass counts too)."""
+        until = time.monotonic() + seconds
+        wake_at = now.timestamp() + seconds
+        self.open()
+        while not stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if self._connection is None:
+                stop.wait(min(left, SLICE))
+                continue
+            try:
+                for notice in self._connection.notifies(timeout=min(left, SLICE)):
+                    if _announced(notice.payload) < wake_at:
+                        return True
+            except Exception:  # noqa: BLE001 — the listening connection is gone: poll until it is back
+                log.warning("timers: listening on %s failed, polling instead", CHANNEL, exc_info=True)
+                self.close()
+        return False
+
+
+def _announced(payload: str) -> float:
+    try:
+        return float(payload)
+    except ValueError:
+        return 0.0  # not ours to read: look at the timers anyway
 
 
 def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 100,

@@ -4,6 +4,7 @@
 Time is a FixedClock moved by hand: nothing here waits for a timer."""
 
 import signal
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -67,6 +68,68 @@ def test_a_worker_sleeps_until_the_next_timer_falls_due(session, clock):
     # Both are under w1's lease: another worker waits for the lease, at most its longest sleep.
     assert timers.seconds_to_next(session, clock.now(), 5.0) == 5.0
     assert not session().in_transaction()  # nothing held open while the worker sleeps
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_timer_committed_elsewhere_wakes_a_sleeping_worker_when_due_earlier(session, clock):
+    """The worker listens (runtime.timers.Bell) before it looks at the next due time: a timer another
+    connection commits afterwards, due before the worker would wake, ends its sleep; one due later not."""
+    publish(session, "tm_tiny", now=clock.now())
+    bell = timers.Bell(session.get_bind())
+    stop = threading.Event()
+    bell.open()
+    try:
+        assert bell.listening
+        assert bell.sleep(0.3, stop, clock.now()) is False  # nothing announced: the whole sleep
+        launch_many(session, "tm_tiny", 1, clock.now())  # a PT2S timer, committed by another connection
+        assert bell.sleep(30, stop, clock.now()) is True  # due in 2 s: woken, not after 30 s
+        launch_many(session, "tm_tiny", 1, clock.now(), prefix="L")
+        assert bell.sleep(1.0, stop, clock.now()) is False  # due after the end of a 1 s sleep
+        # Claiming and firing announce nothing: the rows they write are claimed, then fired.
+        clock.advance(seconds=2)
+        assert work(session, clock).fired == 2
+        assert bell.sleep(0.3, stop, clock.now()) is False
+    finally:
+        bell.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_postgresql_a_worker_polls(session, clock):
+    bell = timers.Bell(session.get_bind())
+    bell.open()
+    assert not bell.listening
+    assert bell.sleep(0.05, threading.Event(), clock.now()) is False
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_sleeping_worker_process_fires_a_timer_created_after_it_fell_asleep(app, session, clock,
+                                                                            database_url):
+    """A real `sequences worker` with a 30 s interval and nothing pending sleeps 30 s; a timer due 2 s later,
+    committed meanwhile by this process, is fired long before those 30 s are over, because its commit woke
+    the worker (with polling it would still be asleep when the wait below gives up)."""
+    clock.at = datetime.now(UTC)
+    publish(session, "tm_tiny", now=clock.now())
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    worker = start_worker(url, "--interval", "30")
+    try:
+        assert _wait_until(lambda: _listening(session), 20), output_of(worker)
+        time.sleep(1)  # its first pass found nothing: asleep for 30 s
+        clock.at = datetime.now(UTC)
+        [run_id] = launch_many(session, "tm_tiny", 1, clock.now())
+        assert _wait_until(lambda: _fired_count(session) == 1, 15), output_of(worker)
+    finally:
+        finish(worker)
+    assert fired_per_run(session) == {run_id: 1}
+
+
+def _listening(session) -> bool:
+    from sqlalchemy import text
+
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND query = :listen")
+    found = session.scalar(query, {"listen": f"LISTEN {timers.CHANNEL}"})
+    session.rollback()
+    return found == 1
 
 
 def test_a_due_timer_is_claimed_leased_and_fired_once(session, clock):
