@@ -236,7 +236,7 @@ def _forget_rolled_back(session: Session, rolled_back) -> None:
     # What was recorded within the transaction or savepoint rolled back is gone, what came before stays.
     session.info.pop(_HEADS, None)
     session.info.pop(_LOCKED, None)
-    kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not _within(t, rolled_back)]
+    kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not within(t, rolled_back)]
     if kept:
         session.info[_PENDING] = kept
         session.info[_HEADS] = {row["dossier_id"]: row["hash"] for _t, row in kept}
@@ -251,7 +251,8 @@ def _forget_all(session: Session, transaction) -> None:
             session.info.pop(key, None)
 
 
-def _within(transaction, outer) -> bool:
+def within(transaction, outer) -> bool:
+    """Whether `transaction` is `outer` or was begun inside it (a savepoint of it)."""
     while transaction is not None:
         if transaction is outer:
             return True

@@ -26,6 +26,7 @@ from kernel.db import unit_of_work
 from .clock import Clock
 from .events import fire_taken, take_timers, untake
 from .models import Timer
+from .step import hold_run_writes
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, l
                 _log_failure(timer_id, worker_id, error)
             done.failed += len(part)
             continue
+        hold_run_writes(session)  # the chunk's runs are written together when it commits
         for position, firing in enumerate(firings):
             if position and (should_stop() or chunk.overdue()):
                 chunk.unfired = [f.timer_id for f in firings[position:]]

@@ -233,6 +233,51 @@ def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_to
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
 
 
+def test_two_timers_of_one_run_due_together_fire_one_after_the_other(session, clock):
+    """A chunk takes one timer per run (each firing reads the run as the one before left it): the second
+    waits for the next chunk of the same pass."""
+    from runtime.check import check_chains
+
+    publish(session, "tm_two", now=clock.now())
+    [run_id] = launch_many(session, "tm_two", 1, clock.now())
+    assert len(pending(session)) == 2
+    clock.advance(seconds=2)
+    done = work(session, clock)
+    assert (done.claimed, done.fired, done.skipped, done.failed) == (2, 2, 0, 0)
+    assert pending(session) == [] and session.get(Run, run_id).status == "completed"
+    assert fired_per_run(session) == {run_id: 2}
+    assert check_chains(session) == []
+
+
+def test_a_chunk_of_timers_costs_the_same_statements_whatever_its_size(session, clock, monkeypatch):
+    """Firing a chunk: claim, then take (dossiers locked, timers marked, runs and open actions read), then
+    at the commit the history and the runs written, each in one statement for the whole chunk; no savepoint
+    is sent for a firing that writes nothing else."""
+    publish(session, "tm_tiny", now=clock.now())
+    [model] = launch_many(session, "tm_tiny", 1, clock.now())
+    [timer] = pending(session)
+    clone_runs(session, model, [timer.due_at] * 29)
+    clock.advance(seconds=2)
+    monkeypatch.setattr(timers, "CHUNK_SECONDS", 60.0)  # one chunk each, however slow the machine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split()[0].upper())
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        done = work(session, clock, batch=5)
+        few = len(statements)
+        statements.clear()
+        done_more = work(session, clock, batch=25)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert (done.fired, done_more.fired) == (5, 25)
+    assert len(statements) == few <= 10, statements
+    assert "SAVEPOINT" not in statements
+
+
 def test_a_stopping_worker_releases_what_it_has_not_fired(session, clock):
     publish(session, "tm_tiny", now=clock.now())
     launch_many(session, "tm_tiny", 4, clock.now())
