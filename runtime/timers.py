@@ -1,13 +1,20 @@
-"""Due timers, claimed in batches by any number of workers and fired a few runs per transaction.
+"""Due timers, claimed in batches by any number of workers and fired a chunk of runs per transaction.
 
 A worker claims a batch by writing its id and a lease (`claimed_until`) on the timers, in one short
-transaction; then it fires them through `runtime.events.fire_timer`, which locks the run and re-checks the
-timer, so a timer is never fired twice even when two workers hold it. The firings of a batch share a
-transaction, each inside a savepoint of its own: a timer whose firing raises is rolled back alone, and the
-others commit together, every `CHUNK_RUNS` firings or `CHUNK_SECONDS` (a dossier stays locked only that long).
-A worker killed mid-batch loses nothing: what it had not committed is rolled back with its connection, its
-leases expire and another worker claims what it left. A timer whose firing raises keeps its claim a little
-longer (its `attempts` grow), so it is retried later without holding up the rest of the batch.
+transaction. Then it fires them a chunk at a time (`CHUNK_RUNS`): `runtime.events.take_timers` locks the
+chunk's dossiers (in id order, so two workers never deadlock), marks fired the timers still pending, due and
+of a running run, and reads their runs and open actions, in four statements; so a timer is never fired twice
+even when two workers hold it. Each firing then runs in a savepoint of its own, and the chunk's history and
+run rows are written together when it commits (a firing that writes nothing else sends no statement): a
+timer whose firing raises is rolled back alone and put back, and the others commit together. A chunk that
+runs past `CHUNK_SECONDS` commits what it fired and hands the rest to the next, smaller chunk, so a dossier
+stays locked only that long. A worker killed mid-batch loses nothing: what it had not committed is rolled
+back with its connection, its leases expire and another worker claims what it left. A timer whose firing
+raises keeps its claim a little longer (its `attempts` grow), so it is retried later without holding up
+the rest of the batch.
+
+Between passes a worker sleeps until the next timer falls due, its interval at most; on PostgreSQL a timer
+committed meanwhile by any process that falls due earlier wakes it (`Bell`: LISTEN/NOTIFY).
 """
 
 import logging
