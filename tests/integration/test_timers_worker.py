@@ -206,6 +206,7 @@ def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_to
         return settled
 
     monkeypatch.setattr(events, "step_run", step_then_fail)
+    monkeypatch.setattr(timers, "CHUNK_SECONDS", 60.0)  # one chunk, however slow the machine
     commits = []
 
     def count(_connection) -> None:
