@@ -28,7 +28,6 @@ from sqlalchemy import (
     case,
     cast,
     exists,
-    extract,
     func,
     literal,
     literal_column,
@@ -73,6 +72,15 @@ OPEN_INDEX = Index(
     postgresql_where=text("status = 'open'"),
     sqlite_where=text("status = 'open'"),
 )
+# On PostgreSQL, the actions that ended after their due date, latest first: the list of late steps reads
+# them in this order and stops at the page's (or the export's) length.
+LATENESS_INDEX = Index(
+    "ix_actions_ended_late",
+    (Action.completed_at - Action.due_at).desc(),
+    Action.dossier_id,
+    postgresql_include=["due_at", "completed_at", "run_id", "role", "element_id"],
+    postgresql_where=text("completed_at > due_at"),
+).ddl_if(dialect="postgresql")
 
 # A worker fires a due timer within seconds; beyond this, the step was reached after its date.
 TIMER_GRACE = timedelta(minutes=5)
@@ -96,7 +104,9 @@ class Scope:
 
 
 def resolved(session: Session, scope: Scope) -> Scope:
-    """The scope with its version ids read once, so that queries filter on a short list of ids."""
+    """The scope with its version ids read once, so that queries filter on a short list of ids. Every
+    function of this module starts here, so the transaction is set for analytic reads here too."""
+    _analytic_reads(session)
     if not scope.sequence or scope.version_ids:
         return scope
     return replace(scope, version_ids=tuple(_version_ids(session, scope)) or (-1,))
@@ -113,13 +123,29 @@ class Spread:
 # ---- dialect helpers
 
 
+def _analytic_reads(session: Session) -> None:
+    """On PostgreSQL, for the rest of the transaction (the request's, which only reads): no JIT compilation,
+    which costs more than it saves on these aggregates (the planner asks for it on a scan of a year of
+    actions, and compiling takes longer than evaluating a few hundred thousand rows). Set once per
+    transaction."""
+    if not _postgres(session):
+        return
+    transaction = session.connection().get_transaction()
+    if session.info.get("pilotage_reads") is transaction:
+        return
+    session.execute(select(func.set_config("jit", "off", True)))
+    session.info["pilotage_reads"] = transaction
+
+
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
 def _seconds(session: Session, later, earlier):
+    """Seconds between two timestamps, as a float: `date_part` (double precision), not `extract`, which
+    returns a numeric on PostgreSQL 14+ and makes every bucket computation a numeric one (a third slower)."""
     if _postgres(session):
-        return extract("epoch", later - earlier)
+        return func.date_part(literal_column("'epoch'"), later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -138,30 +164,52 @@ def _as_date(value) -> date:
 Buckets = dict[float | None, tuple[float, float, int]]
 
 
-def _histograms(session: Session, keys: list, value, source: Select) -> dict[tuple, Buckets]:
+def _histograms(
+    session: Session, keys: list, value, source: Select, counted: tuple = ()
+) -> dict[tuple, Buckets]:
     """The values of `value` (seconds, never negative) per group of `keys`, over the rows of `source` (a
     select whose where clause and joins define the rows), as buckets a minute wide under an hour, an hour
-    wide under a week, six hours beyond: one hash aggregation, whatever the number of rows."""
+    wide under a week, six hours beyond: one hash aggregation, whatever the number of rows.
+
+    `counted`: conditions counted in the same pass, per group; their counts come under the key "counted"
+    of the group's buckets, as a tuple (not a bucket: see `_counts`)."""
+    flags = [case((condition, 1)).label(f"c{i}") for i, condition in enumerate(counted)]
     rows = source.with_only_columns(
-        *[k.label(f"k{i}") for i, k in enumerate(keys)], value.label("v")
+        *[k.label(f"k{i}") for i, k in enumerate(keys)], value.label("v"), *flags
     ).subquery()
     v = rows.c.v
     width = case((v < 3600, 60), (v < 7 * 86400, 3600), else_=6 * 3600)
     steps = func.floor(v / width) if _postgres(session) else cast(v / width, SqlInteger)
     group = [rows.c[f"k{i}"] for i in range(len(keys))]
-    bucketed = select(*group, (steps * width).label("b"), v).subquery()
+    flagged = [rows.c[f"c{i}"] for i in range(len(counted))]
+    bucketed = select(*group, (steps * width).label("b"), v, *flagged).subquery()
     kept = [bucketed.c[f"k{i}"] for i in range(len(keys))]
     query = select(
-        *kept, bucketed.c.b, func.count(), func.min(bucketed.c.v), func.max(bucketed.c.v)
+        *kept,
+        bucketed.c.b,
+        func.count(),
+        func.min(bucketed.c.v),
+        func.max(bucketed.c.v),
+        *[func.count(bucketed.c[f"c{i}"]) for i in range(len(counted))],
     ).group_by(*kept, bucketed.c.b)
     found: dict[tuple, Buckets] = {}
     for row in session.execute(query):
-        bucket, count, low, high = row[len(keys) :]
+        key = tuple(row[: len(keys)])
+        bucket, count, low, high = row[len(keys) : len(keys) + 4]
+        per = found.setdefault(key, {})
+        if counted:
+            before = per.get("counted", (0,) * len(counted))
+            per["counted"] = tuple(a + b for a, b in zip(before, row[len(keys) + 4 :], strict=True))
         if bucket is None:  # rows without a value (on time, for lateness): counted, not measured
-            found.setdefault(tuple(row[: len(keys)]), {})[None] = (0.0, 0.0, count)
+            per[None] = (0.0, 0.0, count)
         else:
-            found.setdefault(tuple(row[: len(keys)]), {})[float(bucket)] = (float(low), float(high), count)
+            per[float(bucket)] = (float(low), float(high), count)
     return found
+
+
+def _counts(histogram: Buckets) -> tuple:
+    """The conditions' counts `_histograms` read with a histogram (and takes out of it)."""
+    return histogram.pop("counted", ())
 
 
 def _merged(histograms: list[Buckets]) -> Buckets:
@@ -313,21 +361,31 @@ def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, Ste
         )
         for element_id, count in session.execute(timers):
             at(element_id).waiting += count
-    ended = _action_scope(
-        select(Action.id).where(Action.completed_at.is_not(None), _period(Action.completed_at, scope)), scope
+    # One pass over the actions that ended or were due in the period: the time spent by the first ones (null
+    # for the others), and, counted alongside, which were due in the period and which of those were late.
+    ended = and_(Action.completed_at.is_not(None), _period(Action.completed_at, scope))
+    due = and_(Action.due_at.is_not(None), _period(Action.due_at, scope))
+    spent = case((ended, _seconds(session, Action.completed_at, Action.created_at)))
+    source = _action_scope(select(Action.id).where(or_(ended, due)), scope)
+    per_outcome = _histograms(
+        session, [Action.element_id, Action.outcome], spent, source, (due, and_(due, _action_late(now)))
     )
-    spent = _seconds(session, Action.completed_at, Action.created_at)
-    per_outcome = _histograms(session, [Action.element_id, Action.outcome], spent, ended)
-    for element_id in {e for e, _o in per_outcome}:
+    for (element_id, outcome), buckets in per_outcome.items():
+        with_due, late = _counts(buckets)
         figures = at(element_id)
-        mine = {o: buckets for (e, o), buckets in per_outcome.items() if e == element_id}
-        spread = _spread(_merged(list(mine.values())))
-        figures.ended, figures.median, figures.p90 = spread.count, spread.median, spread.p90
-        figures.outcomes = {
-            o: sum(count for _low, _high, count in b.values()) for o, b in mine.items() if o is not None
-        }
-    for element_id, with_due, late in session.execute(_late_actions(scope, now)):
-        at(element_id).with_due, at(element_id).late = with_due, late
+        figures.with_due, figures.late = figures.with_due + with_due, figures.late + late
+        buckets.pop(None, None)  # due in the period, not ended in it
+        if buckets and outcome is not None:
+            figures.outcomes[outcome] = sum(count for _low, _high, count in buckets.values())
+    for element_id in {e for e, _o in per_outcome}:
+        measured = [b for (e, _o), b in per_outcome.items() if e == element_id and b]
+        if measured:
+            spread = _spread(_merged(measured))
+            at(element_id).ended, at(element_id).median, at(element_id).p90 = (
+                spread.count,
+                spread.median,
+                spread.p90,
+            )
     return found
 
 
@@ -335,15 +393,6 @@ def _action_late(now: datetime):
     return or_(
         Action.completed_at > Action.due_at,
         and_(Action.status == ActionStatus.OPEN, Action.due_at < now),
-    )
-
-
-def _late_actions(scope: Scope, now: datetime) -> Select:
-    return _action_scope(
-        select(Action.element_id, func.count(), func.count().filter(_action_late(now)))
-        .where(Action.due_at.is_not(None), _period(Action.due_at, scope))
-        .group_by(Action.element_id),
-        scope,
     )
 
 
@@ -557,33 +606,63 @@ def _timer_late(session: Session, now: datetime):
     )
 
 
-def _late_rows(session: Session, scope: Scope, now: datetime):
-    """Two selects (actions, timers) of the late steps: dossier, element, date, when it happened, lateness."""
-    actions = _action_scope(
-        select(
-            Action.dossier_id.label("dossier_id"),
-            Action.element_id.label("element_id"),
-            literal("action").label("kind"),
-            Action.due_at.label("due_at"),
-            Action.completed_at.label("happened_at"),
-            _seconds(session, func.coalesce(Action.completed_at, now), Action.due_at).label("late"),
-        ).where(Action.due_at.is_not(None), _period(Action.due_at, scope), _action_late(now)),
+def _late_rows(
+    session: Session, scope: Scope, now: datetime, limit: int, element_id: str | None = None
+) -> list[Select]:
+    """The selects of the late steps, each its `limit` latest (so their union holds the `limit` latest of
+    all): dossier, element, kind, date, when it happened, lateness in seconds. Actions ended late, actions
+    still open past their date and late timers are three selects, each read in lateness order: on PostgreSQL
+    the actions ended late by `LATENESS_INDEX` (stopping after `limit` rows in scope), the open ones (which
+    have no end: never in the first select) by their due date, the earliest being the latest, the timers (one
+    per run) sorted."""
+    columns = (
+        Action.dossier_id.label("dossier_id"),
+        Action.element_id.label("element_id"),
+        literal("action").label("kind"),
+        Action.due_at.label("due_at"),
+        Action.completed_at.label("happened_at"),
+    )
+    in_period = and_(Action.due_at.is_not(None), _period(Action.due_at, scope))
+    if element_id:
+        in_period = and_(in_period, Action.element_id == element_id)
+    late = _seconds(session, Action.completed_at, Action.due_at)
+    ended = _action_scope(
+        select(*columns, late.label("late"))
+        .where(in_period, Action.completed_at > Action.due_at)
+        .order_by((Action.completed_at - Action.due_at).desc() if _postgres(session) else late.desc())
+        .order_by(Action.dossier_id)
+        .limit(limit),
         scope,
     )
-    timers = _run_scope(
-        select(
-            Run.dossier_id,
-            Timer.element_id,
-            literal("timer"),
-            Timer.due_at,
-            Timer.fired_at,
-            _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at),
+    still_open = _action_scope(
+        select(*columns, _seconds(session, literal(now, Action.due_at.type), Action.due_at).label("late"))
+        .where(in_period, Action.status == ActionStatus.OPEN, Action.due_at < now)
+        .order_by(Action.due_at, Action.dossier_id)
+        .limit(limit),
+        scope,
+    )
+    selects = [ended, still_open]
+    if not scope.role and scope.holder is None:  # timers belong to no role
+        timer_late = _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at)
+        selects.append(
+            _run_scope(
+                select(
+                    Run.dossier_id,
+                    Timer.element_id,
+                    literal("timer"),
+                    Timer.due_at,
+                    Timer.fired_at,
+                    timer_late,
+                )
+                .join(Run, Run.id == Timer.run_id)
+                .where(_period(Timer.due_at, scope), _timer_late(session, now))
+                .where(true() if element_id is None else Timer.element_id == element_id)
+                .order_by(timer_late.desc(), Run.dossier_id)
+                .limit(limit),
+                scope,
+            )
         )
-        .join(Run, Run.id == Timer.run_id)
-        .where(_period(Timer.due_at, scope), _timer_late(session, now)),
-        scope,
-    )
-    return actions, timers
+    return selects
 
 
 def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
@@ -632,9 +711,8 @@ def late_dossiers(
 ) -> list[dict]:
     """The late steps of the scope, one row each, latest first."""
     scope = resolved(session, scope)
-    actions, timers = _late_rows(session, scope, now)
-    parts = [actions] if scope.role or scope.holder is not None else [actions, timers]
-    rows = union_all(*parts).subquery()
+    selects = _late_rows(session, scope, now, limit, element_id)
+    rows = union_all(*[q.subquery().select() for q in selects]).subquery()
     query = select(
         Dossier.id,
         Dossier.reference,
@@ -645,8 +723,6 @@ def late_dossiers(
         rows.c.happened_at,
         rows.c.late,
     ).join(rows, rows.c.dossier_id == Dossier.id)
-    if element_id:
-        query = query.where(rows.c.element_id == element_id)
     query = query.order_by(rows.c.late.desc(), Dossier.id).limit(limit)
     keys = ("dossier_id", "reference", "title", "element_id", "kind", "due_at", "happened_at", "late")
     return [dict(zip(keys, row, strict=True)) for row in session.execute(query)]

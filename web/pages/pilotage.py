@@ -389,7 +389,8 @@ def pilotage_delays():
             ],
             f"delais-{f.sequence}.csv",
         )
-    if csv_wanted:
+    if csv_wanted:  # up to EXPORTED rows: each label is translated once, not once a row
+        kinds = {kind: _kind(kind) for kind in ("action", "timer")}
         return _csv_response(
             [
                 [
@@ -407,7 +408,7 @@ def pilotage_delays():
                     r["reference"],
                     r["title"],
                     names.get(r["element_id"], r["element_id"]),
-                    _kind(r["kind"]),
+                    kinds[r["kind"]],
                     _iso(r["due_at"]),
                     _iso(r["happened_at"]),
                     _days(r["late"]),
