@@ -156,6 +156,12 @@ def _week(session: Session, column):
     return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"))
 
 
+def _moment(value: datetime):
+    """A moment as the columns store it (UTC, without offset): compared or subtracted row by row, an aware
+    value would make PostgreSQL convert each row's timestamp to `timestamptz` (a third of a scan's time)."""
+    return literal(value, Action.due_at.type)
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -487,7 +493,7 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
     ended = and_(relevant.c.completed_at.is_not(None), relevant.c.completed_at < end)
     overdue = and_(
         relevant.c.due_at.is_not(None),
-        late_from < end,
+        late_from < _moment(end),
         or_(relevant.c.completed_at.is_(None), relevant.c.completed_at > relevant.c.due_at),
     )
     weeks = select(
@@ -635,7 +641,7 @@ def _late_rows(
         scope,
     )
     still_open = _action_scope(
-        select(*columns, _seconds(session, literal(now, Action.due_at.type), Action.due_at).label("late"))
+        select(*columns, _seconds(session, _moment(now), Action.due_at).label("late"))
         .where(in_period, Action.status == ActionStatus.OPEN, Action.due_at < now)
         .order_by(Action.due_at, Action.dossier_id)
         .limit(limit),
@@ -643,7 +649,7 @@ def _late_rows(
     )
     selects = [ended, still_open]
     if not scope.role and scope.holder is None:  # timers belong to no role
-        timer_late = _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at)
+        timer_late = _seconds(session, func.coalesce(Timer.fired_at, _moment(now)), Timer.due_at)
         selects.append(
             _run_scope(
                 select(
@@ -674,7 +680,7 @@ def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
     actions = _action_scope(
         select(Action.id).where(Action.due_at.is_not(None), _period(Action.due_at, scope)), scope
     )
-    late = _seconds(session, func.coalesce(Action.completed_at, now), Action.due_at)
+    late = _seconds(session, func.coalesce(Action.completed_at, _moment(now)), Action.due_at)
     passes = [("action", _histograms(session, [Action.element_id], case((_action_late(now), late)), actions))]
     if not scope.role and scope.holder is None:  # timers belong to no role
         timers = _run_scope(
@@ -685,7 +691,7 @@ def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
             ),
             scope,
         )
-        late = _seconds(session, func.coalesce(Timer.fired_at, now), Timer.due_at)
+        late = _seconds(session, func.coalesce(Timer.fired_at, _moment(now)), Timer.due_at)
         passes.append(
             (
                 "timer",
