@@ -4,7 +4,7 @@ Revision ID: c5f8a2e1d930
 Revises: e2a9d4c6b813
 Create Date: 2026-12-06 09:30:00
 
-The list of late steps (runtime/pilotage.py, `late_dossiers`) shows the latest first, 200 a page and up to
+The list of late steps (runtime/pilotage/delays.py, `late_dossiers`) shows the latest first, 200 a page and up to
 50,000 in an export. On PostgreSQL this partial index holds the actions that ended after their due date in
 order of lateness, with the columns the list reads: the list stops after its length instead of sorting the
 year's late actions. SQLite reads the table (its databases are small). No backfill: the index is built from

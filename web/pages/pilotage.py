@@ -1,5 +1,5 @@
 """Pilotage for managers and analysts: the diagram with time and lateness per step, weekly charts, workload,
-and whether due dates and legal delays were met. Figures come from runtime/pilotage.py; these routes parse
+and whether due dates and legal delays were met. Figures come from runtime/pilotage/; these routes parse
 the filters, call it, label what it returns and draw it. Every table and chart exports as CSV."""
 
 from datetime import date, timedelta
