@@ -56,7 +56,7 @@ OPEN_INDEX = Index(
 # them in this order and stops at the page's (or the export's) length.
 LATENESS_INDEX = Index(
     "ix_actions_ended_late",
-    (Action.completed_at - Action.due_at).desc(),
+    text("(completed_at - due_at) DESC"),
     Action.dossier_id,
     postgresql_include=["due_at", "completed_at", "run_id", "role", "element_id"],
     postgresql_where=text("completed_at > due_at"),
@@ -164,11 +164,16 @@ def _histograms(
         *[k.label(f"k{i}") for i, k in enumerate(keys)], value.label("v"), *flags
     ).subquery()
     v = rows.c.v
-    width = case((v < 3600, 60), (v < 7 * 86400, 3600), else_=6 * 3600)
-    steps = func.floor(v / width) if _postgres(session) else cast(v / width, SqlInteger)
+
+    def start(width: int):  # of the bucket `width` seconds wide holding v
+        return (func.floor(v / width) if _postgres(session) else cast(v / width, SqlInteger)) * width
+
+    # PostgreSQL inlines v (an expression over the row) wherever it is named: a CASE naming it three
+    # times rather than five is that much less work per row.
+    bucket = case((v < 3600, start(60)), (v < 7 * 86400, start(3600)), else_=start(6 * 3600))
     group = [rows.c[f"k{i}"] for i in range(len(keys))]
     flagged = [rows.c[f"c{i}"] for i in range(len(counted))]
-    bucketed = select(*group, (steps * width).label("b"), v, *flagged).subquery()
+    bucketed = select(*group, bucket.label("b"), v, *flagged).subquery()
     kept = [bucketed.c[f"k{i}"] for i in range(len(keys))]
     query = select(
         *kept,

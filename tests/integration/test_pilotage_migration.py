@@ -77,3 +77,19 @@ def test_upgrade_adds_the_lateness_index_and_the_list_reads_it(empty_url):
         assert listed() == expected
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_models_declare_the_lateness_index_as_the_migration_makes_it(empty_url):
+    """A database made from the models (benchmarks, `create_all`) has the index too, on PostgreSQL only."""
+    from runtime.clock import FixedClock
+    from web import create_app
+    from web.extensions import db
+
+    app = create_app(
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
+    )
+    with app.app_context():
+        db.create_all()
+        names = {i["name"] for i in inspect(db.engine).get_indexes("actions")}
+        assert ("ix_actions_ended_late" in names) == (db.engine.dialect.name == "postgresql")
+        db.engine.dispose()
