@@ -27,6 +27,10 @@ CONTENT_TYPE = "text/csv; charset=utf-8; header=present"
 
 def cell(value) -> str | int | float | Decimal:
     """One value as a spreadsheet will read it: numbers and dates as such, any other text inert."""
+    if type(value) is str:  # most cells: checked first (an export can hold 50,000 rows)
+        if value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -202,3 +202,14 @@ def test_delays_page_lists_and_exports_late_dossiers(app, client, users, history
     assert [r[0] for r in only[1:]] == ["D-1"]
     page = client.get("/pilotage/delays?sequence=rt_relance&period=all").get_data(as_text=True)
     assert "12 j" in page
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5])
+def test_late_list_cut_anywhere_keeps_the_latest(session, history, limit):
+    """Each kind of late step (ended late, still open, timer) is read up to the list's length, then merged:
+    a shorter list is the start of the full one, ties (5 days) in dossier order."""
+    full = pilotage.late_dossiers(session, RELANCE, NOW)
+    cut = pilotage.late_dossiers(session, RELANCE, NOW, limit=limit)
+    assert [(r["dossier_id"], r["element_id"]) for r in cut] == [
+        (r["dossier_id"], r["element_id"]) for r in full[:limit]
+    ]

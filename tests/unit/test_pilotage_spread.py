@@ -1,4 +1,5 @@
-"""Percentiles read from a histogram (runtime/pilotage.py): as `percentile_cont` would, within a bucket."""
+"""Percentiles read from a histogram (runtime/pilotage/common.py): as `percentile_cont` would, within a
+bucket."""
 
 import random
 

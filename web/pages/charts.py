@@ -1,6 +1,6 @@
 """Charts drawn on the server as SVG: the pages stay plain HTML, print and load without a script.
 
-Each function takes the figures already computed and labelled (by runtime/pilotage.py and the page) and
+Each function takes the figures already computed and labelled (by runtime/pilotage/ and the page) and
 returns the markup of one chart; every text goes through escaping."""
 
 from collections.abc import Callable, Sequence

@@ -1,5 +1,5 @@
 """Pilotage for managers and analysts: the diagram with time and lateness per step, weekly charts, workload,
-and whether due dates and legal delays were met. Figures come from runtime/pilotage.py; these routes parse
+and whether due dates and legal delays were met. Figures come from runtime/pilotage/; these routes parse
 the filters, call it, label what it returns and draw it. Every table and chart exports as CSV."""
 
 from datetime import date, timedelta
@@ -389,7 +389,8 @@ def pilotage_delays():
             ],
             f"delais-{f.sequence}.csv",
         )
-    if csv_wanted:
+    if csv_wanted:  # up to EXPORTED rows: each label is translated once, not once a row
+        kinds = {kind: _kind(kind) for kind in ("action", "timer")}
         return _csv_response(
             [
                 [
@@ -407,7 +408,7 @@ def pilotage_delays():
                     r["reference"],
                     r["title"],
                     names.get(r["element_id"], r["element_id"]),
-                    _kind(r["kind"]),
+                    kinds[r["kind"]],
                     _iso(r["due_at"]),
                     _iso(r["happened_at"]),
                     _days(r["late"]),
