@@ -1,7 +1,7 @@
 """actions ended late, latest first: the legal delays' list of late steps reads its page from an index
 
 Revision ID: c5f8a2e1d930
-Revises: e2a9d4c6b813
+Revises: c5d1f0a7e3b2
 Create Date: 2026-12-06 09:30:00
 
 The list of late steps (runtime/pilotage/delays.py, `late_dossiers`) shows the latest first, 200 a page and up to
@@ -14,7 +14,7 @@ the rows already there.
 from alembic import op
 
 revision = "c5f8a2e1d930"
-down_revision = "e2a9d4c6b813"
+down_revision = "c5d1f0a7e3b2"
 branch_labels = None
 depends_on = None
 

@@ -61,7 +61,7 @@ def test_upgrade_adds_the_lateness_index_and_the_list_reads_it(empty_url):
         return [(r["reference"], round(r["late"] / 86400, 3)) for r in rows]
 
     with app.app_context():
-        upgrade(revision="e2a9d4c6b813")  # the revision below the index
+        upgrade(revision="c5d1f0a7e3b2")  # the revision below the index
         ensure_documents_table(db)
         build_history(
             db.session,
