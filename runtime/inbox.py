@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from designer.models import Sequence, SequenceVersion
@@ -169,9 +169,9 @@ def _buckets(due, now: datetime) -> dict:
 
 def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) -> InboxPage:
     scope = _scope(session, filters, user_id)
-    groups = _groups(session, scope, now)
+    groups, names = _groups(session, scope, now)
     due = filters.due
-    ids = list(session.scalars(_page_ids(filters, scope, now)))
+    ids = list(session.scalars(_page_ids(filters, scope, now, None if scope.bounded else names)))
     page = dict(rows=_rows(session, ids[:PAGE]), has_next=len(ids) > PAGE)
     if scope.bounded and sum(numbers[""] for *_key, numbers in groups) > COUNTED:
         return _past_counted(session, scope, filters, now, groups, page)
@@ -202,9 +202,10 @@ def inbox_page(session: Session, user_id: int, now: datetime, filters: Filters) 
     )
 
 
-def _groups(session: Session, scope: _Scope, now: datetime) -> list:
+def _groups(session: Session, scope: _Scope, now: datetime) -> tuple[list, dict[int, str]]:
     """(sequence key, sequence name, role, {due bucket: count}) of the scope's actions: all of them, or at
-    most COUNTED + 1 of them when the scope is bounded."""
+    most COUNTED + 1 of them when the scope is bounded; and the name of the sequence of each run version
+    counted (every version of the scope's actions when it is not bounded)."""
     rows = _from(
         select(scope.version.label("version_id"), scope.role.label("role"), scope.due.label("due_at")),
         scope,
@@ -225,18 +226,19 @@ def _groups(session: Session, scope: _Scope, now: datetime) -> list:
         .group_by(rows.c.version_id, rows.c.role)
         .subquery()
     )
-    numbered = [per_version.c.n, *(per_version.c[f"n_{name}"] for name in DUES)]
-    grouped = (
-        select(Sequence.key, Sequence.name, per_version.c.role, *(func.sum(n) for n in numbered))
-        .select_from(per_version)
+    named = (
+        select(per_version, Sequence.key, Sequence.name)
         .join(SequenceVersion, SequenceVersion.id == per_version.c.version_id)
         .join(Sequence, Sequence.id == SequenceVersion.sequence_id)
-        .group_by(Sequence.key, Sequence.name, per_version.c.role)
     )
-    return [
-        (key, name, role, dict(zip(("", *DUES), map(int, numbers), strict=True)))
-        for key, name, role, *numbers in session.execute(grouped)
-    ]
+    groups: dict[tuple, dict[str, int]] = {}
+    names: dict[int, str] = {}
+    for version_id, role, *numbers, key, name in session.execute(named):
+        names[version_id] = name
+        summed = groups.setdefault((key, name, role), dict.fromkeys(("", *DUES), 0))
+        for bucket, number in zip(("", *DUES), numbers, strict=True):
+            summed[bucket] += int(number)
+    return [(key, name, role, numbers) for (key, name, role), numbers in groups.items()], names
 
 
 def _past_counted(
@@ -282,10 +284,15 @@ def _filtered(query: Select, filters: Filters, scope: _Scope, now: datetime | No
     return query
 
 
-def _page_ids(filters: Filters, scope: _Scope, now: datetime) -> Select:
+def _page_ids(
+    filters: Filters, scope: _Scope, now: datetime, names: Mapping[int, str] | None = None
+) -> Select:
     """The ids of the page's actions, in order, and the next one's first if any. The scope's rows are read
-    alone (with the sequences' names when sorted by them); the open actions with their dossiers' references
-    when sorted by dossier."""
+    alone (with the sequences' names when sorted by them, unless `names` gives the sequence name of each run
+    version the rows hold); the open actions with their dossiers' references when sorted by dossier."""
+    if filters.sort == "sequence" and names is not None:
+        query = _filtered(_from(select(scope.key), scope), filters, scope, now)
+        return _by_sequence_name(query, scope, names, filters.page)
     by_sequence = bool(filters.sequence or filters.sort == "sequence")
     query = _filtered(_from(select(scope.key), scope, with_run=by_sequence), filters, scope, now)
     due = scope.due.asc().nulls_last()
@@ -303,6 +310,18 @@ def _page_ids(filters: Filters, scope: _Scope, now: datetime) -> Select:
     else:
         query = query.order_by(due, scope.key)
     return query.limit(PAGE + 1).offset((filters.page - 1) * PAGE)
+
+
+def _by_sequence_name(query: Select, scope: _Scope, names: Mapping[int, str], page: int) -> Select:
+    """`query` in the order of its sequences' names, then by due date, without reading the sequences: each
+    run version's rank among the names, known beforehand. The rows of one sequence (its usual case: one
+    user's actions) are one index range in due order; otherwise their ranks are sorted, not joined."""
+    ranks = {name: rank for rank, name in enumerate(sorted(set(names.values())))}
+    due = scope.due.asc().nulls_last()
+    if len(ranks) > 1:
+        rank = case({v: ranks[name] for v, name in names.items()}, value=scope.version, else_=len(ranks))
+        query = query.order_by(rank)
+    return query.order_by(due, scope.key).limit(PAGE + 1).offset((page - 1) * PAGE)
 
 
 def _rows(session: Session, ids: list[int]) -> list:
