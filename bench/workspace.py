@@ -107,11 +107,21 @@ def _seed(app) -> dict:
                       CASE WHEN a % :k = 0 AND d % 10 <> 0 THEN NULL ELSE 'user:' || :u0 END
                FROM (SELECT a, (a - 1) / :k + 1 AS d FROM generate_series(1, CAST(:n AS bigint) * :k) a) s""",
             # Who must act on each open action: the users holding its role in its run.
-            """INSERT INTO action_assignees (action_id, user_id, due_at, role, version_id, dossier_id)
-               SELECT a.id, p.user_id, a.due_at, a.role, :v, a.dossier_id FROM actions a
+            """INSERT INTO action_assignees
+                      (action_id, user_id, due_at, role, version_id, dossier_id, reference)
+               SELECT a.id, p.user_id, a.due_at, a.role, :v, a.dossier_id, d.reference FROM actions a
+               JOIN dossiers d ON d.id = a.dossier_id
                JOIN run_roles rr ON rr.run_id = a.run_id AND rr.role = a.role
                JOIN participants p ON p.id = rr.participant_id
                WHERE a.status = 'open' AND p.user_id IS NOT NULL""",
+            # The open actions whose role nobody holds (« Sans titulaire »): none here, every run has its
+            # case manager.
+            """INSERT INTO unheld_actions (action_id, due_at, role, version_id, dossier_id, reference)
+               SELECT a.id, a.due_at, a.role, :v, a.dossier_id, d.reference FROM actions a
+               JOIN dossiers d ON d.id = a.dossier_id
+               WHERE a.status = 'open'
+                 AND NOT EXISTS (SELECT 1 FROM run_roles rr
+                                 WHERE rr.run_id = a.run_id AND rr.role = a.role)""",
             # History entries (their hash chain is not what is measured here: a stand-in hash).
             """INSERT INTO journal (dossier_id, run_id, action_id, at, actor, kind, data, hash)
             SELECT (a - 1) / :k + 1, (a - 1) / :k + 1, a, :now - (a % 400) * interval '1 day', 'user:' || :u0,

@@ -11,7 +11,7 @@ from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBr
 
 from . import data_needed, journal
 from .actors import Actor
-from .assignments import unassign, unassigning
+from .assignments import held, unassign, unassigning
 from .forms import form_spec, read_form, write_form
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
@@ -159,7 +159,7 @@ def complete_action(
     for name, value in ending.items():  # what was written, without writing it again at the next flush
         set_committed_value(action, name, value)
     if not postgres:
-        unassign(session, [action.id])
+        unassign(session, [action.id], unheld=not held(run, action.role))
     write_form(session, run.dossier, action, changes, actor, now)
     journal.record(
         session,

@@ -3,7 +3,7 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from .journal import JournalEntry, Kind
@@ -130,9 +130,7 @@ def _run_problems(run: Run, kinds: list[str], restore, pending_timers: dict[int,
     problems: list[Problem] = []
     if Kind.RUN_LAUNCHED.value not in kinds:
         problems.append(
-            Problem(
-                run.dossier_id, "run_launch", f"le déroulement {run.id} n'a pas d'entrée de lancement"
-            )
+            Problem(run.dossier_id, "run_launch", f"le déroulement {run.id} n'a pas d'entrée de lancement")
         )
     ending = RUN_ENDINGS.get(run.status)
     if ending is not None and kinds.count(ending.value) != 1:
@@ -222,6 +220,26 @@ def check_assignments(session: Session) -> list[Problem]:
     problems += [
         Problem(None, "assignment_stale", f"l'action {a} figure encore dans la liste de l'utilisateur {u}")
         for a, u in sorted(actual - set(expected))
+    ]
+    return problems + _check_unheld(session)
+
+
+def _check_unheld(session: Session) -> list[Problem]:
+    """The rows of « Sans titulaire » are exactly the open actions whose role nobody holds in their run."""
+    from .assignments import Unheld
+    from .models import RunRole
+
+    nobody = ~exists().where(RunRole.run_id == Action.run_id, RunRole.role == Action.role)
+    expected_query = select(Action.id, Action.dossier_id).where(Action.status == ActionStatus.OPEN, nobody)
+    expected = {a: d for a, d in session.execute(expected_query)}
+    actual = set(session.scalars(select(Unheld.action_id)))
+    problems = [
+        Problem(expected[a], "unheld_missing", f"l'action {a} manque à la liste des actions sans titulaire")
+        for a in sorted(set(expected) - actual)
+    ]
+    problems += [
+        Problem(None, "unheld_stale", f"l'action {a} figure encore dans la liste des actions sans titulaire")
+        for a in sorted(actual - set(expected))
     ]
     return problems
 

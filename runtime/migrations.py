@@ -32,6 +32,7 @@ from kernel.db import unit_of_work
 from kernel.errors import DomainError, Malformed, RuleBroken
 
 from .actors import Actor
+from .assignments import reassign_role
 from .dossiers import default_holders
 from .models import Action, Dossier, Run, RunRole, RunStatus
 from .run_versions import follow, record_change
@@ -322,6 +323,8 @@ def _migrate_one(
             for participant_id in defaults.get(role, []):
                 run.holders.append(RunRole(role=role, participant_id=participant_id))
         session.flush()
+        for role in missing:  # an open action of such a role now has someone to act on it
+            reassign_role(session, run, role)
     unassigned = sorted(r for r in used if not current_holders(run).get(r))
     step_before = mark_step(session, run, now)
     names, targets = move.source_names, move.target_names

@@ -15,7 +15,7 @@ from designer.models import SequenceVersion
 
 from . import journal
 from .actors import Actor
-from .assignments import Assignment, assign, unassign
+from .assignments import Assignment, Unheld, assign, unassign
 from .journal import JournalEntry, Kind
 from .models import Action, ActionStatus, Run, Timer, action_type
 from .places import holidays_of
@@ -60,8 +60,9 @@ def record_change(
     run.version, run.version_id, run.called_versions = target, target.id, dict(called)
     # The inbox rows of the run's open actions keep its version.
     of_run = select(Action.id).where(Action.run_id == run.id)
-    moved = update(Assignment).where(Assignment.action_id.in_(of_run)).values(version_id=target.id)
-    session.execute(moved.execution_options(synchronize_session=False))
+    for rows in (Assignment, Unheld):
+        moved = update(rows).where(rows.action_id.in_(of_run)).values(version_id=target.id)
+        session.execute(moved.execution_options(synchronize_session=False))
     return entry
 
 

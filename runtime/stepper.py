@@ -23,7 +23,7 @@ from bpmn.expressions import evaluate
 
 from . import journal
 from .actors import Actor, system
-from .assignments import assign, inserted_and_assigned, unassign, users_to_act
+from .assignments import assign, held, inserted_and_assigned, unassign, users_to_act
 from .communications.outbox import queue_for_action
 from .journal import Kind
 from .models import Action, ActionStatus, ActionType, Checkpoint, Run, Timer, action_type
@@ -159,7 +159,7 @@ def pending_timers(session: Session, run: Run) -> list[Timer]:
 
 
 def _cancel(session: Session, run: Run, action: Action, actor: Actor, now: datetime, cause: str) -> None:
-    unassign(session, [action.id])
+    unassign(session, [action.id], unheld=not held(run, action.role))
     action.status = ActionStatus.CANCELLED
     action.completed_at = now
     action.completed_by = actor.label
@@ -199,7 +199,7 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     make_transient_to_detached(action)
     session.add(action)
     set_committed_value(action, "run", run)
-    if users and not _postgres(session):
+    if not (users and _postgres(session)):  # (an action whose role nobody holds is listed as such)
         assign(session, action, run)
     journal.record(
         session,

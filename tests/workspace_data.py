@@ -44,6 +44,25 @@ def assign_as_before_inbox_rows(monkeypatch) -> None:
     from runtime import assignments
 
     monkeypatch.setattr(assignments, "_copied", lambda action, run: {})
+    monkeypatch.setattr(assignments, "held", lambda run, role: True)  # no unheld_actions table either
+
+
+def write_as_before_inbox_queues(monkeypatch) -> None:
+    """For a database at a revision before the inbox queues (c5d8e1f2a7b9): its action_assignees has no copy
+    of the dossier's reference and there is no table of the actions nobody holds."""
+    from runtime import assignments
+
+    monkeypatch.setattr(assignments, "_copied", _without_reference(assignments._copied))
+    monkeypatch.setattr(assignments, "held", lambda run, role: True)
+
+
+def _without_reference(copied):
+    def without(action, run):
+        kept = copied(action, run)
+        kept.pop("reference")
+        return kept
+
+    return without
 
 
 def publish(session, user_id, *names, now=START):

@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from runtime.actions import complete_action
 from runtime.actors import Actor
-from runtime.assignments import Assignment
+from runtime.assignments import Assignment, Unheld
+from runtime.check import check_assignments
 from runtime.dossiers import add_participant, create_dossier
 from runtime.journal import JournalEntry
 from runtime.models import Action, ActionStatus, Dossier, Participant, RunRole
-from runtime.runs import add_adhoc_action, launch_run
+from runtime.runs import add_adhoc_action, launch_run, replace_holders
 from tests.conftest import START
 from tests.factories import make_user
 from tests.integration.test_workspace_pages import FreshClient, login, text
@@ -247,6 +249,32 @@ def test_take_an_action_nobody_holds(client, session, desk, users):
         )
     )
     assert len(list(entries)) == 1
+    # « Sans titulaire » reads rows of its own: kept exact as holders change.
+    assert check_assignments(session) == []
+
+
+def test_the_actions_nobody_holds_follow_their_holders(session, desk):
+    """« Sans titulaire » reads rows of its own, rewritten when the role's holders change and when the
+    action ends."""
+    manager = desk["manager"]
+    actor = Actor(user_id=manager.id)
+    run = desk["lonely_run"]
+    [action] = session.scalars(select(Action).where(Action.run_id == run.id))
+
+    def listed() -> bool:
+        session.flush()
+        return session.get(Unheld, action.id) is not None and check_assignments(session) == []
+
+    assert listed()
+    me = add_participant(
+        session, desk["lonely"], actor, START, kind="internal", name="Moi", user_id=manager.id
+    )
+    replace_holders(session, run, "gestionnaire", [me.id])
+    assert not listed() and check_assignments(session) == []
+    replace_holders(session, run, "gestionnaire", [])
+    assert listed()
+    complete_action(session, action.id, actor, "done", "paid", None, START)
+    assert not listed() and check_assignments(session) == []
 
 
 def test_everyone_s_actions_by_holder(client, desk):
@@ -255,6 +283,28 @@ def test_everyone_s_actions_by_holder(client, desk):
     assert len(rows(everyone)) == 14  # 13 of the manager, the one nobody holds
     assert rows(text(client.get(f"/inbox/all?holder={desk['colleague'].id}"))) == []
     assert len(rows(text(client.get(f"/inbox/all?holder={desk['manager'].id}")))) == 13
+
+
+def test_everyone_s_actions_are_counted_up_to_a_bound(client, desk, monkeypatch):
+    """Past COUNTED actions, « Toutes » and « Sans titulaire » say « N+ », give no count per sequence or
+    role, and page with a next link; a user's own inbox is still counted exactly."""
+    monkeypatch.setattr("runtime.inbox.COUNTED", 5)
+    monkeypatch.setattr("web.pages.inbox.COUNTED", 5)
+    monkeypatch.setattr("runtime.inbox.PAGE", 4)
+    login(client, desk["manager"])
+    everyone = text(client.get("/inbox/all?sort=dossier"))
+    assert re.search(r'class="count-open">5\+<', everyone), everyone
+    assert "5+ actions · page 1" in everyone and "toutes celles de ce filtre (5+)" in everyone
+    assert ">Relance (test)</option>" in everyone and ">Plan" in everyone
+    assert len(rows(everyone)) == 4 and 'rel="next" href="/inbox/all?sort=dossier&amp;page=2"' in everyone
+    last = text(client.get("/inbox/all?sort=dossier&page=4"))
+    assert rows(last) == ["L-1", "P-1"] and 'rel="next"' not in last
+    assert "page 4" in last and 'rel="prev"' in last
+    # Filtered down to fewer than the bound, the counts are exact again, per option too.
+    plan = text(client.get("/inbox/all?sequence=rt_plan"))
+    assert "1 action" in plan and "(1)" in plan and rows(plan) == ["P-1"]
+    mine = text(client.get("/inbox/"))
+    assert re.search(r'class="count-open">13<', mine) and "13 actions · page 1 sur 4" in mine
 
 
 def test_role_holders_in_one_form_with_eligible_participants_only(client, session, desk, users):

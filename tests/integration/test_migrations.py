@@ -14,9 +14,12 @@ from sqlalchemy import select
 from bpmn.durations import METROPOLE
 from bpmn.expressions import evaluate
 from designer.services import publish_versions
-from runtime.check import check_all
+from runtime.actors import Actor
+from runtime.assignments import Assignment, Unheld
+from runtime.check import check_all, check_assignments
 from runtime.events import fire_timer
 from runtime.models import Action, Participant, Run, Timer
+from runtime.runs import set_role_holders
 from runtime.timers import claim_batch
 from tests.integration.test_designer_pages import login
 from tests.integration.test_library import Library
@@ -352,3 +355,26 @@ def test_the_command_line_previews_then_migrates(lib, ten, app):
     assert entry["actor"] == f"user:{lib.users['manager'].id}"
     bad = runner.invoke(migrate_command, [KEY, "--from", "1", "--to", "2", "--map", "nothing"])
     assert bad.exit_code != 0 and "SOURCE=CIBLE" in bad.output
+
+
+def test_a_migration_giving_a_role_its_default_holders_moves_its_open_actions_to_them(lib, ten):
+    """The bailiff's mandate (« gestionnaire ») left with nobody holding its role: the migration gives the
+    role the dossier's default holder, and the open action leaves « Sans titulaire » for their inbox."""
+    d, _served = ten
+    dossier = d["mandate"]
+    run = lib.current(dossier)
+    [(action_id, (_element, role, _name))] = open_actions(lib, dossier).items()
+    manager = Actor(user_id=lib.users["manager"].id)
+    set_role_holders(lib.session, run["id"], manager, role, [], lib.clock.now())
+    lib.session.commit()
+    assert lib.session.get(Unheld, action_id) is not None
+    publish_v2(lib)
+
+    [report] = [r for r in migrate(lib) if r["dossier_id"] == dossier["id"]]
+    assert report["status"] == "migrated", report
+    lib.session.expire_all()
+    assert lib.holders(lib.current(dossier))[role] == [dossier["people"]["manager"]["id"]]
+    assert lib.session.get(Unheld, action_id) is None
+    users = lib.session.scalars(select(Assignment.user_id).where(Assignment.action_id == action_id)).all()
+    assert users == [lib.users["manager"].id]
+    assert check_assignments(lib.session) == []

@@ -6,13 +6,13 @@ a colleague (with a preview) or take an action nobody holds."""
 from dataclasses import replace
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from kernel.errors import DomainError
 from runtime import handover, incidents, workspace
-from runtime.inbox import DUES, PAGE, SORTS, Filters, colleagues, inbox_page, matching_ids
+from runtime.inbox import COUNTED, DUES, PAGE, SORTS, Filters, colleagues, inbox_page, matching_ids
 from runtime.roles import known_roles
 
 from ..actors import current_actor
@@ -28,6 +28,14 @@ VIEWS = {
     "unassigned": ("pages.inbox_unassigned", "none"),
     "all": ("pages.inbox_all", "any"),
 }
+
+
+@pages.app_template_filter("counted")
+def counted(number: int, bounded: bool = False) -> str:
+    """A count as people read it; « 1 000+ » past what a bounded list counts."""
+    if bounded and number > COUNTED:
+        return _("%(num)s+", num=format_number(COUNTED))
+    return format_number(number)
 
 
 def _filters(which: str) -> Filters:
