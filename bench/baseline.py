@@ -33,4 +33,6 @@ def sequences(tree: Path | None) -> tuple[list[str], dict[str, str]]:
     if tree is None:
         return [str(Path(sys.executable).with_name("sequences"))], {}
     start = "import sys; from web.cli import main; sys.argv[0] = 'sequences'; main()"
-    return [sys.executable, "-c", start], {"PYTHONPATH": str(tree)}
+    # -P: `python -c` would otherwise put the current directory first on sys.path, before PYTHONPATH, and a
+    # benchmark started from a checkout would run that checkout's code as the baseline.
+    return [sys.executable, "-P", "-c", start], {"PYTHONPATH": str(tree)}

@@ -184,6 +184,59 @@ def _measure(app, total: int) -> dict:
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process of this machine (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])
+    return (total - idle) / os.sysconf("SC_CLK_TCK"), total / os.sysconf("SC_CLK_TCK")
+
+
+class _Cpu:
+    """CPU used while the timers drain: by the worker processes, by their PostgreSQL backends (the server
+    runs on this machine), and by the whole machine (other people's work included)."""
+
+    def __init__(self, app, workers: list[int]) -> None:
+        self.app, self.workers = app, workers
+        self.start = self._sample()
+
+    def _backends(self) -> list[int]:
+        from sqlalchemy import text
+
+        from web.extensions import db
+
+        with self.app.app_context():
+            query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid()")
+            pids = db.session.scalars(query).all()
+            db.session.rollback()
+        return list(pids)
+
+    def _sample(self) -> dict:
+        return {"workers": {pid: _cpu_seconds(pid) for pid in self.workers},
+                "backends": {pid: _cpu_seconds(pid) for pid in self._backends()},
+                "machine": _machine_busy()}
+
+    def stop(self) -> dict:
+        end = self._sample()
+
+        def used(kind: str) -> float:
+            return sum(max(0.0, cpu - self.start[kind].get(pid, 0.0)) for pid, cpu in end[kind].items())
+
+        busy, total = (e - s for e, s in zip(end["machine"], self.start["machine"], strict=True))
+        return {"worker_cpu": used("workers"), "pg_cpu": used("backends"),
+                "machine_busy": busy / total if total else float("nan")}
+
+
 def _scenario(app, url: str, template: dict, label: str, due: list[datetime], workers: int,
               tree: Path | None) -> dict:
     _reset(app)
@@ -194,10 +247,14 @@ def _scenario(app, url: str, template: dict, label: str, due: list[datetime], wo
     if lead < timedelta(seconds=3):
         print(f"  {label}: seeding took {seeded:.1f} s, timers already due; raise the lead time")
     processes = _workers(url, workers, tree)
+    # CPU counted from the first due time: the workers' start (imports, app) is not the timers' cost.
+    time.sleep(max(0.0, (min(due) - datetime.now(UTC)).total_seconds() - 0.2))
+    cpu = _Cpu(app, [process.pid for process, _ in processes])
     drained = _wait_drained(app, len(due), limit=120.0 + SPREAD_SECONDS * 2 + len(due) / 5)
+    used = cpu.stop()
     codes = _stop(processes)
     result = _measure(app, len(due))
-    result.update(seeded=seeded, drained=drained, codes=codes, workers=workers)
+    result.update(seeded=seeded, drained=drained, codes=codes, workers=workers, **used)
     return result
 
 
@@ -227,6 +284,22 @@ def _print(label: str, result: dict) -> None:
           f"({result['total'] / drain if drain > 0 else float('nan'):.0f}/s)  "
           f"lateness p50 {result['p50']:.2f} s  p99 {result['p99']:.2f} s  max {result['max']:.2f} s  "
           f"(seeded in {result['seeded']:.1f} s; exit codes {result['codes']})")
+    print(f"  {'':<28} per timer: worker CPU {1000 * result['worker_cpu'] / result['fired']:.2f} ms, "
+          f"PostgreSQL CPU {1000 * result['pg_cpu'] / result['fired']:.2f} ms; "
+          f"machine busy {100 * result['machine_busy']:.0f}% while draining; load average {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _ceiling(result: dict) -> str:
+    """What the CPU one timer costs (worker + PostgreSQL) allows on 2 and on 4 cores with nothing else
+    running: an upper bound, that workers sharing the cores with PostgreSQL approach from below."""
+    per = (result["worker_cpu"] + result["pg_cpu"]) / result["fired"] if result["fired"] else 0.0
+    if per <= 0:
+        return "n/a"
+    return f"{per * 1000:.2f} ms of CPU per timer: at most {2 / per:.0f}/s on 2 cores, {4 / per:.0f}/s on 4"
 
 
 
@@ -260,7 +333,9 @@ def main() -> None:
                 result = _scenario(app, url, template, "spread", spread, 1, code)
                 _print(f"{name}: {SPREAD} over {SPREAD_SECONDS:.0f} s", result)
                 figures[name, "spread"] = result
-        print(f"  baseline: {baseline.REF}")
+        print(f"  baseline: {baseline.REF}; load average now {_load()}")
+        for name in ("baseline", "today"):
+            print(f"  {name}, 2 workers: {_ceiling(figures[name, 'burst2'])}")
         for scenario, what, limit, measure in (
             ("burst1", f"{BURST} due at once, 1 worker, drained in <= 40 s", 40.0, _drain),
             ("burst2", f"{BURST} due at once, 2 workers, drained in <= 20 s", 20.0, _drain),

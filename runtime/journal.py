@@ -162,6 +162,17 @@ def lock_with(session: Session, statement, params: dict) -> None:
         session.info.setdefault(_LOCKED, set()).add(locked)
 
 
+def lock_all(session: Session, statement, params: dict) -> list[int]:
+    """Locks every dossier that `statement` selects FOR UPDATE, ordered by id: two transactions locking
+    several dossiers at once take them in the same order, and wait for each other rather than deadlock.
+    Returns the dossiers locked (none on SQLite, whose transactions hold the single write lock)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return []
+    locked = list(session.connection().scalars(statement, params))
+    session.info.setdefault(_LOCKED, set()).update(locked)
+    return locked
+
+
 def lock_statement(dossier_id):
     """Selects the dossier `dossier_id` FOR UPDATE (a parameter, or a subquery: the dossier of a run)."""
     from .models import Dossier  # here: the dossiers' model imports this module
@@ -212,6 +223,11 @@ def _before_reading(orm_execute_state) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    # Also called when a savepoint is released: its entries then wait for the transaction's commit (the timer
+    # worker's savepoints, one per firing, write their history in one statement), and a rollback of the
+    # transaction still drops them (_forget_rolled_back: they were recorded within it).
+    if session.in_nested_transaction():
+        return
     write_pending(session)
 
 
@@ -220,7 +236,7 @@ def _forget_rolled_back(session: Session, rolled_back) -> None:
     # What was recorded within the transaction or savepoint rolled back is gone, what came before stays.
     session.info.pop(_HEADS, None)
     session.info.pop(_LOCKED, None)
-    kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not _within(t, rolled_back)]
+    kept = [(t, row) for t, row in session.info.pop(_PENDING, ()) if not within(t, rolled_back)]
     if kept:
         session.info[_PENDING] = kept
         session.info[_HEADS] = {row["dossier_id"]: row["hash"] for _t, row in kept}
@@ -235,7 +251,8 @@ def _forget_all(session: Session, transaction) -> None:
             session.info.pop(key, None)
 
 
-def _within(transaction, outer) -> bool:
+def within(transaction, outer) -> bool:
+    """Whether `transaction` is `outer` or was begun inside it (a savepoint of it)."""
     while transaction is not None:
         if transaction is outer:
             return True

@@ -9,9 +9,9 @@ here with it: they are the same operation seen from the run that ends."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import inspect, update
+from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -223,16 +223,72 @@ def write_run(session: Session, run: Run) -> None:
     if not changes:
         return
     revision = state.committed_state.get("revision", run.revision)
-    table = Run.__table__
-    done = session.connection().execute(
-        update(table).where(table.c.id == run.id, table.c.revision == revision),
-        {**changes, "revision": revision + 1},
-    )
-    if done.rowcount != 1:
-        raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
+    held = session.info.get(_HELD_RUNS)
+    if held is not None:
+        held.append((_transaction(session), {**changes, "revision": revision + 1, "_id": run.id,
+                                             "_revision": revision}))
+    else:
+        table = Run.__table__
+        done = session.connection().execute(
+            update(table).where(table.c.id == run.id, table.c.revision == revision),
+            {**changes, "revision": revision + 1},
+        )
+        if done.rowcount != 1:
+            raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
     set_committed_value(run, "revision", revision + 1)
     # What is in memory is now what is stored: nothing left for the flush (SQLAlchemy is pinned for this).
     state._commit_all(state.dict, session.identity_map)
+
+
+# Held run writes (hold_run_writes): the timer worker fires a chunk of runs, a savepoint each, and writes
+# them together when the chunk commits; a firing whose savepoint rolls back takes its run's write with it.
+_HELD_RUNS = "step_held_runs"
+_BY_REVISION = update(Run.__table__).where(
+    Run.__table__.c.id == bindparam("_id"), Run.__table__.c.revision == bindparam("_revision")
+)
+
+
+def hold_run_writes(session: Session) -> None:
+    """For the rest of the transaction, write_run keeps each run's write instead of sending it: they go out
+    together when the transaction commits (or at write_held_runs)."""
+    session.info[_HELD_RUNS] = []
+
+
+def write_held_runs(session: Session) -> None:
+    """Sends the run writes held since hold_run_writes: one executemany per set of columns changed, each row
+    guarded by its revision as write_run guards it."""
+    held = session.info.pop(_HELD_RUNS, None) or []
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for _transaction_held, row in held:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for rows in groups.values():
+        done = session.connection().execute(_BY_REVISION, rows)
+        if done.rowcount != len(rows):
+            raise StaleDataError(f"runs {[r['_id'] for r in rows]}: changed by another writer")
+
+
+def _transaction(session: Session):
+    real = session() if isinstance(session, scoped_session) else session
+    return real.get_nested_transaction() or real.get_transaction()
+
+
+@event.listens_for(Session, "before_commit")
+def _write_held_runs(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released: its writes wait for the commit
+        write_held_runs(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_held_runs(session: Session, rolled_back) -> None:
+    held = session.info.get(_HELD_RUNS)
+    if held:
+        held[:] = [(t, row) for t, row in held if not journal.within(t, rolled_back)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stop_holding(session: Session, transaction) -> None:
+    if transaction.parent is None:  # held for one transaction only
+        session.info.pop(_HELD_RUNS, None)
 
 
 def current_holders(run: Run) -> dict[str, list[int]]:

@@ -1,16 +1,24 @@
-"""Due timers, claimed in batches by any number of workers and fired a few runs per transaction.
+"""Due timers, claimed in batches by any number of workers and fired a chunk of runs per transaction.
 
 A worker claims a batch by writing its id and a lease (`claimed_until`) on the timers, in one short
-transaction; then it fires them through `runtime.events.fire_timer`, which locks the run and re-checks the
-timer, so a timer is never fired twice even when two workers hold it. The firings of a batch share a
-transaction, each inside a savepoint of its own: a timer whose firing raises is rolled back alone, and the
-others commit together, every `CHUNK_RUNS` firings or `CHUNK_SECONDS` (a dossier stays locked only that long).
-A worker killed mid-batch loses nothing: what it had not committed is rolled back with its connection, its
-leases expire and another worker claims what it left. A timer whose firing raises keeps its claim a little
-longer (its `attempts` grow), so it is retried later without holding up the rest of the batch.
+transaction. Then it fires them a chunk at a time (`CHUNK_RUNS`): `runtime.events.take_timers` locks the
+chunk's dossiers (in id order, so two workers never deadlock), marks fired the timers still pending, due and
+of a running run, and reads their runs and open actions, in four statements; so a timer is never fired twice
+even when two workers hold it. Each firing then runs in a savepoint of its own, and the chunk's history and
+run rows are written together when it commits (a firing that writes nothing else sends no statement): a
+timer whose firing raises is rolled back alone and put back, and the others commit together. A chunk that
+runs past `CHUNK_SECONDS` commits what it fired and hands the rest to the next, smaller chunk, so a dossier
+stays locked only that long. A worker killed mid-batch loses nothing: what it had not committed is rolled
+back with its connection, its leases expire and another worker claims what it left. A timer whose firing
+raises keeps its claim a little longer (its `attempts` grow), so it is retried later without holding up
+the rest of the batch.
+
+Between passes a worker sleeps until the next timer falls due, its interval at most; on PostgreSQL a timer
+committed meanwhile by any process that falls due earlier wakes it (`Bell`: LISTEN/NOTIFY).
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +31,9 @@ from sqlalchemy.orm import Session
 from kernel.db import unit_of_work
 
 from .clock import Clock
-from .events import fire_timer
+from .events import fire_taken, take_timers, untake
 from .models import Timer
+from .step import hold_run_writes
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +84,80 @@ def seconds_to_next(session: Session, now: datetime, longest: float) -> float:
     return min(max((first - now).total_seconds(), 0.0), longest)
 
 
+CHANNEL = "sequences_timers"  # the migration c5d1f0a7e3b2's trigger announces timers on it
+SLICE = 0.25  # the longest a sleeping worker goes without looking at its stop signal
+
+
+class Bell:
+    """Wakes a sleeping worker when another transaction, in any process, commits a timer due before the worker
+    would wake: on PostgreSQL a connection of its own LISTENs on CHANNEL, where a trigger sends the earliest
+    due time of the pending timers each statement wrote (NOTIFY is delivered at commit). It listens from
+    `open()` on, before the worker's first look at the next due time, so that no timer committed in between
+    goes unheard.
+
+    Without it the worker waits its interval at most (polling): on SQLite, and behind a pooler in transaction
+    mode (PgBouncer), where LISTEN does not hold (each transaction may run on another server connection). A
+    listening connection that breaks falls back to polling and is opened again at the next sleep."""
+
+    def __init__(self, engine, listen: bool = True) -> None:
+        self._engine = engine if listen and engine.dialect.name == "postgresql" else None
+        self._connection = None
+
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None
+
+    def open(self) -> None:
+        if self._engine is None or self._connection is not None:
+            return
+        import psycopg  # the driver of the PostgreSQL URLs (kernel.db)
+
+        args, params = self._engine.dialect.create_connect_args(self._engine.url)
+        params.pop("context", None)
+        try:
+            self._connection = psycopg.connect(*args, **params, autocommit=True)
+            self._connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error:
+            log.warning("timers: cannot listen on %s, polling instead", CHANNEL, exc_info=True)
+            self.close()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+    def sleep(self, seconds: float, stop: threading.Event, now: datetime) -> bool:
+        """Sleeps `seconds` (from `now`) at most, less when `stop` is set; True when woken earlier by a timer
+        announced due before the end of the sleep (one announced during the last pass counts too)."""
+        until = time.monotonic() + seconds
+        wake_at = now.timestamp() + seconds
+        self.open()
+        while not stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if self._connection is None:
+                stop.wait(min(left, SLICE))
+                continue
+            try:
+                for notice in self._connection.notifies(timeout=min(left, SLICE)):
+                    if _announced(notice.payload) < wake_at:
+                        return True
+            except Exception:  # noqa: BLE001 — the listening connection is gone: poll until it is back
+                log.warning("timers: listening on %s failed, polling instead", CHANNEL, exc_info=True)
+                self.close()
+        return False
+
+
+def _announced(payload: str) -> float:
+    try:
+        return float(payload)
+    except ValueError:
+        return 0.0  # not ours to read: look at the timers anyway
+
+
 def claim_batch(session: Session, worker_id: str, now: datetime, limit: int = 100,
                 lease: timedelta = LEASE) -> list[int]:
     """Claims up to `limit` due timers for `worker_id` until `now + lease`, and commits.
@@ -107,33 +190,50 @@ def release_claims(session: Session, worker_id: str, ids: list[int]) -> int:
 
 def run_once(session: Session, worker_id: str, clock: Clock, batch: int = 100, lease: timedelta = LEASE,
              should_stop: Callable[[], bool] = lambda: False) -> Pass:
-    """One pass of a worker: claims a batch of due timers, then fires them, a savepoint each, committed
-    together a chunk at a time.
+    """One pass of a worker: claims a batch of due timers, then fires them a chunk at a time: a chunk's
+    timers are taken together (events.take_timers: their dossiers locked, their runs read, in a few
+    statements), fired a savepoint each, and committed together.
 
     An error on one timer rolls back its savepoint only; it is logged and counted on it (`attempts`), and
-    the others still fire. When `should_stop()` turns true, what was fired is committed and the timers not
-    reached yet are released for other workers."""
+    the others still fire. A chunk that runs past CHUNK_SECONDS commits what it fired and gives the rest back
+    to the next chunk, which is smaller. When `should_stop()` turns true, what was fired is committed and the
+    timers not reached yet are released for other workers."""
     done = Pass()
-    ids = claim_batch(session, worker_id, clock.now(), batch, lease)
-    done.claimed = len(ids)
-    chunk = _Chunk()
-    for position, timer_id in enumerate(ids):
+    queue = claim_batch(session, worker_id, clock.now(), batch, lease)
+    done.claimed = len(queue)
+    size = CHUNK_RUNS
+    while queue:
         if should_stop():
-            chunk.commit(session, worker_id, clock.now(), done)
-            done.released = release_claims(session, worker_id, ids[position:])
+            done.released = release_claims(session, worker_id, queue)
             break
+        chunk = _Chunk()
+        part, queue = queue[:size], queue[size:]
+        now = clock.now()
         try:
-            with session.begin_nested():
-                fired = fire_timer(session, timer_id, clock.now(), only_if_due=True)
-        except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
-            _log_failure(timer_id, worker_id, error)
-            chunk.failed.append(timer_id)
-        else:
-            (chunk.fired if fired else chunk.skipped).append(timer_id)
-        if chunk.full():
-            chunk.commit(session, worker_id, clock.now(), done)
-    else:
-        chunk.commit(session, worker_id, clock.now(), done)
+            firings, chunk.skipped, later = take_timers(session, part, now, only_if_due=True)
+        except Exception as error:  # noqa: BLE001 — the database failed: these timers wait for their lease
+            session.rollback()
+            for timer_id in part:
+                _log_failure(timer_id, worker_id, error)
+            done.failed += len(part)
+            continue
+        hold_run_writes(session)  # the chunk's runs are written together when it commits
+        for position, firing in enumerate(firings):
+            if position and (should_stop() or chunk.overdue()):
+                chunk.unfired = [f.timer_id for f in firings[position:]]
+                break
+            try:
+                with session.begin_nested():
+                    fire_taken(session, firing, now)
+            except Exception as error:  # noqa: BLE001 — one bad timer must not stop the batch (rolled back)
+                _log_failure(firing.timer_id, worker_id, error)
+                chunk.failed.append(firing.timer_id)
+            else:
+                chunk.fired.append(firing.timer_id)
+        queue = chunk.unfired + later + queue
+        # Cut short by time: the next chunk holds what this one managed (and grows back up to CHUNK_RUNS).
+        size = max(1, len(chunk.fired) + len(chunk.failed)) if chunk.unfired else min(CHUNK_RUNS, size * 2)
+        chunk.commit(session, worker_id, now, done)
     return done
 
 
@@ -144,17 +244,18 @@ class _Chunk:
         self.fired: list[int] = []
         self.skipped: list[int] = []
         self.failed: list[int] = []
+        self.unfired: list[int] = []  # taken, then given back: the time was up, or the worker stops
         self.started = time.monotonic()
 
-    def full(self) -> bool:
-        size = len(self.fired) + len(self.skipped) + len(self.failed)
-        return size >= CHUNK_RUNS or time.monotonic() - self.started >= CHUNK_SECONDS
+    def overdue(self) -> bool:
+        return time.monotonic() - self.started >= CHUNK_SECONDS
 
     def commit(self, session: Session, worker_id: str, now: datetime, done: Pass) -> None:
         """Commits the chunk with its failures counted. Should the commit itself fail (the database), nothing
         of the chunk is kept: each of its timers counts a failed attempt and is retried later."""
         try:
             with unit_of_work(session):
+                untake(session, self.unfired)
                 for timer_id in self.failed:
                     _count_failure(session, worker_id, timer_id, now)
         except Exception as error:  # noqa: BLE001 — the database itself failed: the lease expires anyway
@@ -167,7 +268,6 @@ class _Chunk:
             done.fired += len(self.fired)
             done.skipped += len(self.skipped)
             done.failed += len(self.failed)
-        self.__init__()
 
 
 _seen_errors: set[str] = set()
@@ -189,6 +289,7 @@ def _count_failure(session: Session, worker_id: str, timer_id: int, now: datetim
     timer = session.get(Timer, timer_id, populate_existing=True)
     if timer is None:
         return
+    timer.fired_at = None  # taken to be fired (events.take_timers), and not fired after all
     timer.attempts = (timer.attempts or 0) + 1
     timer.claimed_by = worker_id
     timer.claimed_until = now + retry_delay(timer.attempts)

@@ -91,22 +91,32 @@ def _deliver_communications(app, ident: str, now) -> None:
 def loop(app, ident: str, stop: threading.Event, *, batch: int, interval: float, lease: timedelta,
          once: bool = False) -> None:
     """Passes until `stop` is set. A full batch means more may be due: the next pass starts at once.
-    With `once`, drains what is due now and returns."""
-    while not stop.is_set():
-        try:
-            done = run_pass(app, ident, batch, lease, stop.is_set)
-        except Exception:  # noqa: BLE001 — the database may be away for a while: wait and try again
-            db.session.rollback()
-            log.exception("%s: pass failed", ident)
+    With `once`, drains what is due now and returns. Between passes the worker sleeps until the next timer
+    falls due, `interval` at most, and a timer committed meanwhile that falls due earlier wakes it (on
+    PostgreSQL, unless behind a pooler in transaction mode: runtime.timers.Bell)."""
+    from .clock import clock
+
+    bell = timers.Bell(db.engine, listen=not once and app.config.get("DATABASE_POOLER") != "transaction")
+    bell.open()  # before the first pass: a timer committed after it is heard
+    try:
+        while not stop.is_set():
+            try:
+                done = run_pass(app, ident, batch, lease, stop.is_set)
+            except Exception:  # noqa: BLE001 — the database may be away for a while: wait and try again
+                db.session.rollback()
+                log.exception("%s: pass failed", ident)
+                if once:
+                    raise
+                stop.wait(interval)
+                continue
+            if done.claimed >= batch and not stop.is_set():
+                continue
             if once:
-                raise
-            stop.wait(interval)
-            continue
-        if done.claimed >= batch and not stop.is_set():
-            continue
-        if once:
-            return
-        stop.wait(_pause(ident, interval))
+                return
+            if bell.sleep(_pause(ident, interval), stop, clock().now()):
+                log.debug("%s: woken by a timer due earlier", ident)
+    finally:
+        bell.close()
 
 
 def _pause(ident: str, interval: float) -> float:
@@ -151,7 +161,9 @@ def worker_command(once, batch, interval, lease):
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     every = interval if interval is not None else float(app.config.get("WORKER_INTERVAL_SECONDS", 1.0))
-    log.info("%s: started (batch %d, every %.2f s)", ident, batch, every)
+    listens = app.config.get("DATABASE_POOLER") != "transaction" and db.engine.dialect.name == "postgresql"
+    log.info("%s: started (batch %d, every %.2f s at most%s)", ident, batch, every,
+             ", woken by new timers" if listens else "")
     try:
         loop(app, ident, stop, batch=batch, interval=every, lease=_lease(app, lease), once=once)
     finally:

@@ -4,6 +4,7 @@
 Time is a FixedClock moved by hand: nothing here waits for a timer."""
 
 import signal
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -69,6 +70,68 @@ def test_a_worker_sleeps_until_the_next_timer_falls_due(session, clock):
     assert not session().in_transaction()  # nothing held open while the worker sleeps
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_timer_committed_elsewhere_wakes_a_sleeping_worker_when_due_earlier(session, clock):
+    """The worker listens (runtime.timers.Bell) before it looks at the next due time: a timer another
+    connection commits afterwards, due before the worker would wake, ends its sleep; one due later not."""
+    publish(session, "tm_tiny", now=clock.now())
+    bell = timers.Bell(session.get_bind())
+    stop = threading.Event()
+    bell.open()
+    try:
+        assert bell.listening
+        assert bell.sleep(0.3, stop, clock.now()) is False  # nothing announced: the whole sleep
+        launch_many(session, "tm_tiny", 1, clock.now())  # a PT2S timer, committed by another connection
+        assert bell.sleep(30, stop, clock.now()) is True  # due in 2 s: woken, not after 30 s
+        launch_many(session, "tm_tiny", 1, clock.now(), prefix="L")
+        assert bell.sleep(1.0, stop, clock.now()) is False  # due after the end of a 1 s sleep
+        # Claiming and firing announce nothing: the rows they write are claimed, then fired.
+        clock.advance(seconds=2)
+        assert work(session, clock).fired == 2
+        assert bell.sleep(0.3, stop, clock.now()) is False
+    finally:
+        bell.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_postgresql_a_worker_polls(session, clock):
+    bell = timers.Bell(session.get_bind())
+    bell.open()
+    assert not bell.listening
+    assert bell.sleep(0.05, threading.Event(), clock.now()) is False
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_sleeping_worker_process_fires_a_timer_created_after_it_fell_asleep(app, session, clock,
+                                                                            database_url):
+    """A real `sequences worker` with a 30 s interval and nothing pending sleeps 30 s; a timer due 2 s later,
+    committed meanwhile by this process, is fired long before those 30 s are over, because its commit woke
+    the worker (with polling it would still be asleep when the wait below gives up)."""
+    clock.at = datetime.now(UTC)
+    publish(session, "tm_tiny", now=clock.now())
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    worker = start_worker(url, "--interval", "30")
+    try:
+        assert _wait_until(lambda: _listening(session), 20), output_of(worker)
+        time.sleep(1)  # its first pass found nothing: asleep for 30 s
+        clock.at = datetime.now(UTC)
+        [run_id] = launch_many(session, "tm_tiny", 1, clock.now())
+        assert _wait_until(lambda: _fired_count(session) == 1, 15), output_of(worker)
+    finally:
+        finish(worker)
+    assert fired_per_run(session) == {run_id: 1}
+
+
+def _listening(session) -> bool:
+    from sqlalchemy import text
+
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND query = :listen")
+    found = session.scalar(query, {"listen": f"LISTEN {timers.CHANNEL}"})
+    session.rollback()
+    return found == 1
+
+
 def test_a_due_timer_is_claimed_leased_and_fired_once(session, clock):
     publish(session, "tm_tiny", now=clock.now())
     [run_id] = launch_many(session, "tm_tiny", 1, clock.now())
@@ -102,14 +165,14 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     publish(session, "tm_tiny", now=clock.now())
     run_ids = launch_many(session, "tm_tiny", 3, clock.now())
     broken = pending(session)[1].id
-    real = timers.fire_timer
+    real = timers.fire_taken
 
-    def flaky(session, timer_id, now, **options):
-        if timer_id == broken:
+    def flaky(session, firing, now):
+        if firing.timer_id == broken:
             raise RuntimeError("base indisponible")
-        return real(session, timer_id, now, **options)
+        return real(session, firing, now)
 
-    monkeypatch.setattr(timers, "fire_timer", flaky)
+    monkeypatch.setattr(timers, "fire_taken", flaky)
     clock.advance(seconds=2)
     done = work(session, clock)
     assert (done.claimed, done.fired, done.failed) == (3, 2, 1)
@@ -117,7 +180,7 @@ def test_an_error_on_one_timer_does_not_stop_the_batch(session, clock, monkeypat
     assert left.id == broken and left.attempts == 1
     assert left.claimed_until == clock.now() + timedelta(seconds=30)
     assert work(session, clock).claimed == 0  # waits before another try
-    monkeypatch.setattr(timers, "fire_timer", real)
+    monkeypatch.setattr(timers, "fire_taken", real)
     clock.advance(seconds=31)
     assert work(session, clock).fired == 1
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
@@ -143,6 +206,7 @@ def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_to
         return settled
 
     monkeypatch.setattr(events, "step_run", step_then_fail)
+    monkeypatch.setattr(timers, "CHUNK_SECONDS", 60.0)  # one chunk, however slow the machine
     commits = []
 
     def count(_connection) -> None:
@@ -168,6 +232,51 @@ def test_a_timer_failing_mid_batch_is_rolled_back_alone_and_the_batch_commits_to
     clock.advance(seconds=31)
     assert work(session, clock).fired == 1
     assert fired_per_run(session) == {run_id: 1 for run_id in run_ids}
+
+
+def test_two_timers_of_one_run_due_together_fire_one_after_the_other(session, clock):
+    """A chunk takes one timer per run (each firing reads the run as the one before left it): the second
+    waits for the next chunk of the same pass."""
+    from runtime.check import check_chains
+
+    publish(session, "tm_two", now=clock.now())
+    [run_id] = launch_many(session, "tm_two", 1, clock.now())
+    assert len(pending(session)) == 2
+    clock.advance(seconds=2)
+    done = work(session, clock)
+    assert (done.claimed, done.fired, done.skipped, done.failed) == (2, 2, 0, 0)
+    assert pending(session) == [] and session.get(Run, run_id).status == "completed"
+    assert fired_per_run(session) == {run_id: 2}
+    assert check_chains(session) == []
+
+
+def test_a_chunk_of_timers_costs_the_same_statements_whatever_its_size(session, clock, monkeypatch):
+    """Firing a chunk: claim, then take (dossiers locked, timers marked, runs and open actions read), then
+    at the commit the history and the runs written, each in one statement for the whole chunk; no savepoint
+    is sent for a firing that writes nothing else."""
+    publish(session, "tm_tiny", now=clock.now())
+    [model] = launch_many(session, "tm_tiny", 1, clock.now())
+    [timer] = pending(session)
+    clone_runs(session, model, [timer.due_at] * 29)
+    clock.advance(seconds=2)
+    monkeypatch.setattr(timers, "CHUNK_SECONDS", 60.0)  # one chunk each, however slow the machine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split()[0].upper())
+
+    bind = session.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        done = work(session, clock, batch=5)
+        few = len(statements)
+        statements.clear()
+        done_more = work(session, clock, batch=25)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert (done.fired, done_more.fired) == (5, 25)
+    assert len(statements) == few <= 10, statements
+    assert "SAVEPOINT" not in statements
 
 
 def test_a_stopping_worker_releases_what_it_has_not_fired(session, clock):
