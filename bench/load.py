@@ -1,4 +1,5 @@
-"""HTTP action completions per second: gunicorn (2 workers) on PostgreSQL, N client processes on loopback.
+"""HTTP action completions per second: gunicorn on PostgreSQL, N client processes on loopback, and where one
+completion's time goes on this machine.
 
 Seeding (before timing, in-process through the service layer): BENCH_LOAD_RUNS dossiers, each with a run of
 rt_loop waiting on its open "Contrôler l'échéance" action. Each client owns a share of the runs and completes
@@ -11,14 +12,27 @@ with the same client count and duration on a scratch database; and the ceiling o
 lightest authenticated request of the API (GET one action: the token checked, one row read, its JSON) on the
 same server with the same clients.
 
-Sizes: BENCH_LOAD_CLIENTS (8), BENCH_LOAD_SECONDS (20), BENCH_LOAD_RUNS (400), BENCH_LOAD_WORKERS (2).
-With BENCH_LOAD_PROFILE=1 (or below the target), the request path is profiled in-process (cProfile)."""
+Where the time goes, per request, from the CPU time each process used during the burst (/proc/PID/stat):
+the app (gunicorn's master and workers), PostgreSQL (the backends connected to the benchmark's database),
+the clients (their own loop), and the rest of the machine's time (cores × seconds / requests): other
+processes (the machine is shared) and idle. When idle is near zero the machine is CPU-bound and the
+throughput is cores / (CPU per request); the same CPU per request on 4 cores gives the figure printed as
+"4 cores".
+
+The server: the configuration the README recommends (gunicorn.conf.py), or with BENCH_LOAD_SERVERS a list
+of gunicorn options separated by ";" (e.g. "-w 2;-w 3;-w 4;-w 2 --threads 4"), each measured in the same
+run, one after the other, on the same runs.
+
+Sizes: BENCH_LOAD_CLIENTS (8), BENCH_LOAD_SECONDS (20), BENCH_LOAD_RUNS (400).
+With BENCH_LOAD_PROFILE=1, the request path is also profiled in-process (cProfile, CPU time)."""
 
 import cProfile
 import multiprocessing
 import os
 import pstats
 import re
+import resource
+import shlex
 import statistics
 import subprocess
 import tempfile
@@ -29,9 +43,12 @@ from pathlib import Path
 CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 RUNS = int(os.environ.get("BENCH_LOAD_RUNS", "400"))
-WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
-TARGET = 300
+ROOT = Path(__file__).resolve().parent.parent
+RECOMMENDED = f"-c {ROOT / 'gunicorn.conf.py'}"
+SERVERS = [s.strip() for s in os.environ.get("BENCH_LOAD_SERVERS", RECOMMENDED).split(";") if s.strip()]
+TARGETS = {"completions": 250, "reads": 700}  # per second, on a 2-core machine
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _database(prefix: str):
@@ -87,12 +104,15 @@ def _seed(url: str) -> tuple[str, list[int]]:
     return token, actions
 
 
-def _client(port: int, token: str, actions: list[int], start, stop_at: float, results, read: bool) -> None:
+def _client(n: int, port: int, token: str, actions: list[int], ready, start, stop, results, read: bool):
     from tests.e2e.servers import call
 
     latencies, errors, conflicts = [], 0, 0
     current = list(actions)
-    start.wait(60)
+    ready.put(n)
+    start.wait(120)
+    stop_at = stop.value
+    used = resource.getrusage(resource.RUSAGE_SELF)
     turn = 0
     while time.time() < stop_at:
         index = turn % len(current)
@@ -120,54 +140,124 @@ def _client(port: int, token: str, actions: list[int], start, stop_at: float, re
             conflicts += 1
         else:
             errors += 1
-    results.put((latencies, errors, conflicts))
+    done = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = done.ru_utime + done.ru_stime - used.ru_utime - used.ru_stime
+    results.put((n, latencies, errors, conflicts, current, cpu))
 
 
-def _http(url: str, token: str, actions: list[int]) -> tuple[dict, dict]:
-    """Completions, then reads of one action, on the same server."""
-    from tests.e2e.servers import Server
+def _cpu(pids) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far; processes gone are left out."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
 
-    log = Path(tempfile.mkdtemp()) / "gunicorn.log"
-    server = Server(url, workers=WORKERS, log=log).start()
-    try:
-        return _burst(server.port, token, actions, read=False), _burst(server.port, token, actions, read=True)
-    finally:
-        server.kill()
+
+def _children(pid: int) -> list[int]:
+    """The process and its children (gunicorn's master and workers)."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
 
 
-def _burst(port: int, token: str, actions: list[int], read: bool) -> dict:
+def _machine() -> tuple[float, float]:
+    """The machine's busy and idle CPU seconds so far, all cores (/proc/stat)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICK, (idle + iowait) / TICK
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends connected to the benchmark's database."""
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,)
+        )
+        return [pid for (pid,) in rows]
+
+
+class _Server:
+    """gunicorn with the given options on a free loopback port, in its own process group."""
+
+    def __init__(self, url: str, options: str, log: Path):
+        from tests.e2e.servers import Server
+
+        self.server = Server(url, log=log, options=shlex.split(options))
+
+    def __enter__(self):
+        self.server.start()
+        return self.server
+
+    def __exit__(self, *_exc):
+        self.server.kill()
+
+
+def _burst(server, database: str, token: str, actions: list[int], read: bool) -> dict:
     context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    stop_at = time.time() + 3 + SECONDS  # the clients take about a second to start
+    ready, start, stop, results = context.Queue(), context.Event(), context.Value("d", 0.0), context.Queue()
     clients = [
         context.Process(
-            target=_client, args=(port, token, actions[n::CLIENTS], start, stop_at, results, read)
+            target=_client,
+            args=(n, server.port, token, actions[n::CLIENTS], ready, start, stop, results, read),
         )
         for n in range(CLIENTS)
     ]
     try:
         for client in clients:
             client.start()
-        time.sleep(max(0.0, stop_at - SECONDS - time.time()))
+        for _ in clients:  # every client started (imports done) before the clock starts
+            ready.get(timeout=120)
+        app_pids = _children(server.process.pid)
+        app_before, pg_before, machine_before = _cpu(app_pids), _cpu(_backends(database)), _machine()
         began = time.time()
+        stop.value = began + SECONDS
         start.set()
-        gathered = [results.get(timeout=SECONDS + 120) for _ in clients]
+        gathered = sorted(results.get(timeout=SECONDS + 120) for _ in clients)
         elapsed = time.time() - began
+        machine_after = _machine()
+        app_after = _cpu(app_pids)
+        pg_after = _cpu(_backends(database))
         for client in clients:
             client.join(30)
     finally:
         for client in clients:
             if client.is_alive():
                 client.kill()
-    latencies = sorted(x for lat, _, _ in gathered for x in lat)
-    ok = len(latencies) - sum(c for _, _, c in gathered)
+    latencies = sorted(x for _, lat, _, _, _, _ in gathered for x in lat)
+    conflicts = sum(c for _, _, _, c, _, _ in gathered)
+    ok = len(latencies) - conflicts
+    current = list(actions)
+    for n, _, _, _, theirs, _ in gathered:
+        current[n::CLIENTS] = theirs
+    busy = machine_after[0] - machine_before[0]
+    idle = machine_after[1] - machine_before[1]
     return {
         "requests": ok,
         "per_second": ok / elapsed,
         "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
-        "errors": sum(e for _, e, _ in gathered),
-        "conflicts": sum(c for _, _, c in gathered),
+        "errors": sum(e for _, _, e, _, _, _ in gathered),
+        "conflicts": conflicts,
+        "current": current,
+        "app": sum(app_after.get(p, t) - t for p, t in app_before.items()),
+        "postgres": sum(t - pg_before.get(p, 0.0) for p, t in pg_after.items()),
+        "clients": sum(cpu for *_, cpu in gathered),
+        "busy": busy,
+        "idle": idle,
     }
 
 
@@ -196,38 +286,69 @@ def _pgbench() -> float | None:
     return float(found.group(1)) if found else None
 
 
+def _verdict(value: float, target: float) -> str:
+    return f"target >= {target}/s {'met' if value >= target else 'MISSED'}"
+
+
+def _report(label: str, figures: dict, target: int) -> None:
+    n = figures["requests"] or 1
+    ms = {k: figures[k] / n * 1000 for k in ("app", "postgres", "clients", "busy", "idle")}
+    ours = ms["app"] + ms["postgres"] + ms["clients"]
+    others = max(0.0, ms["busy"] - ours)
+    cores = os.cpu_count() or 1
+    print(
+        f"  {label:<18} {figures['per_second']:7.0f}/s  {_verdict(figures['per_second'], target)}  "
+        f"({figures['requests']} in all, p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, "
+        f"errors {figures['errors']}, 409 {figures['conflicts']})"
+    )
+    print(
+        f"  {'':<18} per request, CPU: app {ms['app']:.2f} ms + PostgreSQL {ms['postgres']:.2f} ms + "
+        f"clients {ms['clients']:.2f} ms = {ours:.2f} ms; rest of the {cores} cores' time: "
+        f"other processes {others:.2f} ms, idle {ms['idle']:.2f} ms"
+    )
+    server = ms["app"] + ms["postgres"]
+    if not server:
+        return
+    print(
+        f"  {'':<18} at this CPU per request: {cores} cores {cores * 1000 / ours:.0f}/s with the clients on "
+        f"the machine ({cores * 1000 / server:.0f}/s without them); 4 cores {4000 / ours:.0f}/s "
+        f"({4000 / server:.0f}/s without them)"
+    )
+
+
 def _profile(url: str, token: str, actions: list[int], count: int = 300) -> None:
-    """The same request in-process (Flask test client, same database): where a completion's time goes."""
+    """The same requests in-process (Flask test client, same database), CPU time: where a request's time
+    goes in the app."""
     from runtime.clock import Clock
     from web import create_app
 
     app = create_app({"DATABASE_URL": url, "EMBEDDED_WORKER": False, "CLOCK": Clock()})
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    # The seeded actions were completed by the HTTP clients: take the runs' current open actions.
-    found = client.get(f"/api/v1/actions?status=open&limit={count}", headers=headers).get_json()
-    current = [a["id"] for a in found]
-    count = len(current)
-    profiler = cProfile.Profile()
-    began = time.perf_counter()
-    profiler.enable()
-    for index, action_id in enumerate(current):
-        answer = client.post(
-            f"/api/v1/actions/{action_id}/complete",
-            json={"status": "done", "outcome": "paid"},
-            headers=headers,
-        )
-        assert answer.status_code == 200, answer.get_json()
-        current[index] = answer.get_json()["next_actions"][0]["id"]
-    profiler.disable()
-    elapsed = time.perf_counter() - began
-    print(
-        f"  in-process, one client, cProfile on: {count / elapsed:.0f} completions/s "
-        f"({elapsed / count * 1000:.1f} ms each); top cumulative time:"
-    )
-    stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(r"(?<!site-packages)/(runtime|web|designer|bpmn)/", 25)
-    stats.sort_stats("tottime").print_stats(20)
+    current = actions[:count]
+    for label, path in [("completions", "complete"), ("GET one action", "get")]:
+        profiler = cProfile.Profile(time.process_time)
+        began = time.process_time()
+        profiler.enable()
+        for index, action_id in enumerate(current):
+            if path == "get":
+                answer = client.get(f"/api/v1/actions/{action_id}", headers=headers)
+                assert answer.status_code == 200, answer.get_json()
+                continue
+            answer = client.post(
+                f"/api/v1/actions/{action_id}/complete",
+                json={"status": "done", "outcome": "paid"},
+                headers=headers,
+            )
+            assert answer.status_code == 200, answer.get_json()
+            current[index] = answer.get_json()["next_actions"][0]["id"]
+        profiler.disable()
+        used = time.process_time() - began
+        print(f"  in-process {label}, one client, cProfile on: {used / len(current) * 1000:.1f} ms CPU each")
+        stats = pstats.Stats(profiler)
+        ours = r"(?<!site-packages)/(runtime|web|designer|bpmn|kernel)/"
+        stats.sort_stats("cumulative").print_stats(ours, 25)
+        stats.sort_stats("tottime").print_stats(20)
     with app.app_context():
         from web.extensions import db
 
@@ -246,28 +367,27 @@ def main() -> None:
         began = time.perf_counter()
         token, actions = _seed(url)
         print(
-            f"postgresql, gunicorn -w {WORKERS}, {CLIENTS} client processes, {SECONDS:.0f} s; "
-            f"{RUNS} runs of rt_loop seeded in {time.perf_counter() - began:.1f} s ({os.cpu_count()} cores)"
+            f"postgresql, {CLIENTS} client processes, {SECONDS:.0f} s per burst; {RUNS} runs of rt_loop "
+            f"seeded in {time.perf_counter() - began:.1f} s; {os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.2f}"
         )
-        http, reads = _http(url, token, actions)
+        log = Path(tempfile.mkdtemp()) / "gunicorn.log"
+        for options in SERVERS:
+            shown = "gunicorn.conf.py (recommended)" if options == RECOMMENDED else options
+            with _Server(url, options, log) as server:
+                workers = len(_children(server.process.pid)) - 1
+                print(f"gunicorn {shown}: {workers} worker processes")
+                completions = _burst(server, name, token, actions, read=False)
+                actions = completions["current"]
+                reads = _burst(server, name, token, actions, read=True)
+            _report("HTTP completions", completions, TARGETS["completions"])
+            _report("GET one action", reads, TARGETS["reads"])
         tps = _pgbench()
-        ratio = http["per_second"] / tps if tps else float("nan")
         print(
-            f"  {'HTTP completions':<22} {http['per_second']:8.0f}/s  ({http['requests']} in all, "
-            f"p50 {http['p50']:.1f} ms, p99 {http['p99']:.1f} ms, errors {http['errors']}, "
-            f"409 {http['conflicts']})"
+            f"  {'pgbench -N':<18} {tps or float('nan'):7.0f} TPS (PostgreSQL alone, same clients and "
+            f"duration); load average {os.getloadavg()[0]:.2f}"
         )
-        print(
-            f"  {'GET one action':<22} {reads['per_second']:8.0f}/s  (same server and clients: the web "
-            f"stack's ceiling; p50 {reads['p50']:.1f} ms, errors {reads['errors']})"
-        )
-        print(f"  {'pgbench -N (ceiling)':<22} {tps or float('nan'):8.0f} TPS  (same clients and duration)")
-        print(
-            f"  ratio completions/pgbench TPS: {ratio:.3f}; completions/GET: "
-            f"{http['per_second'] / reads['per_second']:.2f}; target >= {TARGET}/s: "
-            f"{'met' if http['per_second'] >= TARGET else 'MISSED'}"
-        )
-        if http["per_second"] < TARGET or os.environ.get("BENCH_LOAD_PROFILE") == "1":
+        if os.environ.get("BENCH_LOAD_PROFILE") == "1":
             _profile(url, token, actions)
     finally:
         drop()

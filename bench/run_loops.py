@@ -18,30 +18,46 @@ and one with its engine forgotten after each step.
 Each row ends with the targets on a 2-core machine, met or missed: ratio <= 1.5 (the worse of the two
 ratios), median <= 10 ms (the worse of the two medians), state <= 50 KB, and all the loops done.
 
+With both backends, the last lines compare them (engine kept, same run): PostgreSQL's median completion
+within 1.5x SQLite's, and at most 8 statements per completion on PostgreSQL, each met or missed. The commit
+is then measured alone on this disk: PostgreSQL flushes its WAL at every commit (synchronous_commit=on, kept),
+while the app's SQLite (WAL, synchronous=NORMAL, kernel/db.py) flushes only at checkpoints; SQLite with
+synchronous=FULL, as durable at each commit as PostgreSQL, is timed in the same run for comparison.
+
 Sizes: BENCH_LOOPS (2000); BENCH_BACKENDS (sqlite,postgresql: those that answer)."""
 
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import event
+
 LOOPS = int(os.environ.get("BENCH_LOOPS", "2000"))
 # The targets on a 2-core machine: the worst of the ratios and of the two medians is judged.
 RATIO_TARGET, MEDIAN_TARGET_MS, STATE_TARGET_KB = 1.5, 10.0, 50
+# A completion on PostgreSQL against one on SQLite in the same run, and its statements on PostgreSQL.
+BACKEND_RATIO_TARGET, STATEMENTS_TARGET = 1.5, 8
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "bpmn" / "runtime" / "rt_loop.bpmn"
 
 
-def _setup(url: str):
+def _setup(url: str, synchronous_full: bool = False):
+    """`synchronous_full`: SQLite syncs its WAL at every commit, as PostgreSQL does (a comparison only: the
+    app runs SQLite with synchronous=NORMAL, kernel/db.py)."""
     from flask_migrate import upgrade
 
     from runtime.clock import FixedClock
     from web import create_app
+    from web.extensions import db
 
     clock = FixedClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     app = create_app({"DATABASE_URL": url, "EMBEDDED_WORKER": False, "CLOCK": clock, "TESTING": True})
     with app.app_context():
+        if synchronous_full:
+            event.listen(db.engine, "checkout", lambda dbapi, *_: dbapi.execute("PRAGMA synchronous=FULL"))
         upgrade()
     return app, clock
 
@@ -81,6 +97,7 @@ def _loop(app, clock, naive: bool, kept: bool = True) -> dict:
         state = len(json.dumps(session.get(Run, long_run.run_id).state or {}))
     return {
         "times": long_run.times,
+        "statements": long_run.statements,
         "fresh": fresh_run.times if fresh_run else [],
         "died": long_run.died,
         "state_bytes": state,
@@ -101,6 +118,7 @@ class _Looping:
         [action] = open_actions(session, session.get(Run, self.run_id))
         self.action_id = action.id
         self.times: list[float] = []
+        self.statements: list[int] = []
         self.died: str | None = None
 
     def step(self) -> bool:
@@ -111,6 +129,13 @@ class _Looping:
         session = self.session
         loop = len(self.times) + 1
         self.clock.advance(days=30)
+        counted = [0]
+
+        def count(*_args) -> None:
+            counted[0] += 1
+
+        bind = session.get_bind()
+        event.listen(bind, "before_cursor_execute", count)
         start = time.perf_counter()
         try:
             _action, settled = complete_action(
@@ -122,7 +147,10 @@ class _Looping:
             session.rollback()
             self.died = f"loop {loop}: {type(error).__name__}: {error}"
             return False
+        finally:
+            event.remove(bind, "before_cursor_execute", count)
         elapsed = time.perf_counter() - start
+        self.statements.append(counted[0])
         if len(following) != 1:
             run = session.get(Run, self.run_id)
             self.died = f"loop {loop}: run {run.status} ({(run.error or '')[:60]})"
@@ -249,6 +277,7 @@ def main() -> None:
     chosen = os.environ.get("BENCH_BACKENDS")  # e.g. "sqlite": only those
     if chosen:
         backends = [b for b in backends if b in chosen.split(",")]
+    pruned = {}
     for backend in backends:
         with tempfile.TemporaryDirectory() as folder:
             url, drop = (
@@ -261,7 +290,8 @@ def main() -> None:
                 print(
                     f"{backend}: {LOOPS} loops of a user task with a boundary timer and message, gateway back"
                 )
-                _report("pruned", _loop(app, clock, naive=False))
+                pruned[backend] = _loop(app, clock, naive=False)
+                _report("pruned", pruned[backend])
                 _report("rebuilt", _loop(app, clock, naive=False, kept=False))
                 _report("naive", _loop(app, clock, naive=True))
                 _kept_against_rebuilt(app, clock)
@@ -272,4 +302,97 @@ def main() -> None:
             finally:
                 if drop:
                     drop()
+    if "sqlite" in pruned and "postgresql" in pruned:
+        with tempfile.TemporaryDirectory() as folder:
+            app, clock = _setup(f"sqlite:///{folder}/bench.db", synchronous_full=True)
+            pruned["sqlite-full"] = _loop(app, clock, naive=False)
+            with app.app_context():
+                from web.extensions import db
 
+                db.engine.dispose()
+        _compare_backends(pruned)
+
+
+def _compare_backends(pruned: dict) -> None:
+    """A completion on PostgreSQL against one on SQLite, both pruned, in the same run; and what a durable
+    commit alone costs on this disk, which PostgreSQL pays at every commit and SQLite, as the app sets it
+    (WAL, synchronous=NORMAL), does not."""
+    medians = {k: statistics.median(r["times"][10:]) * 1000 for k, r in pruned.items() if r["times"][10:]}
+    statements = {k: sorted(set(r["statements"][10:])) for k, r in pruned.items()}
+    ratio = medians["postgresql"] / medians["sqlite"]
+    most = max(statements["postgresql"])
+    print(
+        f"postgresql against sqlite, engine kept, loops 10-{LOOPS} of the same run: median "
+        f"{medians['postgresql']:.2f} ms against {medians['sqlite']:.2f} ms, ratio {ratio:.2f}: "
+        f"target <= {BACKEND_RATIO_TARGET} {'met' if ratio <= BACKEND_RATIO_TARGET else 'MISSED'}; "
+        f"statements per completion {'/'.join(map(str, statements['postgresql']))} "
+        f"(sqlite {'/'.join(map(str, statements['sqlite']))}): target <= {STATEMENTS_TARGET} "
+        f"{'met' if most <= STATEMENTS_TARGET else 'MISSED'}"
+    )
+    commits = _commit_costs()
+    print(
+        f"  a commit alone on this disk (median of {COMMITS}): PostgreSQL, one row inserted and committed, "
+        f"{commits['pg_sync']:.2f} ms with synchronous_commit=on (the WAL flushed to disk: the server's "
+        f"setting, kept), {commits['pg_async']:.2f} ms with it off; SQLite in WAL mode "
+        f"{commits['sqlite_normal']:.2f} ms with synchronous=NORMAL (the app's: nothing flushed at commit), "
+        f"{commits['sqlite_full']:.2f} ms with synchronous=FULL"
+    )
+    full = medians["sqlite-full"]
+    flush = commits["pg_sync"] - commits["pg_async"]
+    print(
+        f"  sqlite with synchronous=FULL (each commit flushed, as PostgreSQL's), same run: median "
+        f"{full:.2f} ms; postgresql against it: ratio {medians['postgresql'] / full:.2f}. Without the "
+        f"flush, PostgreSQL's median less one commit's flush ({flush:.2f} ms) is "
+        f"{(medians['postgresql'] - flush) / medians['sqlite']:.2f}x "
+        f"SQLite's"
+    )
+
+
+COMMITS = 300
+
+
+def _commit_costs() -> dict[str, float]:
+    """What one commit of a one-row insert costs, PostgreSQL (durable and not) and SQLite (NORMAL, FULL)."""
+    import psycopg
+
+    def median(write) -> float:
+        times = []
+        for _ in range(COMMITS):
+            began = time.perf_counter()
+            write()
+            times.append(time.perf_counter() - began)
+        return statistics.median(times) * 1000
+
+    costs = {}
+    table = f"commit_probe_{os.getpid()}"  # a logged table: a temporary one writes no WAL, flushes nothing
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test") as pg:
+        pg.execute(f"CREATE TABLE {table} (id serial PRIMARY KEY, v int)")
+        pg.commit()
+        try:
+            for name, setting in [("pg_sync", "on"), ("pg_async", "off")]:
+
+                def write(setting=setting) -> None:
+                    pg.execute(f"SET LOCAL synchronous_commit = {setting}")
+                    pg.execute(f"INSERT INTO {table} (v) VALUES (1)")
+                    pg.commit()
+
+                costs[name] = median(write)
+        finally:
+            pg.rollback()
+            pg.execute(f"DROP TABLE {table}")
+            pg.commit()
+    with tempfile.TemporaryDirectory() as folder:
+        lite = sqlite3.connect(f"{folder}/probe.db", isolation_level=None)
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("CREATE TABLE commit_probe (id INTEGER PRIMARY KEY, v INTEGER)")
+        for name, setting in [("sqlite_normal", "NORMAL"), ("sqlite_full", "FULL")]:
+            lite.execute(f"PRAGMA synchronous={setting}")
+
+            def write() -> None:
+                lite.execute("BEGIN IMMEDIATE")
+                lite.execute("INSERT INTO commit_probe (v) VALUES (1)")
+                lite.execute("COMMIT")
+
+            costs[name] = median(write)
+        lite.close()
+    return costs

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Select, and_, bindparam, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from designer.dictionary import load as load_dictionary
@@ -14,7 +14,7 @@ from .actors import Actor
 from .assignments import held, unassign, unassigning
 from .forms import form_spec, read_form, write_form
 from .journal import Kind
-from .models import Action, ActionStatus, ActionType, Participant, RunRole, RunStatus
+from .models import Action, ActionStatus, ActionType, Participant, Run, RunRole, RunStatus
 from .runs import get_run, resume_for_data, retry_run
 from .step import action_ended, step_run
 from .stepper import Settled, open_actions
@@ -87,8 +87,23 @@ def list_actions(
     return list(session.scalars(query))
 
 
-def get_action(session: Session, action_id: int, actor: Actor | None = None) -> Action:
-    action = session.get(Action, action_id)
+# An action with its run's role holders, whom its answer names, in one statement: the run's large JSON columns
+# (its engine state above all), which an action's answer does not show, are left unread.
+_WITH_HOLDERS = [
+    joinedload(Action.run, innerjoin=True)
+    .defer(Run.state)
+    .defer(Run.results)
+    .defer(Run.called_versions)
+    .defer(Run.failed_operation)
+    .joinedload(Run.holders)
+]
+
+
+def get_action(
+    session: Session, action_id: int, actor: Actor | None = None, with_holders: bool = False
+) -> Action:
+    """`with_holders`: the run's role holders come with the action (to answer with it)."""
+    action = session.get(Action, action_id, options=_WITH_HOLDERS if with_holders else ())
     if action is None:
         raise NotFound(f"Aucune action {action_id}.")
     if actor is not None and actor.is_partner:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -124,19 +123,23 @@ def assign(session: Session, action: Action, run: Run) -> None:
             session.connection().execute(_HOLD, [row])
 
 
-def inserted_and_assigned(insert_action, users: list[int], row: dict, run: Run):
-    """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT of the values `row`) and its
-    assignees, with what they keep for the inbox; it answers the action's id."""
-    new = insert_action.returning(Action.__table__.c.id).cte("new_action")
+def inserted_and_assigned(insert_action):
+    """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT whose values are parameters)
+    and its assignees, the users of the parameter `assignees`, with what they keep for the inbox (the run's
+    version: the parameter `run_version_id`); it answers the action's id. Built once, run for each action."""
+    actions = Action.__table__.c
+    kept = (actions.id, actions.due_at, actions.role, actions.dossier_id)
+    new = insert_action.returning(*kept).cte("new_action")
     table = Assignment.__table__
-    kept = _copied(Action(role=row["role"], dossier_id=row["dossier_id"]), run)
-    columns = ["action_id", "user_id", "due_at", *kept]
     who = select(
         new.c.id,
-        func.unnest(literal(users, ARRAY(Integer))),
-        literal(row["due_at"], table.c.due_at.type),
-        *(literal(value, table.c[name].type) for name, value in kept.items()),
+        func.unnest(bindparam("assignees", type_=ARRAY(Integer))),
+        new.c.due_at,
+        new.c.role,
+        bindparam("run_version_id", type_=table.c.version_id.type),
+        new.c.dossier_id,
     )
+    columns = ["action_id", "user_id", "due_at", "role", "version_id", "dossier_id"]
     assigned = insert(table).from_select(columns, who).cte("assigned")
     return select(new.c.id).add_cte(assigned)
 

@@ -208,6 +208,12 @@ def mark_step(session: Session, run: Run, now: datetime) -> int:
     return run.step
 
 
+# A run's write, guarded by its revision: the columns set are those of the parameters (built once).
+_BY_REVISION = update(Run.__table__).where(
+    Run.__table__.c.id == bindparam("_id"), Run.__table__.c.revision == bindparam("_revision")
+)
+
+
 def write_run(session: Session, run: Run) -> None:
     """Writes what changed in the run's columns at once, guarded by its revision, as the session's flush would
     for this one row but without the flush's bookkeeping of everything the session holds. A run whose holders
@@ -228,10 +234,8 @@ def write_run(session: Session, run: Run) -> None:
         held.append((_transaction(session), {**changes, "revision": revision + 1, "_id": run.id,
                                              "_revision": revision}))
     else:
-        table = Run.__table__
         done = session.connection().execute(
-            update(table).where(table.c.id == run.id, table.c.revision == revision),
-            {**changes, "revision": revision + 1},
+            _BY_REVISION, {**changes, "revision": revision + 1, "_id": run.id, "_revision": revision}
         )
         if done.rowcount != 1:
             raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
@@ -243,9 +247,6 @@ def write_run(session: Session, run: Run) -> None:
 # Held run writes (hold_run_writes): the timer worker fires a chunk of runs, a savepoint each, and writes
 # them together when the chunk commits; a firing whose savepoint rolls back takes its run's write with it.
 _HELD_RUNS = "step_held_runs"
-_BY_REVISION = update(Run.__table__).where(
-    Run.__table__.c.id == bindparam("_id"), Run.__table__.c.revision == bindparam("_revision")
-)
 
 
 def hold_run_writes(session: Session) -> None:

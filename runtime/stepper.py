@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
@@ -66,24 +67,56 @@ _OPEN_ACTIONS_FRESH = _OPEN_ACTIONS.execution_options(populate_existing=True)
 _PENDING_TIMERS = select(Timer).where(
     Timer.run_id == bindparam("run_id"), Timer.fired_at.is_(None), Timer.cancelled_at.is_(None)
 )
-_CANCEL_TIMERS = (
-    update(Timer.__table__)
-    .where(
-        Timer.__table__.c.run_id == bindparam("of_run"),
-        Timer.__table__.c.task_id.in_(bindparam("task_ids", expanding=True)),
-        Timer.__table__.c.fired_at.is_(None),
-        Timer.__table__.c.cancelled_at.is_(None),
+
+
+# The writes a step makes without reading an answer, each built once with its values as parameters: named
+# with a prefix, several of them share one statement (_send_writes) and their values one set of parameters.
+def _cancel_timers(prefix: str = ""):
+    timers = Timer.__table__.c
+    return (
+        update(Timer.__table__)
+        .where(
+            timers.run_id == bindparam(f"{prefix}of_run"),
+            timers.task_id.in_(bindparam(f"{prefix}task_ids", expanding=True)),
+            timers.fired_at.is_(None),
+            timers.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=bindparam(f"{prefix}now", type_=timers.cancelled_at.type))
     )
-    .values(cancelled_at=bindparam("now"))
+
+
+def _inserting(table, columns: list[str]):
+    def build(prefix: str = ""):
+        return insert(table).values({c: bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns})
+
+    return build
+
+
+def _drop_checkpoints(prefix: str = ""):
+    checkpoints = Checkpoint.__table__.c
+    return delete(Checkpoint.__table__).where(
+        checkpoints.run_id == bindparam(f"{prefix}of_run"), checkpoints.step <= bindparam(f"{prefix}up_to")
+    )
+
+
+_insert_timer = _inserting(
+    Timer.__table__, ["run_id", "element_id", "task_id", "due_at", "due_note", "created_at", "attempts"]
 )
+_insert_checkpoint = _inserting(Checkpoint.__table__, ["run_id", "step", "elements", "state", "created_at"])
+_CANCEL_TIMERS = _cancel_timers()
+_INSERT_TIMER = _insert_timer()
+_INSERT_CHECKPOINT = _insert_checkpoint()
+_DROP_CHECKPOINTS = _drop_checkpoints()
+_BUILDERS = {
+    _CANCEL_TIMERS: _cancel_timers,
+    _INSERT_TIMER: _insert_timer,
+    _INSERT_CHECKPOINT: _insert_checkpoint,
+    _DROP_CHECKPOINTS: _drop_checkpoints,
+}
 _INSERT_ACTION = insert(Action.__table__)
 _ACTION_COLUMNS = [c.key for c in Action.__table__.columns if c.key != "id"]
-_INSERT_TIMER = insert(Timer.__table__)
-_INSERT_CHECKPOINT = insert(Checkpoint.__table__)
-_DROP_CHECKPOINTS = delete(Checkpoint.__table__).where(
-    Checkpoint.__table__.c.run_id == bindparam("of_run"), Checkpoint.__table__.c.step <= bindparam("up_to")
-)
-
+# PostgreSQL: the action and who must act on it, in one statement.
+_INSERT_AND_ASSIGN = inserted_and_assigned(_inserting(Action.__table__, _ACTION_COLUMNS)())
 
 def open_actions(session: Session, run: Run, fresh: bool = False) -> list[Action]:
     """`fresh`: what the session holds is read again (the run was just locked: others may have written)."""
@@ -191,8 +224,8 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     # Written at once, then known to the session as stored: its id serves who must act and the history.
     users = users_to_act(run, row["role"])
     if users and _postgres(session):  # the action and who must act on it, in one statement
-        statement = inserted_and_assigned(insert(Action.__table__).values(row), users, row, run)
-        action_id = session.connection().scalar(statement)
+        assignees = {"assignees": users, "run_version_id": run.version_id}
+        action_id = session.connection().scalar(_INSERT_AND_ASSIGN, row | assignees)
     else:
         [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key
     action = Action(id=action_id, **row)
@@ -390,7 +423,7 @@ def _hold_writes(session: Session) -> None:
 def _write(session: Session, statement, params: dict) -> None:
     held = session.info.get(_HELD)
     if held is not None and held[0] is _transaction(session):
-        held[1].append(_bound(statement, params))
+        held[1].append((statement, params))
     else:
         session.connection().execute(statement, params)
 
@@ -399,28 +432,19 @@ def _send_writes(session: Session) -> None:
     held = session.info.pop(_HELD, None)
     if held is None or held[0] is not _transaction(session) or not held[1]:
         return
-    *first, last = held[1]
+    statements = tuple(statement for statement, _params in held[1])
+    params = {f"w{i}_{name}": value for i, (_s, p) in enumerate(held[1]) for name, value in p.items()}
+    session.connection().execute(_together(statements), params)
+
+
+@cache  # one statement per sequence of writes a step makes: a few in all, each built once
+def _together(statements: tuple):
+    """The writes `statements` (prebuilt, in order) as one statement of data-modifying CTEs, the values of
+    the i-th named with the prefix `w<i>_`."""
+    *first, last = [_BUILDERS[statement](f"w{i}_") for i, statement in enumerate(statements)]
     for position, statement in enumerate(first):
         last = last.add_cte(statement.cte(f"step_write_{position}"))
-    session.connection().execute(last)
-
-
-def _bound(statement, params: dict):
-    """The prebuilt statement with its values in it, so that several can share one statement."""
-    if statement is _CANCEL_TIMERS:
-        timers = Timer.__table__.c
-        return (
-            update(Timer.__table__)
-            .where(timers.run_id == params["of_run"], timers.task_id.in_(params["task_ids"]))
-            .where(timers.fired_at.is_(None), timers.cancelled_at.is_(None))
-            .values(cancelled_at=params["now"])
-        )
-    if statement is _DROP_CHECKPOINTS:
-        checkpoints = Checkpoint.__table__.c
-        return delete(Checkpoint.__table__).where(
-            checkpoints.run_id == params["of_run"], checkpoints.step <= params["up_to"]
-        )
-    return statement.values(params)  # an insert
+    return last
 
 
 @event.listens_for(Session, "after_soft_rollback")

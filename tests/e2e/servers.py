@@ -167,12 +167,20 @@ def seed_accounts(url: str) -> dict[str, str]:
 
 
 class Server:
-    """`gunicorn -w N 'web:create_app()'` on a free loopback port, in its own process group."""
+    """`gunicorn -w N 'web:create_app()'` on a free loopback port, in its own process group. `options`:
+    gunicorn's options instead of `-w N` (e.g. `-c gunicorn.conf.py`)."""
 
     def __init__(
-        self, url: str, workers: int = 3, port: int | None = None, log: Path | None = None, **env: str
+        self,
+        url: str,
+        workers: int = 3,
+        port: int | None = None,
+        log: Path | None = None,
+        options: list[str] | None = None,
+        **env: str,
     ):
         self.url, self.workers, self.port = url, workers, port or free_port()
+        self.options = options if options is not None else ["-w", str(workers)]
         self.env = env
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -182,8 +190,7 @@ class Server:
         self.process = subprocess.Popen(
             [
                 GUNICORN,
-                "-w",
-                str(self.workers),
+                *self.options,
                 "-b",
                 f"{HOST}:{self.port}",
                 "--timeout",

@@ -285,3 +285,31 @@ def test_a_sequence_already_running_is_launched_again_only_when_confirmed(pilot,
     )
     running = [r for r in pilot.call("GET", f"/dossiers/{dossier['id']}")["runs"] if r["status"] == "running"]
     assert {r["id"] for r in running} >= {plan["id"], switched["id"]}
+
+
+def test_one_action_is_read_with_its_holders_in_one_statement(pilot, dossier, app):
+    """GET one action, the API's lightest read: the token, then the action with its run's holders, in one
+    statement that leaves the run's engine state unread."""
+    from sqlalchemy import event
+
+    from web.extensions import db
+
+    run = pilot.launch(dossier["id"], "rt_relance")
+    call = pilot.only_action(run["id"], "Call")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    engine = db.engine
+    db.session.remove()  # as in a request of its own: nothing loaded yet
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answer = pilot.call("GET", f"/actions/{call['id']}")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [a["name"] for a in answer["assignees"]] == ["Gestionnaire"] and answer["unassigned"] is False
+    assert answer == call
+    assert len(statements) == 2, statements
+    assert "api_tokens" in statements[0] and "runs.state" not in statements[1]

@@ -41,7 +41,7 @@ def list_actions(query):
 def get_action(action_id: int):
     """One action."""
     actor = current_actor()
-    return action_dict(service.get_action(db.session, action_id, actor), now(), actor)
+    return action_dict(service.get_action(db.session, action_id, actor, with_holders=True), now(), actor)
 
 
 @api.post("/actions/<int:action_id>/complete")
