@@ -126,7 +126,8 @@ def assign(session: Session, action: Action, run: Run) -> None:
 def inserted_and_assigned(insert_action):
     """PostgreSQL: one statement inserting an action (`insert_action`, an INSERT whose values are parameters)
     and its assignees, the users of the parameter `assignees`, with what they keep for the inbox (the run's
-    version: the parameter `run_version_id`); it answers the action's id. Built once, run for each action."""
+    version and its dossier's reference: the parameters `run_version_id`, `run_reference`); it answers the
+    action's id. Built once, run for each action."""
     actions = Action.__table__.c
     kept = (actions.id, actions.due_at, actions.role, actions.dossier_id)
     new = insert_action.returning(*kept).cte("new_action")
@@ -138,8 +139,9 @@ def inserted_and_assigned(insert_action):
         new.c.role,
         bindparam("run_version_id", type_=table.c.version_id.type),
         new.c.dossier_id,
+        bindparam("run_reference", type_=table.c.reference.type),
     )
-    columns = ["action_id", "user_id", "due_at", "role", "version_id", "dossier_id"]
+    columns = ["action_id", "user_id", "due_at", "role", "version_id", "dossier_id", "reference"]
     assigned = insert(table).from_select(columns, who).cte("assigned")
     return select(new.c.id).add_cte(assigned)
 

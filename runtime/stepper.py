@@ -224,7 +224,8 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     # Written at once, then known to the session as stored: its id serves who must act and the history.
     users = users_to_act(run, row["role"])
     if users and _postgres(session):  # the action and who must act on it, in one statement
-        assignees = {"assignees": users, "run_version_id": run.version_id}
+        assignees = {"assignees": users, "run_version_id": run.version_id,
+                     "run_reference": run.dossier.reference}
         action_id = session.connection().scalar(_INSERT_AND_ASSIGN, row | assignees)
     else:
         [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key

@@ -45,6 +45,7 @@ def assign_as_before_inbox_rows(monkeypatch) -> None:
 
     monkeypatch.setattr(assignments, "_copied", lambda action, run: {})
     monkeypatch.setattr(assignments, "held", lambda run, role: True)  # no unheld_actions table either
+    _one_write_at_a_time(monkeypatch)
 
 
 def write_as_before_inbox_queues(monkeypatch) -> None:
@@ -54,6 +55,15 @@ def write_as_before_inbox_queues(monkeypatch) -> None:
 
     monkeypatch.setattr(assignments, "_copied", _without_reference(assignments._copied))
     monkeypatch.setattr(assignments, "held", lambda run, role: True)
+    _one_write_at_a_time(monkeypatch)
+
+
+def _one_write_at_a_time(monkeypatch) -> None:
+    """PostgreSQL's one-statement insert of an action with its assignees is built once, with today's columns:
+    the step takes the statement-by-statement path instead, which writes what `_copied` gives."""
+    from runtime import stepper
+
+    monkeypatch.setattr(stepper, "_postgres", lambda session: False)
 
 
 def _without_reference(copied):
