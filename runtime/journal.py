@@ -114,10 +114,8 @@ def record(
     data = json.loads(json.dumps(data, default=str))
     prev_hash = _head(session, dossier_id)
     digest = _digest(prev_hash, dossier_id, run_id, action_id, at, actor, what.value, data)
-    real = session() if isinstance(session, scoped_session) else session
-    transaction = real.get_nested_transaction() or real.get_transaction()
     session.info.setdefault(_PENDING, []).append(
-        (transaction, {
+        (innermost(session), {
             "dossier_id": dossier_id,
             "run_id": run_id,
             "action_id": action_id,
@@ -249,6 +247,12 @@ def _forget_all(session: Session, transaction) -> None:
     if transaction.parent is None:
         for key in (_PENDING, _HEADS, _LOCKED):
             session.info.pop(key, None)
+
+
+def innermost(session: Session):
+    """The savepoint or transaction `session` is in now (a scoped session: its current session's)."""
+    real = session() if isinstance(session, scoped_session) else session
+    return real.get_nested_transaction() or real.get_transaction()
 
 
 def within(transaction, outer) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -231,7 +231,7 @@ def write_run(session: Session, run: Run) -> None:
     revision = state.committed_state.get("revision", run.revision)
     held = session.info.get(_HELD_RUNS)
     if held is not None:
-        held.append((_transaction(session), {**changes, "revision": revision + 1, "_id": run.id,
+        held.append((journal.innermost(session), {**changes, "revision": revision + 1, "_id": run.id,
                                              "_revision": revision}))
     else:
         done = session.connection().execute(
@@ -266,11 +266,6 @@ def write_held_runs(session: Session) -> None:
         done = session.connection().execute(_BY_REVISION, rows)
         if done.rowcount != len(rows):
             raise StaleDataError(f"runs {[r['_id'] for r in rows]}: changed by another writer")
-
-
-def _transaction(session: Session):
-    real = session() if isinstance(session, scoped_session) else session
-    return real.get_nested_transaction() or real.get_transaction()
 
 
 @event.listens_for(Session, "before_commit")

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import bindparam, delete, event, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bpmn.dialect import SequenceModel
@@ -411,19 +411,14 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _transaction(session: Session):
-    real = session() if isinstance(session, scoped_session) else session
-    return real.get_nested_transaction() or real.get_transaction()
-
-
 def _hold_writes(session: Session) -> None:
     if _postgres(session):
-        session.info[_HELD] = (_transaction(session), [])
+        session.info[_HELD] = (journal.innermost(session), [])
 
 
 def _write(session: Session, statement, params: dict) -> None:
     held = session.info.get(_HELD)
-    if held is not None and held[0] is _transaction(session):
+    if held is not None and held[0] is journal.innermost(session):
         held[1].append((statement, params))
     else:
         session.connection().execute(statement, params)
@@ -431,7 +426,7 @@ def _write(session: Session, statement, params: dict) -> None:
 
 def _send_writes(session: Session) -> None:
     held = session.info.pop(_HELD, None)
-    if held is None or held[0] is not _transaction(session) or not held[1]:
+    if held is None or held[0] is not journal.innermost(session) or not held[1]:
         return
     statements = tuple(statement for statement, _params in held[1])
     params = {f"w{i}_{name}": value for i, (_s, p) in enumerate(held[1]) for name, value in p.items()}
