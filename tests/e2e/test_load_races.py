@@ -62,6 +62,7 @@ def race(port: int, token: str, shared: list[int], own: list[int], out: str, bar
         rush(shared)
         barrier.wait(120)  # every A and B is done: every C is open
         _, open_now = api("GET", "/actions?status=open&limit=1000", expect=200)
+        barrier.wait(120)  # every client has listed every C before anyone completes one
         rush([a["id"] for a in open_now if a["element_id"] == "C"])
         deadline = time.monotonic() + 120
         while own_left and time.monotonic() < deadline:
