@@ -3,11 +3,12 @@
 It sits in the lowest layer, so that every package's models share it and web/ binds it."""
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 
@@ -66,6 +67,34 @@ def _sqlite_begin(connection) -> None:
     # SELECT ... FOR UPDATE for the same guarantee).
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# A connection back in the pool for longer than this is checked before use (see ping_when_idle).
+IDLE_BEFORE_PING = 1.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Checks a pooled connection before lending it only when it sat unused for IDLE_BEFORE_PING: one left
+    idle may have been closed by the server (a restart, a pooler's timeout), and is then replaced at once.
+    SQLAlchemy's pool_pre_ping checks at every checkout, a round trip that a busy process (a request, a
+    step) would pay each time for a connection it gave back a few milliseconds before."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _lent(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.get("returned_at")  # none yet: a new connection, nothing to check
+        if returned is None or time.monotonic() - returned < IDLE_BEFORE_PING:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"pooled connection lost while idle: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("pooled connection lost while idle")
 
 
 @contextmanager

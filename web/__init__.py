@@ -8,6 +8,7 @@ from flask import request
 from flask_babel import get_locale
 
 from bpmn.durations import PARIS
+from kernel.db import ping_when_idle
 
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -55,6 +56,9 @@ def create_app(config: dict | None = None) -> APIFlask:
 
     engine_cache.configure(int(app.config["ENGINE_CACHE"]))
     db.init_app(app)
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        with app.app_context():
+            ping_when_idle(db.engine)  # instead of a round trip at every checkout (pool_pre_ping)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
@@ -100,8 +104,8 @@ def _engine_options(url: str, pooler: str | None = None) -> dict:
     if pooler == "transaction":
         # Behind a pooler in transaction mode (PgBouncer) each transaction may get another server connection:
         # statements psycopg would prepare on one would be missing on the next, so none is prepared.
-        return {"pool_pre_ping": True, "connect_args": {"prepare_threshold": None}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"prepare_threshold": None}}
+    return {}
 
 
 def _select_locale() -> str:
