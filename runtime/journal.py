@@ -115,26 +115,35 @@ def record(
     prev_hash = _head(session, dossier_id)
     digest = _digest(prev_hash, dossier_id, run_id, action_id, at, actor, what.value, data)
     session.info.setdefault(_PENDING, []).append(
-        (innermost(session), {
-            "dossier_id": dossier_id,
-            "run_id": run_id,
-            "action_id": action_id,
-            "at": at,
-            "actor": actor,
-            "kind": what.value,
-            "data": data,
-            "prev_hash": prev_hash,
-            "hash": digest,
-        })
+        (
+            innermost(session),
+            {
+                "dossier_id": dossier_id,
+                "run_id": run_id,
+                "action_id": action_id,
+                "at": at,
+                "actor": actor,
+                "kind": what.value,
+                "data": data,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            },
+        )
     )
     session.info.setdefault(_HEADS, {})[dossier_id] = digest
 
 
 def write_pending(session: Session) -> None:
     """Writes the entries recorded since the last write, in one statement."""
-    pending = session.info.pop(_PENDING, None)
+    pending = take_pending(session)
     if pending:
-        session.connection().execute(_INSERT, [row for _transaction, row in pending])
+        session.connection().execute(_INSERT, pending)
+
+
+def take_pending(session: Session) -> list[dict]:
+    """The entries recorded since the last write, in order, as rows of the history's table: the caller writes
+    them now (with other writes, in one statement)."""
+    return [row for _transaction, row in session.info.pop(_PENDING, ())]
 
 
 _INSERT = insert(JournalEntry.__table__)

@@ -20,7 +20,7 @@ from designer.models import SequenceVersion
 from designer.services import latest_version
 from kernel.errors import Conflict, Malformed, NotFound, RuleBroken
 
-from . import data_needed, engine_cache, journal
+from . import data_needed, engine_cache, journal, step_writes
 from .actors import Actor, system
 from .dossiers import default_holders
 from .journal import Kind
@@ -107,11 +107,13 @@ def step_run(
             new_step=trigger.kind == "migrate",
         )
         if settled.completed:
+            step_writes.send(session)  # ending may read and write anything: what the step holds goes first
             _end(session, run, settled, actor, now)
     if trigger.action is not None:
         # After the step: the actions it cancelled are remembered already, and the run is written once.
         run.results = {**(run.results or {}), trigger.action.element_id: trigger.result}
     write_run(session, run)
+    step_writes.send(session)  # the step's timers, checkpoint and history with the run's write
     if settled is not None:
         engine_cache.keep(run.id, engine, run.state)
     return settled
@@ -234,11 +236,7 @@ def write_run(session: Session, run: Run) -> None:
         held.append((journal.innermost(session), {**changes, "revision": revision + 1, "_id": run.id,
                                              "_revision": revision}))
     else:
-        done = session.connection().execute(
-            _BY_REVISION, {**changes, "revision": revision + 1, "_id": run.id, "_revision": revision}
-        )
-        if done.rowcount != 1:
-            raise StaleDataError(f"runs {run.id}: revision {revision} was changed by another writer")
+        step_writes.write_run(session, run.id, revision, changes)
     set_committed_value(run, "revision", revision + 1)
     # What is in memory is now what is stored: nothing left for the flush (SQLAlchemy is pinned for this).
     state._commit_all(state.dict, session.identity_map)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,7 +22,7 @@ from bpmn.durations import (
 from bpmn.engine import Engine
 from bpmn.expressions import evaluate
 
-from . import journal
+from . import journal, step_writes
 from .actors import Actor, system
 from .assignments import assign, held, inserted_and_assigned, unassign, users_to_act
 from .communications.outbox import queue_for_action
@@ -69,9 +69,10 @@ _PENDING_TIMERS = select(Timer).where(
 )
 
 
-# The writes a step makes without reading an answer, each built once with its values as parameters: named
-# with a prefix, several of them share one statement (_send_writes) and their values one set of parameters.
-def _cancel_timers(prefix: str = ""):
+# The writes a step makes without reading an answer, as builders of a parameter prefix (step_writes): several
+# of them share one statement and their values one set of parameters.
+@cache
+def _cancel_timers(prefix: str):
     timers = Timer.__table__.c
     return (
         update(Timer.__table__)
@@ -86,13 +87,15 @@ def _cancel_timers(prefix: str = ""):
 
 
 def _inserting(table, columns: list[str]):
+    @cache
     def build(prefix: str = ""):
         return insert(table).values({c: bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns})
 
     return build
 
 
-def _drop_checkpoints(prefix: str = ""):
+@cache
+def _drop_checkpoints(prefix: str):
     checkpoints = Checkpoint.__table__.c
     return delete(Checkpoint.__table__).where(
         checkpoints.run_id == bindparam(f"{prefix}of_run"), checkpoints.step <= bindparam(f"{prefix}up_to")
@@ -103,20 +106,11 @@ _insert_timer = _inserting(
     Timer.__table__, ["run_id", "element_id", "task_id", "due_at", "due_note", "created_at", "attempts"]
 )
 _insert_checkpoint = _inserting(Checkpoint.__table__, ["run_id", "step", "elements", "state", "created_at"])
-_CANCEL_TIMERS = _cancel_timers()
-_INSERT_TIMER = _insert_timer()
-_INSERT_CHECKPOINT = _insert_checkpoint()
-_DROP_CHECKPOINTS = _drop_checkpoints()
-_BUILDERS = {
-    _CANCEL_TIMERS: _cancel_timers,
-    _INSERT_TIMER: _insert_timer,
-    _INSERT_CHECKPOINT: _insert_checkpoint,
-    _DROP_CHECKPOINTS: _drop_checkpoints,
-}
 _INSERT_ACTION = insert(Action.__table__)
 _ACTION_COLUMNS = [c.key for c in Action.__table__.columns if c.key != "id"]
 # PostgreSQL: the action and who must act on it, in one statement.
 _INSERT_AND_ASSIGN = inserted_and_assigned(_inserting(Action.__table__, _ACTION_COLUMNS)())
+
 
 def open_actions(session: Session, run: Run, fresh: bool = False) -> list[Action]:
     """`fresh`: what the session holds is read again (the run was just locked: others may have written)."""
@@ -152,7 +146,8 @@ def settle(
     for task_id, task in live.items():
         if task_id not in known:
             settled.created.append(_create_action(session, run, task, models, actor, now))
-    _hold_writes(session)  # the timers and the checkpoint of the step go out together (_send_writes)
+    # The timers and the checkpoint of the step go out together, with the run's write (step_run sends them).
+    step_writes.hold(session)
     _sync_timers(session, run, engine, models, actor, now, timers_before)
     changed = bool(settled.created or settled.cancelled) or new_step
     run.state = engine.dump()
@@ -170,7 +165,6 @@ def settle(
             if action not in settled.cancelled:
                 _cancel(session, run, action, canceller, now, "la séquence est terminée")
                 settled.cancelled.append(action)
-    _send_writes(session)
     still_open = [a for a in current if a not in settled.cancelled] + settled.created
     settled.open = [a for a in still_open if a.status == ActionStatus.OPEN]
     return settled
@@ -223,9 +217,12 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     row.update(run_id=run.id, dossier_id=run.dossier_id, status=ActionStatus.OPEN, created_at=now)
     # Written at once, then known to the session as stored: its id serves who must act and the history.
     users = users_to_act(run, row["role"])
-    if users and _postgres(session):  # the action and who must act on it, in one statement
-        assignees = {"assignees": users, "run_version_id": run.version_id,
-                     "run_reference": run.dossier.reference}
+    if users and step_writes.postgres(session):  # the action and who must act on it, in one statement
+        assignees = {
+            "assignees": users,
+            "run_version_id": run.version_id,
+            "run_reference": run.dossier.reference,
+        }
         action_id = session.connection().scalar(_INSERT_AND_ASSIGN, row | assignees)
     else:
         [action_id] = session.connection().execute(_INSERT_ACTION, row).inserted_primary_key
@@ -233,7 +230,7 @@ def open_action(session: Session, run: Run, actor: Actor, now: datetime, what: K
     make_transient_to_detached(action)
     session.add(action)
     set_committed_value(action, "run", run)
-    if not (users and _postgres(session)):  # (an action whose role nobody holds is listed as such)
+    if not (users and step_writes.postgres(session)):  # (an action whose role nobody holds is listed as such)
         assign(session, action, run)
     journal.record(
         session,
@@ -300,7 +297,9 @@ def _sync_timers(
         pending = timers_before
         gone = pending - waiting.keys()
         if gone:
-            _write(session, _CANCEL_TIMERS, {"of_run": run.id, "task_ids": sorted(gone), "now": now})
+            step_writes.write(
+                session, _cancel_timers, {"of_run": run.id, "task_ids": sorted(gone), "now": now}
+            )
     place = None
     for task_id, waiting_timer in waiting.items():
         if task_id in pending:
@@ -316,9 +315,9 @@ def _sync_timers(
             place,
             element.not_during if element else None,
         )
-        _write(
+        step_writes.write(
             session,
-            _INSERT_TIMER,
+            _insert_timer,
             {
                 "run_id": run.id,
                 "element_id": waiting_timer.element_id,
@@ -383,9 +382,9 @@ def timer_due(
 
 def checkpoint(session: Session, run: Run, now: datetime) -> None:
     """Keeps the run's state as the state of its current step."""
-    _write(
+    step_writes.write(
         session,
-        _INSERT_CHECKPOINT,
+        _insert_checkpoint,
         {
             "run_id": run.id,
             "step": run.step,
@@ -397,52 +396,4 @@ def checkpoint(session: Session, run: Run, now: datetime) -> None:
     # Only recent steps can be gone back to; older ones live on in the history.
     if run.step % 10 == 0:  # pruned in batches: one statement every ten steps
         older = {"of_run": run.id, "up_to": run.step - CHECKPOINTS_KEPT}
-        _write(session, _DROP_CHECKPOINTS, older)
-
-
-# The writes of a step that answer nothing (timers cancelled and scheduled, the checkpoint and the old ones
-# dropped) are held from _hold_writes to _send_writes: on PostgreSQL they then go out as one statement of
-# data-modifying CTEs (they touch different rows: none sees another's effect), elsewhere one by one, in order.
-# Held only within one settle; a rollback drops them with what they belonged to.
-_HELD = "stepper_held_writes"
-
-
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _hold_writes(session: Session) -> None:
-    if _postgres(session):
-        session.info[_HELD] = (journal.innermost(session), [])
-
-
-def _write(session: Session, statement, params: dict) -> None:
-    held = session.info.get(_HELD)
-    if held is not None and held[0] is journal.innermost(session):
-        held[1].append((statement, params))
-    else:
-        session.connection().execute(statement, params)
-
-
-def _send_writes(session: Session) -> None:
-    held = session.info.pop(_HELD, None)
-    if held is None or held[0] is not journal.innermost(session) or not held[1]:
-        return
-    statements = tuple(statement for statement, _params in held[1])
-    params = {f"w{i}_{name}": value for i, (_s, p) in enumerate(held[1]) for name, value in p.items()}
-    session.connection().execute(_together(statements), params)
-
-
-@cache  # one statement per sequence of writes a step makes: a few in all, each built once
-def _together(statements: tuple):
-    """The writes `statements` (prebuilt, in order) as one statement of data-modifying CTEs, the values of
-    the i-th named with the prefix `w<i>_`."""
-    *first, last = [_BUILDERS[statement](f"w{i}_") for i, statement in enumerate(statements)]
-    for position, statement in enumerate(first):
-        last = last.add_cte(statement.cte(f"step_write_{position}"))
-    return last
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_held(session: Session, _rolled_back) -> None:
-    session.info.pop(_HELD, None)
+        step_writes.write(session, _drop_checkpoints, older)
