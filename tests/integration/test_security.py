@@ -56,3 +56,27 @@ def test_forms_need_a_csrf_token_and_the_session_cookie_is_protected(database_ur
         from web.extensions import db
 
         db.engine.dispose()
+
+
+def test_a_token_s_last_use_is_kept_and_reading_then_writes_nothing(app, client, users, session, clock):
+    from sqlalchemy import event, select
+
+    from kernel.accounts import ApiToken
+    from web.extensions import db
+
+    manager = users["manager"]
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    assert client.get("/api/v1/dossiers", headers=manager.headers).status_code == 200
+    session.remove()
+    stored = session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == manager.user.id))
+    assert stored == clock.now()  # kept, although the request wrote nothing else
+    statements.clear()
+    clock.advance(minutes=30)
+    assert client.get("/api/v1/dossiers", headers=manager.headers).status_code == 200
+    assert not [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))], statements
+    clock.advance(minutes=31)  # more than an hour after the last use kept: kept again
+    assert client.get("/api/v1/dossiers", headers=manager.headers).status_code == 200
+    session.remove()
+    stored = session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == manager.user.id))
+    assert stored == clock.now()

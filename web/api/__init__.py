@@ -32,6 +32,8 @@ def authenticate() -> None:
         g.user = user_for_token(db.session, token.strip(), now())
         if g.user is None:
             raise Unauthorized("Jeton inconnu ou révoqué.")
+        if db.session.dirty:  # the token's hourly « last used »: kept even by a request that writes nothing
+            db.session.commit()
     elif current_user.is_authenticated:
         # A page of the app calling the API with its session cookie: same CSRF rule as forms.
         if request.method not in ("GET", "HEAD", "OPTIONS"):
