@@ -1,6 +1,7 @@
 """Actions: who must act (read from the run's current role holders), listing and completion."""
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -9,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from designer.dictionary import load as load_dictionary
 from kernel.errors import Conflict, ForbiddenStatus, Malformed, NotFound, RuleBroken, TooLong
 
-from . import data_needed, journal
+from . import data_needed, journal, step_writes
 from .actors import Actor
 from .assignments import held, unassign, unassigning
 from .forms import form_spec, read_form, write_form
@@ -115,15 +116,22 @@ def get_action(
     return action
 
 
-
 # The status guard makes a second completion of the same action lose, whatever the interleaving.
-_END_OPEN_ACTION = (
-    update(Action.__table__)
-    .where(Action.__table__.c.id == bindparam("action_id"), Action.__table__.c.status == ActionStatus.OPEN)
-    .values({name: bindparam(f"new_{name}") for name in ENDING_COLUMNS})
-)
-# PostgreSQL: the action ends and nobody is left to act on it in one statement.
-_END_AND_UNASSIGN = unassigning(_END_OPEN_ACTION)
+@cache
+def _end_open_action(prefix: str):
+    actions = Action.__table__.c
+    return (
+        update(Action.__table__)
+        .where(actions.id == bindparam(f"{prefix}action_id"), actions.status == ActionStatus.OPEN)
+        .values({name: bindparam(f"{prefix}new_{name}", type_=actions[name].type) for name in ENDING_COLUMNS})
+    )
+
+
+@cache
+def _end_and_unassign(prefix: str):
+    """PostgreSQL: the action ends and nobody is left to act on it, in one statement (held with the step's
+    other writes: runtime/step_writes.py)."""
+    return unassigning(_end_open_action(prefix), prefix)
 
 
 def complete_action(
@@ -166,11 +174,11 @@ def complete_action(
         "completed_by_user_id": actor.user_id,
     }
     values = {f"new_{name}": value for name, value in ending.items()}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    ending_statement = _END_AND_UNASSIGN if postgres else _END_OPEN_ACTION
-    done = session.connection().execute(ending_statement, {"action_id": action.id, **values})
-    if done.rowcount != 1:
-        raise Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
+    lost = Conflict(f"L'action {action.id} n'est plus ouverte.", action_status=action.status)
+    postgres = step_writes.postgres(session)
+    step_writes.hold(session)  # PostgreSQL: the action's end goes out with the step's writes
+    ending_statement = _end_and_unassign if postgres else _end_open_action
+    step_writes.write(session, ending_statement, {"action_id": action.id, **values}, guard=lost)
     for name, value in ending.items():  # what was written, without writing it again at the next flush
         set_committed_value(action, name, value)
     if not postgres:
@@ -195,9 +203,11 @@ def complete_action(
     if data_needed.key_of(action) and status not in ANY_TYPE and run.status in data_needed.STOPPED:
         retry_run(session, run.id, actor, now)  # the value was there already
     if action.adhoc or run.status != RunStatus.RUNNING:
+        step_writes.send(session)
         return action, None
     others = [a for a in current if a is not action]
     settled = step_run(session, run, action_ended(run, action), actor, now, current=others)
+    step_writes.send(session)  # already sent by the step, unless it took none
     return action, settled
 
 

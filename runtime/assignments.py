@@ -146,11 +146,11 @@ def inserted_and_assigned(insert_action):
     return select(new.c.id).add_cte(assigned)
 
 
-def unassigning(ending):
-    """PostgreSQL: `ending` (an UPDATE ending the action of the parameter `action_id`) with, in the same
-    statement, nobody left to act on that action (and the action no longer listed as held by nobody)."""
+def unassigning(ending, prefix: str = ""):
+    """PostgreSQL: `ending` (an UPDATE ending the action of the parameter `<prefix>action_id`) with, in the
+    same statement, nobody left to act on that action (and the action no longer listed as held by nobody)."""
     ended = [
-        delete(table).where(table.c.action_id == bindparam("action_id")).cte(name)
+        delete(table).where(table.c.action_id == bindparam(f"{prefix}action_id")).cte(f"{prefix}{name}")
         for table, name in ((Assignment.__table__, "unassigned"), (Unheld.__table__, "unlisted"))
     ]
     return ending.add_cte(*ended)

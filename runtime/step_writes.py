@@ -13,7 +13,7 @@ makes, a few in all, and its values are parameters."""
 from collections.abc import Callable
 from functools import cache
 
-from sqlalchemy import bindparam, event, insert, literal_column, select, union_all, update
+from sqlalchemy import bindparam, event, func, insert, literal_column, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -31,8 +31,11 @@ def postgres(session: Session) -> bool:
 
 
 def hold(session: Session) -> None:
-    """From now on in this transaction (or savepoint), `write` holds its writes until `send`."""
-    if postgres(session):
+    """From now on in this transaction (or savepoint), `write` holds its writes until `send`. What is held
+    already in it stays held; within a savepoint of a transaction that holds, writes go out at once."""
+    if postgres(session) and _HELD not in session.info:
+        if journal.innermost(session) is None:
+            session.connection()  # the transaction begins: what is held belongs to it
         session.info[_HELD] = (journal.innermost(session), [])
 
 
@@ -41,57 +44,68 @@ def holding(session: Session) -> bool:
     return held is not None and held[0] is journal.innermost(session)
 
 
-def write(session: Session, build: Builder, params: dict, *args) -> None:
-    """Writes `build("", *args)` with `params`, or holds it for `send`."""
+def write(session: Session, build: Builder, params: dict, *args, guard: Exception | None = None) -> None:
+    """Writes `build("", *args)` with `params`, or holds it for `send`. `guard`: what to raise when the write
+    changes no row (its WHERE guards it: a revision, a status), checked when it is sent."""
     if holding(session):
-        session.info[_HELD][1].append(((build, args), params))
-    else:
-        session.connection().execute(build("", *args), params)
+        session.info[_HELD][1].append(((build, args, guard is not None), params, guard))
+        return
+    done = session.connection().execute(build("", *args), params)
+    if guard is not None and done.rowcount != 1:
+        raise guard
 
 
 def write_run(session: Session, run_id: int, revision: int, changes: dict) -> None:
     """Writes the run's changed columns, guarded by its revision (StaleDataError when another writer changed
-    it), or holds the write for `send`, which checks the guard."""
+    it), or holds the write for `send`."""
     params = {**changes, "revision": revision + 1, "_id": run_id, "_revision": revision}
-    columns = tuple(sorted(changes))
-    if holding(session):
-        session.info[_HELD][1].append(((_run_write, (columns,)), params))
-        return
-    done = session.connection().execute(_run_write("", columns), params)
-    if done.rowcount != 1:
-        raise StaleDataError(f"runs {run_id}: revision {revision} was changed by another writer")
+    stale = StaleDataError(f"runs {run_id}: revision {revision} was changed by another writer")
+    write(session, _run_write, params, tuple(sorted(changes)), guard=stale)
 
 
 def send(session: Session) -> None:
     """Sends what is held, with the history recorded and not yet written (outside a savepoint: the timer
-    worker's savepoints keep theirs for the commit of their chunk), as one statement."""
-    held = session.info.pop(_HELD, None)
-    if held is None or held[0] is not journal.innermost(session) or not held[1]:
+    worker's savepoints keep theirs for the commit of their chunk), as one statement; then raises the error of
+    the first guarded write that changed nothing."""
+    if not holding(session):
         return
-    writes = [w for w in held[1] if w[0][0] is not _run_write]
-    runs = [w for w in held[1] if w[0][0] is _run_write]
-    if not held[0].nested:
+    transaction, writes = session.info.pop(_HELD)
+    if not transaction.nested:
         history = journal.take_pending(session)
         if history:
             columns = tuple(sorted(history[0]))
             values = {f"r{r}_{c}": row[c] for r, row in enumerate(history) for c in columns}
-            writes.append(((_history, (len(history), columns)), values))
-    writes += runs
-    keys = tuple(key for key, _params in writes)
-    params = {f"w{i}_{name}": value for i, (_key, p) in enumerate(writes) for name, value in p.items()}
+            writes.append(((_history, (len(history), columns), False), values, None))
+    if not writes:
+        return
+    keys = tuple(key for key, _params, _guard in writes)
+    params = {f"w{i}_{name}": value for i, (_key, p, _g) in enumerate(writes) for name, value in p.items()}
     done = session.connection().execute(_together(keys), params)
-    if runs and done.rowcount != 1:
-        raise StaleDataError(f"runs {runs[0][1]['_id']}: changed by another writer")
+    guards = [guard for _key, _params, guard in writes if guard is not None]
+    if guards:
+        for guard, changed in zip(guards, done.one(), strict=True):
+            if changed != 1:
+                raise guard
 
 
 @cache  # one statement per sequence of writes: a few in all, each built once
 def _together(keys: tuple):
     """The writes `keys` as one statement of data-modifying CTEs, the values of the i-th named with the
-    prefix `w<i>_`; the last is the statement's own."""
-    *first, last = [build(f"w{i}_", *args) for i, (build, args) in enumerate(keys)]
-    for position, statement in enumerate(first):
-        last = last.add_cte(statement.cte(f"step_write_{position}"))
-    return last
+    prefix `w<i>_`. Without guarded writes the last is the statement's own; with them, the statement counts
+    the rows each guarded write changed (a data-modifying CTE runs whether or not it is read)."""
+    statements = [build(f"w{i}_", *args) for i, (build, args, _guarded) in enumerate(keys)]
+    guarded = [i for i, (_build, _args, is_guarded) in enumerate(keys) if is_guarded]
+    if not guarded:
+        *first, last = statements
+        for position, statement in enumerate(first):
+            last = last.add_cte(statement.cte(f"step_write_{position}"))
+        return last
+    ctes = [
+        (statement.returning(literal_column("1")) if i in guarded else statement).cte(f"step_write_{i}")
+        for i, statement in enumerate(statements)
+    ]
+    counts = select(*[select(func.count()).select_from(ctes[i]).scalar_subquery() for i in guarded])
+    return counts.add_cte(*ctes)
 
 
 @cache
@@ -122,6 +136,26 @@ def _history(prefix: str, rows: int, columns: tuple[str, ...]):
     return insert(JournalEntry.__table__).from_select(list(columns), in_order)
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _before_reading(orm_execute_state) -> None:
+    # What is held is written before anything reads (a read would not see it).
+    send(orm_execute_state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    send(session)
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_held(session: Session, _rolled_back) -> None:
-    session.info.pop(_HELD, None)
+def _forget_held(session: Session, rolled_back) -> None:
+    held = session.info.get(_HELD)
+    if held is not None and journal.within(held[0], rolled_back):
+        session.info.pop(_HELD, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _stop_holding(session: Session, transaction) -> None:
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is transaction:
+        session.info.pop(_HELD, None)
