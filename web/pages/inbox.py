@@ -6,7 +6,7 @@ a colleague (with a preview) or take an action nobody holds."""
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -95,6 +95,12 @@ def _render(which: str):
     at = now()
     found = inbox_page(db.session, account.id, at, filters)
     holders = workspace.holders_of(db.session, {(a.run_id, a.role) for a, *_rest in found.rows})
+    # « Prendre » is offered on a row nobody holds, where the user's kind may hold the role (an internal user,
+    # an internal role): the library's roles are read only when a row needs them.
+    unheld = can_pilot and any((a.run_id, a.role) not in holders for a, *_rest in found.rows)
+    failed = 0
+    if can_pilot:  # the banner's count, with the navigation's in the same statement
+        g.failed_runs, failed = incidents.count_failed(db.session, account.id)
     endpoint = VIEWS[which][0]
     holder_arg = {"holder": filters.holder} if which == "all" and filters.holder != "any" else {}
 
@@ -119,11 +125,10 @@ def _render(which: str):
         sorts=SORTS,
         statuses=STATUS_LABELS,
         colleagues=colleagues(db.session) if can_pilot else [],
-        # « Prendre » is offered where the user's kind may hold the role (an internal user, an internal role).
-        role_kinds=known_roles(db.session) if can_pilot else {},
+        role_kinds=known_roles(db.session) if unheld else {},
         own_kind="partner" if account.is_partner else "internal",
         can_pilot=can_pilot,
-        failed=incidents.count_for_user(db.session, account.id) if can_pilot else 0,
+        failed=failed,
     )
 
 

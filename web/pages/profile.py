@@ -42,7 +42,10 @@ def _mark_seen():
     if not current_user.is_authenticated:
         return None
     with unit_of_work(db.session):
-        g.seen_before = notifications.mark_seen(db.session, current_user.account.id, now())
+        if request.endpoint == "pages.portal_home":  # marks what is new on this visit: needs the last one
+            g.seen_before = notifications.mark_seen(db.session, current_user.account.id, now())
+        else:
+            notifications.note_visit(db.session, current_user.account.id, now())
     return None
 
 
