@@ -130,8 +130,9 @@ def mark_seen(session: Session, user_id: int, now: datetime) -> datetime | None:
     return before
 
 
-def note_visit(session: Session, user_id: int, now: datetime) -> None:
-    """The user looks at their actions now, in one statement: what was new no longer is.
+def note_visit(session: Session, user_id: int, now: datetime) -> bool:
+    """The user looks at their actions now, in one statement: what was new no longer is. False when the seen
+    time stayed: then no action is new (`new_count` is 0 without asking).
 
     The seen time moves only when a notice came after it (or was never set): every count and list of new
     actions reads the notices later than it, so moving it over no notice would change none of them, and most
@@ -147,7 +148,7 @@ def note_visit(session: Session, user_id: int, now: datetime) -> None:
         set_={"seen_at": upsert.excluded.seen_at},
         where=or_(setting.c.seen_at.is_(None), news),
     )
-    session.execute(upsert)
+    return session.execute(upsert.returning(setting.c.user_id)).first() is not None  # a row written
 
 
 def new_since(session: Session, user_id: int, since: datetime | None) -> set[int]:

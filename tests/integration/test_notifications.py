@@ -286,12 +286,12 @@ def test_a_look_at_ones_actions_moves_the_seen_time_only_over_something_new(worl
     session.commit()
     assert notifications.new_count(session, partner) == 1
     clock.advance(hours=1)
-    notifications.note_visit(session, partner, clock.now())  # the first visit makes the user's row
+    assert notifications.note_visit(session, partner, clock.now())  # the first visit makes the user's row
     session.commit()
     first = clock.now()
     assert seen_at() == first and notifications.new_count(session, partner) == 0
     clock.advance(hours=1)
-    notifications.note_visit(session, partner, clock.now())  # nothing new since: nothing written
+    assert not notifications.note_visit(session, partner, clock.now())  # nothing new since: nothing written
     session.commit()
     assert seen_at() == first and notifications.new_count(session, partner) == 0
     dossier_for(session, world, "D-2")
@@ -299,6 +299,6 @@ def test_a_look_at_ones_actions_moves_the_seen_time_only_over_something_new(worl
     session.commit()
     assert notifications.new_count(session, partner) == 1
     clock.advance(minutes=1)
-    notifications.note_visit(session, partner, clock.now())
+    assert notifications.note_visit(session, partner, clock.now())
     session.commit()
     assert seen_at() == clock.now() and notifications.new_count(session, partner) == 0

@@ -37,6 +37,10 @@ def _incident_count():
     return {"incident_count": count}
 
 
+# Where requests share an app context (tests), a request's figures are never another's.
+pages.teardown_app_request(lambda _error: g.pop("failed_runs", None))
+
+
 @pages.route("/incidents/")
 @page_allowed(Perm.RUNS_PILOT)
 def incident_list():
