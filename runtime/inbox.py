@@ -357,7 +357,8 @@ def matching_ids(session: Session, user_id: int, now: datetime, filters: Filters
     return list(session.scalars(query))
 
 
-def colleagues(session: Session) -> list[User]:
-    """The active accounts actions can be handed to, by name: internal users first, then partners."""
-    query = select(User).where(User.active.is_(True)).order_by(User.kind, User.name, User.id)
-    return list(session.scalars(query))
+def colleagues(session: Session) -> list:
+    """The active accounts actions can be handed to, by name: internal users first, then partners; as rows of
+    what the lists show (id, name, kind), which cost less to read than whole users."""
+    query = select(User.id, User.name, User.kind).where(User.active.is_(True))
+    return list(session.execute(query.order_by(User.kind, User.name, User.id)))

@@ -99,6 +99,13 @@ def count_for_user(session: Session, user_id: int) -> int:
     return session.scalar(query) or 0
 
 
+def count_failed(session: Session, user_id: int) -> tuple[int, int]:
+    """(count_open, count_for_user) in one statement: the navigation's and the inbox banner's counts."""
+    query = select(func.count(), func.count().filter(_held_by(user_id))).where(Run.status == RunStatus.FAILED)
+    every, mine = session.execute(query).one()
+    return every, mine
+
+
 def counts_by_sequence(session: Session) -> dict[str, int]:
     """Sequence key → failed runs."""
     query = (

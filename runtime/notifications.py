@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from sqlalchemy import and_, exists, func, insert, select, text, update
+from sqlalchemy import and_, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bpmn.durations import PARIS
@@ -129,12 +130,35 @@ def mark_seen(session: Session, user_id: int, now: datetime) -> datetime | None:
     return before
 
 
+def note_visit(session: Session, user_id: int, now: datetime) -> bool:
+    """The user looks at their actions now, in one statement: what was new no longer is. False when the seen
+    time stayed: then no action is new (`new_count` is 0 without asking).
+
+    The seen time moves only when a notice came after it (or was never set): every count and list of new
+    actions reads the notices later than it, so moving it over no notice would change none of them, and most
+    visits then write nothing (a transaction without writes commits without waiting for the disk)."""
+    setting = NotificationSetting.__table__
+    news = exists().where(ActionNotice.user_id == user_id, ActionNotice.at > setting.c.seen_at)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(setting).values(
+        user_id=user_id, frequency=Frequency.IMMEDIATE, hour=8, seen_at=now
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[setting.c.user_id],
+        set_={"seen_at": upsert.excluded.seen_at},
+        where=or_(setting.c.seen_at.is_(None), news),
+    )
+    return session.execute(upsert.returning(setting.c.user_id)).first() is not None  # a row written
+
+
 def new_since(session: Session, user_id: int, since: datetime | None) -> set[int]:
     """The open actions given to the user after `since` (all of them when None)."""
     query = (
         select(ActionNotice.action_id)
-        .join(Assignment, and_(Assignment.action_id == ActionNotice.action_id,
-                               Assignment.user_id == ActionNotice.user_id))
+        .join(
+            Assignment,
+            and_(Assignment.action_id == ActionNotice.action_id, Assignment.user_id == ActionNotice.user_id),
+        )
         .where(ActionNotice.user_id == user_id)
     )
     if since is not None:

@@ -61,9 +61,9 @@ def write_as_before_inbox_queues(monkeypatch) -> None:
 def _one_write_at_a_time(monkeypatch) -> None:
     """PostgreSQL's one-statement insert of an action with its assignees is built once, with today's columns:
     the step takes the statement-by-statement path instead, which writes what `_copied` gives."""
-    from runtime import stepper
+    from runtime import step_writes
 
-    monkeypatch.setattr(stepper, "_postgres", lambda session: False)
+    monkeypatch.setattr(step_writes, "postgres", lambda session: False)
 
 
 def _without_reference(copied):

@@ -316,9 +316,12 @@ def test_the_count_is_one_query(session, fragile, app):
     try:
         assert incidents.count_open(session) == 1
         assert incidents.count_for_user(session, fragile["manager"].id) == 1
+        # Both at once, for the inbox's banner and the navigation; nobody else's dossier.
+        assert incidents.count_failed(session, fragile["manager"].id) == (1, 1)
+        assert incidents.count_failed(session, fragile["analyst"].id) == (1, 0)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert len(statements) == 2 and all("dossiers" not in s.lower() for s in statements)
+    assert len(statements) == 4 and all("dossiers" not in s.lower() for s in statements)
 
 
 def test_who_may_see_and_repair(client, session, fragile):

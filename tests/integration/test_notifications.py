@@ -268,3 +268,37 @@ def test_the_worker_queues_and_sends_notifications_in_its_pass(app, world, sessi
     session.commit()
     run_pass(app, ident, 10, timedelta(seconds=60), lambda: False)
     assert len(smtp.accepted) == 1
+
+
+def test_a_look_at_ones_actions_moves_the_seen_time_only_over_something_new(world, session, clock):
+    """« Mes actions » notes each visit in one statement, which writes only when a notice came after the seen
+    time: the count of new actions is the same as if every visit wrote it."""
+    from runtime.notices import NotificationSetting
+
+    partner = world["partner"].id
+
+    def seen_at():
+        session.expire_all()
+        return session.get(NotificationSetting, partner).seen_at
+
+    dossier_for(session, world, "D-1")
+    notifications.queue_due(session, clock.now(), LINKS)  # the partner is told of the action
+    session.commit()
+    assert notifications.new_count(session, partner) == 1
+    clock.advance(hours=1)
+    assert notifications.note_visit(session, partner, clock.now())  # the first visit makes the user's row
+    session.commit()
+    first = clock.now()
+    assert seen_at() == first and notifications.new_count(session, partner) == 0
+    clock.advance(hours=1)
+    assert not notifications.note_visit(session, partner, clock.now())  # nothing new since: nothing written
+    session.commit()
+    assert seen_at() == first and notifications.new_count(session, partner) == 0
+    dossier_for(session, world, "D-2")
+    notifications.queue_due(session, clock.now(), LINKS)
+    session.commit()
+    assert notifications.new_count(session, partner) == 1
+    clock.advance(minutes=1)
+    assert notifications.note_visit(session, partner, clock.now())
+    session.commit()
+    assert seen_at() == clock.now() and notifications.new_count(session, partner) == 0

@@ -3,12 +3,15 @@ titulaire » (open actions whose role nobody holds) and « Toutes » (anyone's, 
 filtered and sorted by the query string, so that a filtered list is a link. Managers hand actions over to
 a colleague (with a preview) or take an action nobody holds."""
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from kernel.errors import DomainError
 from runtime import handover, incidents, workspace
@@ -18,6 +21,7 @@ from runtime.roles import known_roles
 from ..actors import current_actor
 from ..clock import now
 from ..extensions import db
+from ..labels import role_label
 from ..permissions import Perm, allows
 from . import pages
 from .auth import page_allowed
@@ -38,6 +42,45 @@ def counted(number: int, bounded: bool = False) -> str:
     return format_number(number)
 
 
+@dataclass(frozen=True)
+class RowText:
+    """What each row of a page writes, translated and built once for the page: a translation or a `url_for`
+    costs tens of microseconds, and a page has 50 rows. The patterns are the templates' own messages,
+    formatted per row as Jinja's `_()` would (`Markup(pattern) % values`, the values escaped)."""
+
+    late: Markup
+    choose: Markup  # « Choisir « %(name)s » (%(reference)s) »
+    take: Markup  # « Prendre « %(name)s » (%(reference)s) »
+    take_button: Markup
+    csrf: str
+    roles: dict[str, str]  # role key → label
+    take_url: Callable[[int], str]
+    dossier_url: Callable[[int], str]
+
+    def action_url(self, dossier_id: int, action_id: int) -> str:
+        return f"{self.dossier_url(dossier_id)}#action-{action_id}"
+
+
+def _url_with(endpoint: str, name: str) -> Callable[[int], str]:
+    """`url_for(endpoint, name=value)` for any integer value, from one `url_for`."""
+    mark = 987_654_321
+    head, tail = url_for(endpoint, **{name: mark}).split(str(mark))
+    return lambda value: f"{head}{value}{tail}"
+
+
+def _row_text(rows: list) -> RowText:
+    return RowText(
+        late=Markup(_("en retard")),
+        choose=Markup(_("Choisir « %(name)s » (%(reference)s)")),
+        take=Markup(_("Prendre « %(name)s » (%(reference)s)")),
+        take_button=Markup(_("Prendre")),
+        csrf=generate_csrf(),
+        roles={role: role_label(role) for role in {action.role for action, *_rest in rows}},
+        take_url=_url_with("pages.inbox_take", "action_id"),
+        dossier_url=_url_with("pages.dossier_page", "dossier_id"),
+    )
+
+
 def _filters(which: str) -> Filters:
     filters = Filters.from_args(request.args, VIEWS[which][1])
     if which != "all":  # only « Toutes » chooses whose actions it lists
@@ -52,6 +95,12 @@ def _render(which: str):
     at = now()
     found = inbox_page(db.session, account.id, at, filters)
     holders = workspace.holders_of(db.session, {(a.run_id, a.role) for a, *_rest in found.rows})
+    # « Prendre » is offered on a row nobody holds, where the user's kind may hold the role (an internal user,
+    # an internal role): the library's roles are read only when a row needs them.
+    unheld = can_pilot and any((a.run_id, a.role) not in holders for a, *_rest in found.rows)
+    failed = 0
+    if can_pilot:  # the banner's count, with the navigation's in the same statement
+        g.failed_runs, failed = incidents.count_failed(db.session, account.id)
     endpoint = VIEWS[which][0]
     holder_arg = {"holder": filters.holder} if which == "all" and filters.holder != "any" else {}
 
@@ -70,16 +119,16 @@ def _render(which: str):
         here=link(),
         now=at,
         holders=holders,
+        text=_row_text(found.rows),
         page_size=PAGE,
         dues=DUES,
         sorts=SORTS,
         statuses=STATUS_LABELS,
         colleagues=colleagues(db.session) if can_pilot else [],
-        # « Prendre » is offered where the user's kind may hold the role (an internal user, an internal role).
-        role_kinds=known_roles(db.session) if can_pilot else {},
+        role_kinds=known_roles(db.session) if unheld else {},
         own_kind="partner" if account.is_partner else "internal",
         can_pilot=can_pilot,
-        failed=incidents.count_for_user(db.session, account.id) if can_pilot else 0,
+        failed=failed,
     )
 
 

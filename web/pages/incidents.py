@@ -3,7 +3,7 @@ to a step, an ad hoc action). Each repair reads the form, calls the runtime serv
 
 from datetime import UTC, datetime, time
 
-from flask import abort, render_template, request, url_for
+from flask import abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,9 +30,15 @@ def _incident_count():
         account = getattr(current_user, "account", None)
         if account is None or not allows(account, Perm.RUNS_PILOT):
             return None
+        if "failed_runs" in g:  # read by the page with its own count (the inbox's banner)
+            return g.failed_runs
         return incidents.count_open(db.session)
 
     return {"incident_count": count}
+
+
+# Where requests share an app context (tests), a request's figures are never another's.
+pages.teardown_app_request(lambda _error: g.pop("failed_runs", None))
 
 
 @pages.route("/incidents/")

@@ -42,7 +42,10 @@ def _mark_seen():
     if not current_user.is_authenticated:
         return None
     with unit_of_work(db.session):
-        g.seen_before = notifications.mark_seen(db.session, current_user.account.id, now())
+        if request.endpoint == "pages.portal_home":  # marks what is new on this visit: needs the last one
+            g.seen_before = notifications.mark_seen(db.session, current_user.account.id, now())
+        elif not notifications.note_visit(db.session, current_user.account.id, now()):
+            g.new_actions = 0  # nothing came since the seen time: the navigation need not count
     return None
 
 
@@ -57,9 +60,17 @@ def _new_actions():
 
     def count() -> int:
         account = getattr(current_user, "account", None)
-        return 0 if account is None else notifications.new_count(db.session, account.id)
+        if account is None:
+            return 0
+        if "new_actions" in g:
+            return g.new_actions
+        return notifications.new_count(db.session, account.id)
 
     return {"new_actions_count": count}
+
+
+# Where requests share an app context (tests), a request's figures are never another's.
+pages.teardown_app_request(lambda _error: g.pop("new_actions", None))
 
 
 @pages.route("/profile", methods=["GET", "POST"])
