@@ -12,7 +12,9 @@ def pg_app(postgres_url, clock):
     from web import create_app
     from web.extensions import db
 
-    app = create_app({"DATABASE_URL": postgres_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": clock})
+    app = create_app(
+        {"DATABASE_URL": postgres_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": clock}
+    )
     with app.app_context():
         yield app, db
         db.session.remove()
