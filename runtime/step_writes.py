@@ -1,10 +1,13 @@
-"""The writes of one step that answer nothing: timers cancelled and scheduled, the checkpoint and the old ones
-dropped, the run's row, and the history recorded since the last write.
+"""The writes of one step that answer nothing: the ended action and who had to act on it, timers cancelled
+and scheduled, the checkpoint and the old ones dropped, the run's row, and the history recorded since the last
+write.
 
 From `hold` to `send` they are held: on PostgreSQL they then go out as one statement of data-modifying CTEs
-(they touch different rows: none sees another's effect; the run's write comes last, as the statement's own, so
-that its revision guard is checked), instead of a round trip each; elsewhere each goes out when written, in
-order. Held only within one transaction or savepoint: a rollback drops them with what they belonged to.
+(they touch different rows: none sees another's effect) instead of a round trip each; the guarded ones (the
+action still open, the run's revision) return their rows and the statement answers how many each changed.
+Elsewhere each goes out when written, in order. What is held is sent before any ORM read (which would not see
+it) and at the latest at commit; held within one transaction or savepoint only, and a rollback drops it with
+what it belonged to.
 
 Each write is a builder (a function of a parameter prefix and of hashable arguments, returning the statement
 whose parameters carry that prefix) with its values: a statement is built once per sequence of writes a step
