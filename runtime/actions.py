@@ -203,11 +203,10 @@ def complete_action(
     if data_needed.key_of(action) and status not in ANY_TYPE and run.status in data_needed.STOPPED:
         retry_run(session, run.id, actor, now)  # the value was there already
     if action.adhoc or run.status != RunStatus.RUNNING:
-        step_writes.send(session)
+        step_writes.send(session)  # no step follows: the action's end goes out now
         return action, None
     others = [a for a in current if a is not action]
     settled = step_run(session, run, action_ended(run, action), actor, now, current=others)
-    step_writes.send(session)  # already sent by the step, unless it took none
     return action, settled
 
 
