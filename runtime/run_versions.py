@@ -18,6 +18,7 @@ from .actors import Actor
 from .assignments import Assignment, Unheld, assign, unassign
 from .journal import JournalEntry, Kind
 from .models import Action, ActionStatus, Run, Timer, action_type
+from .pilotage import rollup
 from .places import holidays_of
 from .specs import bundle_of_run, models_of_run
 from .stepper import engine_context, pending_timers, timer_due
@@ -58,6 +59,7 @@ def record_change(
     }
     journal.record(session, run.dossier_id, actor.label, Kind.RUN_MIGRATED, now, run_id=run.id, **entry)
     run.version, run.version_id, run.called_versions = target, target.id, dict(called)
+    rollup.forget_run(session, run.id)  # its ended actions now count under the target version
     # The inbox rows of the run's open actions keep its version.
     of_run = select(Action.id).where(Action.run_id == run.id)
     for rows in (Assignment, Unheld):

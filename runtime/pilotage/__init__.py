@@ -1,7 +1,9 @@
 """Pilotage: where dossiers wait, how long each step takes, whether due dates and legal delays are met.
 
 Everything is computed by SQL over the history tables (actions, timers, runs), grouped in the database:
-Python only reads one row per group (per step, per week, per role...), never one per dossier.
+Python only reads one row per group (per step, per week, per role...), never one per dossier. The actions
+that ended in a closed week are grouped once (`rollup.py`, by `keep_up`): a year is read as some fifty
+weeks of groups plus the actions of the weeks around them, with the same figures.
 
 Percentiles (median, 90th) interpolate linearly between the two nearest ranks, as PostgreSQL's
 `percentile_cont` does, but from a histogram built by SQL (see `_spreads`): the same statement on SQLite,
@@ -36,6 +38,7 @@ from .common import (
     versions_of,
 )
 from .delays import Delay, late_dossiers, legal_delays
+from .rollup import keep_up
 from .steps import StepFigures, gateway_shares, step_figures, waiting_at
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "actions_per_week",
     "gateway_shares",
     "holders",
+    "keep_up",
     "late_dossiers",
     "legal_delays",
     "resolved",

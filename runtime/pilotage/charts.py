@@ -20,6 +20,7 @@ from kernel.accounts import User
 
 from ..assignments import Assignment
 from ..models import Action, ActionStatus, Run, RunStatus
+from . import rollup
 from .common import (
     Scope,
     Spread,
@@ -73,7 +74,8 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
 
     Each action adds one when it opens (becomes overdue) and removes one when it ends, so the state at each
     week's end is a running sum of per-week counts. SQL reads only the actions open now or ended since the
-    start (two index ranges) and groups them by the weeks of their events; Python adds up the weeks."""
+    start (index ranges; those that ended in grouped weeks from their groups) and groups them by the weeks
+    of their events; Python adds up the weeks."""
     scope = resolved(session, scope)
     start = scope.since or session.scalar(_action_scope(select(func.min(Action.created_at)), scope))
     if start is None:
@@ -81,9 +83,15 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
     end = min(scope.until or now, now)
     first_week = _as_date(session.scalar(select(_week(session, literal(start)))))
     columns = [Action.created_at, Action.completed_at, Action.due_at]
+    grouped = rollup.span(session, scope, now)
+    ended_since = [Action.completed_at >= start]  # the actions ended since the start, less the groups'
+    if grouped is not None:
+        ended_since = [Action.completed_at >= grouped[1]]
+        if grouped[0] is not None:
+            ended_since.append(and_(Action.completed_at >= start, Action.completed_at < grouped[0]))
     relevant = union_all(
         _action_scope(select(*columns).where(Action.status == ActionStatus.OPEN), scope),
-        _action_scope(select(*columns).where(Action.completed_at >= start), scope),
+        *[_action_scope(select(*columns).where(c), scope) for c in ended_since],
     ).subquery()
     late_from = (func.greatest if _postgres(session) else func.max)(relevant.c.created_at, relevant.c.due_at)
     ended = and_(relevant.c.completed_at.is_not(None), relevant.c.completed_at < end)
@@ -113,6 +121,11 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
         move(opened, 1, 0, count)
         move(closed, -1, -1 if ended_late else 0, count)
         move(late, 0, 1, count)
+    if grouped is not None:  # ended before `end`, so opened before, and overdue exactly when ended late
+        for opened, closed, late, count in session.execute(rollup.load_rows(scope, *grouped)):
+            move(opened, 1, 0, count)
+            move(closed, -1, -1 if late is not None else 0, count)
+            move(late, 0, 1, count)
     found: dict[date, tuple[int, int]] = {}
     open_count = late_count = 0
     for week in sorted(w for w in deltas if w < first_week):

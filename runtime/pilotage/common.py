@@ -15,10 +15,10 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy import Integer as SqlInteger
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from designer.models import Sequence, SequenceVersion
 from kernel.accounts import User
 
-from ..models import Action, ActionStatus, Participant, Run, RunRole
+from ..models import Action, Participant, Run, RunRole
 
 # or a "now" as one index range, read without the table on PostgreSQL (the included columns):
 # actions that ended in a period (time spent, outcomes, open/overdue per week),
@@ -150,19 +150,18 @@ def _as_date(value) -> date:
 Buckets = dict[float | None, tuple[float, float, int]]
 
 
-def _histograms(
-    session: Session, keys: list, value, source: Select, counted: tuple = ()
-) -> dict[tuple, Buckets]:
-    """The values of `value` (seconds, never negative) per group of `keys`, over the rows of `source` (a
-    select whose where clause and joins define the rows), as buckets a minute wide under an hour, an hour
-    wide under a week, six hours beyond: one hash aggregation, whatever the number of rows.
-
-    `counted`: conditions counted in the same pass, per group; their counts come under the key "counted"
-    of the group's buckets, as a tuple (not a bucket: see `_counts`)."""
-    flags = [case((condition, 1)).label(f"c{i}") for i, condition in enumerate(counted)]
-    rows = source.with_only_columns(
-        *[k.label(f"k{i}") for i, k in enumerate(keys)], value.label("v"), *flags
-    ).subquery()
+def _histogram_query(session: Session, keys: list, value, sources: Select | list):
+    """The statement of `_histograms`: per group of `keys` and bucket, the count, smallest and largest value.
+    `sources`: one select, or several over disjoint rows (read as one), each a select or a pair (select,
+    its rows' value, when it has a simpler expression than `value` there)."""
+    parts = [
+        (source if isinstance(source, tuple) else (source, value))[0].with_only_columns(
+            *[k.label(f"k{i}") for i, k in enumerate(keys)],
+            (source[1] if isinstance(source, tuple) else value).label("v"),
+        )
+        for source in (sources if isinstance(sources, list) else [sources])
+    ]
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     v = rows.c.v
 
     def start(width: int):  # of the bucket `width` seconds wide holding v
@@ -172,35 +171,36 @@ def _histograms(
     # times rather than five is that much less work per row.
     bucket = case((v < 3600, start(60)), (v < 7 * 86400, start(3600)), else_=start(6 * 3600))
     group = [rows.c[f"k{i}"] for i in range(len(keys))]
-    flagged = [rows.c[f"c{i}"] for i in range(len(counted))]
-    bucketed = select(*group, bucket.label("b"), v, *flagged).subquery()
+    bucketed = select(*group, bucket.label("b"), v).subquery()
     kept = [bucketed.c[f"k{i}"] for i in range(len(keys))]
-    query = select(
-        *kept,
-        bucketed.c.b,
-        func.count(),
-        func.min(bucketed.c.v),
-        func.max(bucketed.c.v),
-        *[func.count(bucketed.c[f"c{i}"]) for i in range(len(counted))],
-    ).group_by(*kept, bucketed.c.b)
-    found: dict[tuple, Buckets] = {}
-    for row in session.execute(query):
-        key = tuple(row[: len(keys)])
-        bucket, count, low, high = row[len(keys) : len(keys) + 4]
-        per = found.setdefault(key, {})
-        if counted:
-            before = per.get("counted", (0,) * len(counted))
-            per["counted"] = tuple(a + b for a, b in zip(before, row[len(keys) + 4 :], strict=True))
-        if bucket is None:  # rows without a value (on time, for lateness): counted, not measured
-            per[None] = (0.0, 0.0, count)
+    measured = [bucketed.c.b, func.count(), func.min(bucketed.c.v), func.max(bucketed.c.v)]
+    return select(*kept, *measured).group_by(*kept, bucketed.c.b)
+
+
+def _histograms(session: Session, keys: list, value, sources: Select | list) -> dict[tuple, Buckets]:
+    """The values of `value` (seconds, never negative) per group of `keys`, over the rows of `sources` (a
+    select whose where clause and joins define the rows, or several over disjoint rows), as buckets a
+    minute wide under an hour, an hour wide under a week, six hours beyond: one hash aggregation, whatever
+    the number of rows. A row without a value (on time, for lateness) counts in the bucket None."""
+    return _read_buckets(session.execute(_histogram_query(session, keys, value, sources)), len(keys))
+
+
+def _read_buckets(rows, width: int, found: dict | None = None) -> dict[tuple, Buckets]:
+    """Rows of (keys..., bucket, count, smallest, largest) as histograms per key, added to `found` when
+    given (the same groups read from several places)."""
+    found = {} if found is None else found
+    for row in rows:
+        bucket, count, low, high = row[width : width + 4]
+        per = found.setdefault(tuple(row[:width]), {})
+        if bucket is None:  # rows without a value: counted, not measured
+            low = high = 0.0
+        bucket = None if bucket is None else float(bucket)
+        if bucket in per:
+            before = per[bucket]
+            per[bucket] = (min(before[0], float(low)), max(before[1], float(high)), before[2] + count)
         else:
-            per[float(bucket)] = (float(low), float(high), count)
+            per[bucket] = (float(low), float(high), count)
     return found
-
-
-def _counts(histogram: Buckets) -> tuple:
-    """The conditions' counts `_histograms` read with a histogram (and takes out of it)."""
-    return histogram.pop("counted", ())
 
 
 def _merged(histograms: list[Buckets]) -> Buckets:
@@ -301,13 +301,6 @@ def _period(column, scope: Scope):
     if scope.until is not None:
         conditions.append(column < scope.until)
     return and_(true(), *conditions)
-
-
-def _action_late(now: datetime):
-    return or_(
-        Action.completed_at > Action.due_at,
-        and_(Action.status == ActionStatus.OPEN, Action.due_at < now),
-    )
 
 
 def holders(session: Session) -> list[tuple[int, str]]:

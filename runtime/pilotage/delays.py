@@ -18,16 +18,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..models import Action, ActionStatus, Dossier, Run, Timer
+from . import rollup
 from .common import (
     LISTED,
     TIMER_GRACE,
+    Buckets,
     Scope,
-    _action_late,
     _action_scope,
     _histograms,
     _moment,
     _period,
     _postgres,
+    _read_buckets,
     _run_scope,
     _seconds,
     _spread,
@@ -111,17 +113,35 @@ def _late_rows(
     return selects
 
 
+def due_lateness(
+    session: Session, scope: Scope, now: datetime, grouped: tuple[datetime | None, datetime] | None
+) -> dict[tuple, Buckets]:
+    """Per step (a 1-tuple of its element id), the actions due in the period as a histogram of how late
+    they ended (or are, still open), the bucket None counting those on time. The closed weeks' groups
+    (`grouped`, a `rollup.span`) answer for the actions due and ended in them; the rest is read from the
+    actions, each part an index range."""
+    # Late: ended after the date, or still open past it (an open action has no end). Each part names only
+    # the columns its index holds: the open ones are read from the open actions' index.
+    until = func.coalesce(Action.completed_at, _moment(now))
+    late = case((until > Action.due_at, _seconds(session, until, Action.due_at)))
+    parts, still_open = rollup.due_live(scope, grouped)
+    sources: list = [_action_scope(select(Action.id).where(c), scope) for c in parts]
+    if still_open is not None:
+        open_late = case((Action.due_at < _moment(now), _seconds(session, _moment(now), Action.due_at)))
+        sources.append((_action_scope(select(Action.id).where(still_open), scope), open_late))
+    found = _histograms(session, [Action.element_id], late, sources)
+    if grouped is not None:
+        _read_buckets(session.execute(rollup.due_rows(scope, *grouped)), 1, found=found)
+    return found
+
+
 def legal_delays(session: Session, scope: Scope, now: datetime) -> list[Delay]:
     """Per due date (actions) and per timer of the scope: how many, how many late, by how much.
 
     One pass over the actions due in the period (and one over the timers): each row's lateness is null
     when it was on time, so one histogram per step gives both the counts and the spread of the late ones."""
     scope = resolved(session, scope)
-    actions = _action_scope(
-        select(Action.id).where(Action.due_at.is_not(None), _period(Action.due_at, scope)), scope
-    )
-    late = _seconds(session, func.coalesce(Action.completed_at, _moment(now)), Action.due_at)
-    passes = [("action", _histograms(session, [Action.element_id], case((_action_late(now), late)), actions))]
+    passes = [("action", due_lateness(session, scope, now, rollup.span(session, scope, now)))]
     if not scope.role and scope.holder is None:  # timers belong to no role
         timers = _run_scope(
             select(Timer.id)

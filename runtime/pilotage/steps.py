@@ -4,34 +4,27 @@ dossiers; the share of each outcome on the gateways."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import (
-    and_,
-    case,
-    func,
-    or_,
-    select,
-    union_all,
-)
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from designer.models import SequenceVersion
 
 from .. import paths
 from ..models import Action, ActionStatus, Dossier, Run, RunStatus, Timer
+from . import rollup
 from .common import (
     LISTED,
     Scope,
-    _action_late,
     _action_scope,
-    _counts,
     _histograms,
     _merged,
-    _period,
+    _read_buckets,
     _run_scope,
     _seconds,
     _spread,
     resolved,
 )
+from .delays import due_lateness
 
 
 @dataclass
@@ -80,31 +73,26 @@ def step_figures(session: Session, scope: Scope, now: datetime) -> dict[str, Ste
         )
         for element_id, count in session.execute(timers):
             at(element_id).waiting += count
-    # One pass over the actions that ended or were due in the period: the time spent by the first ones (null
-    # for the others), and, counted alongside, which were due in the period and which of those were late.
-    ended = and_(Action.completed_at.is_not(None), _period(Action.completed_at, scope))
-    due = and_(Action.due_at.is_not(None), _period(Action.due_at, scope))
-    spent = case((ended, _seconds(session, Action.completed_at, Action.created_at)))
-    source = _action_scope(select(Action.id).where(or_(ended, due)), scope)
-    per_outcome = _histograms(
-        session, [Action.element_id, Action.outcome], spent, source, (due, and_(due, _action_late(now)))
-    )
+    # Time spent and outcomes: the actions that ended in the period, from the closed weeks' groups and the
+    # rest from the actions; lateness: the actions due in the period (delays.due_lateness).
+    grouped = rollup.span(session, scope, now)
+    spent = _seconds(session, Action.completed_at, Action.created_at)
+    sources = [_action_scope(select(Action.id).where(c), scope) for c in rollup.ended_live(scope, grouped)]
+    per_outcome = _histograms(session, [Action.element_id, Action.outcome], spent, sources)
+    if grouped is not None:
+        _read_buckets(session.execute(rollup.spent_rows(scope, *grouped)), 2, found=per_outcome)
     for (element_id, outcome), buckets in per_outcome.items():
-        with_due, late = _counts(buckets)
-        figures = at(element_id)
-        figures.with_due, figures.late = figures.with_due + with_due, figures.late + late
-        buckets.pop(None, None)  # due in the period, not ended in it
-        if buckets and outcome is not None:
-            figures.outcomes[outcome] = sum(count for _low, _high, count in buckets.values())
+        if outcome is not None:
+            outcomes = at(element_id).outcomes
+            outcomes[outcome] = outcomes.get(outcome, 0) + sum(n for _low, _high, n in buckets.values())
     for element_id in {e for e, _o in per_outcome}:
-        measured = [b for (e, _o), b in per_outcome.items() if e == element_id and b]
-        if measured:
-            spread = _spread(_merged(measured))
-            at(element_id).ended, at(element_id).median, at(element_id).p90 = (
-                spread.count,
-                spread.median,
-                spread.p90,
-            )
+        spread = _spread(_merged([b for (e, _o), b in per_outcome.items() if e == element_id]))
+        figures = at(element_id)
+        figures.ended, figures.median, figures.p90 = spread.count, spread.median, spread.p90
+    for (element_id,), buckets in due_lateness(session, scope, now, grouped).items():
+        figures = at(element_id)
+        figures.with_due = sum(n for _low, _high, n in buckets.values())
+        figures.late = sum(n for bucket, (_low, _high, n) in buckets.items() if bucket is not None)
     return found
 
 

@@ -14,13 +14,18 @@ RELANCE = Scope(sequence="rt_relance")
 W0, W1, W2, W3 = (date(2026, 2, 9) + timedelta(weeks=n) for n in range(4))
 
 
-@pytest.fixture
-def history(app, session, users):
+@pytest.fixture(params=["actions", "grouped"])
+def history(request, app, session, users):
+    """The history, its figures read from the actions alone, or with its closed weeks (T0's and the next,
+    START's being the fourth) grouped first, as the pages do: the same hand-computed figures either way."""
     from tests.workspace_data import ensure_documents_table
     from web.extensions import db
 
     ensure_documents_table(db)
-    return build_history(session, users["manager"], users["partner"])
+    built = build_history(session, users["manager"], users["partner"])
+    if request.param == "grouped":
+        assert pilotage.keep_up(session, NOW) == 3  # T0's week, the next and the one before START's
+    return built
 
 
 def test_steps_waiting_time_spent_and_lateness(session, history):

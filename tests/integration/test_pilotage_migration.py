@@ -93,3 +93,41 @@ def test_the_models_declare_the_lateness_index_as_the_migration_makes_it(empty_u
         names = {i["name"] for i in inspect(db.engine).get_indexes("actions")}
         assert ("ix_actions_ended_late" in names) == (db.engine.dialect.name == "postgresql")
         db.engine.dispose()
+
+
+def test_upgrade_to_the_grouped_weeks_keeps_the_figures(empty_url):
+    """The revision of the closed weeks' groups, on a database with history made by the previous one: the
+    first page groups the weeks closed before the upgrade, and the figures are the hand-computed ones."""
+    from flask_migrate import upgrade
+
+    from runtime import pilotage
+    from runtime.clock import FixedClock
+    from runtime.pilotage.rollup import GroupedWeek
+    from tests.factories import make_user
+    from tests.pilotage_data import build_history
+    from tests.workspace_data import ensure_documents_table
+    from web import create_app
+    from web.extensions import db
+
+    app = create_app(
+        {"DATABASE_URL": empty_url, "TESTING": True, "EMBEDDED_WORKER": False, "CLOCK": FixedClock(START)}
+    )
+    with app.app_context():
+        upgrade(revision="c5d8e1f2a7b9")  # the revision below the groups
+        ensure_documents_table(db)
+        manager = make_user(db.session, name="manager")
+        build_history(db.session, manager, make_user(db.session, name="partner", kind="partner", role=None))
+        db.session.commit()
+        assert "pilotage_weeks" not in inspect(db.engine).get_table_names()
+        db.session.remove()
+        upgrade()
+        assert db.session.query(GroupedWeek).count() == 0  # grouped by the first page, not by the upgrade
+        client = app.test_client()
+        with client.session_transaction() as cookie:
+            cookie["_user_id"], cookie["_fresh"] = str(manager.id), True
+        assert client.get("/pilotage/?sequence=rt_relance&overlay=time").status_code == 200
+        assert db.session.query(GroupedWeek).count() == 3
+        call = pilotage.step_figures(db.session, pilotage.Scope(sequence="rt_relance"), START)["Call"]
+        assert (call.waiting, call.ended, call.with_due, call.late) == (1, 3, 4, 2)
+        db.session.remove()
+        db.engine.dispose()

@@ -9,6 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from kernel.db import unit_of_work
 from runtime import paths, pilotage, workspace
 from runtime.layout import with_diagram
 from runtime.pilotage import Scope
@@ -71,6 +72,9 @@ class Filters:
     """The filters of the request, checked against what exists; unknown values fall back to "all"."""
 
     def __init__(self, need_sequence: bool):
+        self.now = now()
+        with unit_of_work(db.session):  # the weeks closed since the last page are grouped first
+            pilotage.keep_up(db.session, self.now)
         self.sequences = {s.key: (s, v) for s, v in workspace.published_sequences(db.session)}
         self.names = {key: s.name for key, (s, _v) in self.sequences.items()}
         key = request.args.get("sequence", "")
@@ -87,7 +91,6 @@ class Filters:
         holder = request.args.get("holder", "")
         self.holder = int(holder) if holder.isdigit() and int(holder) in self.holders else None
         days = PERIODS[self.period]
-        self.now = now()
         self.scope = pilotage.resolved(
             db.session,
             Scope(
