@@ -1,5 +1,7 @@
 """Server-drawn SVG charts: one mark per non-zero value, labels escaped, round axis steps."""
 
+from markupsafe import escape
+
 from web.pages import charts
 
 
@@ -26,3 +28,12 @@ def test_axis_steps_are_round_and_reach_the_top():
 def test_bars_mark_the_ninetieth_percentile():
     svg = str(charts.bars("Durées", ["S1 — terminées"], charts.colored(["médiane"], [[4]]), marks=[9]))
     assert 'class="chart-mark"' in svg and "S1 — terminées" in svg
+
+
+def test_a_row_name_longer_than_the_chart_is_cut_and_whole_on_hover():
+    long = "S2 — Précontentieux : commandement de payer — vers « S3 — Contentieux : assignation » <b>"
+    svg = str(charts.bars("Durées", [long, "S1 — terminées"], charts.colored(["médiane"], [[4, 2]])))
+    assert len(long) > charts.ROW_CHARS
+    shown = long[: charts.ROW_CHARS - 1].rstrip()
+    assert f"<title>{escape(long)}</title>{escape(shown)}…</text>" in svg
+    assert "<title>S1 — terminées</title>S1 — terminées</text>" in svg

@@ -11,6 +11,8 @@ from markupsafe import Markup, escape
 PALETTE = ["#1f5fbf", "#1e7b34", "#b07d00", "#7b3fa0", "#b3261e", "#0f7d8c", "#5b6475", "#c2185b", "#6d4c41"]
 WIDTH, HEIGHT = 600, 260
 LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 30
+# A bar's row name fits the chart's width up to this length (12 px bold); longer, it is cut, whole on hover.
+ROW_CHARS = 78
 
 
 @dataclass
@@ -148,7 +150,9 @@ def bars(
         )
     for r, row in enumerate(rows):
         y0 = TOP + r * row_h
-        body.append(f'<text x="{left}" y="{y0 + 12}" class="chart-row">{escape(row)}</text>')
+        shown = row if len(row) <= ROW_CHARS else row[: ROW_CHARS - 1].rstrip() + "…"
+        named = f"<title>{escape(row)}</title>{escape(shown)}"
+        body.append(f'<text x="{left}" y="{y0 + 12}" class="chart-row">{named}</text>')
         for k, s in enumerate(series):
             value = s.values[r]
             w = plot_w * value / ticks[-1]
