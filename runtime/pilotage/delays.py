@@ -82,9 +82,13 @@ def _late_rows(
         .limit(limit),
         scope,
     )
+    # Read in due order from the earliest open one's date: the index of due dates holds the period's ended
+    # actions before it, which the planner cannot know (it would walk them).
+    earliest_open = select(func.min(Action.due_at)).where(Action.status == ActionStatus.OPEN)
     still_open = _action_scope(
         select(*columns, _seconds(session, _moment(now), Action.due_at).label("late"))
         .where(in_period, Action.status == ActionStatus.OPEN, Action.due_at < now)
+        .where(Action.due_at >= earliest_open.scalar_subquery())
         .order_by(Action.due_at, Action.dossier_id)
         .limit(limit),
         scope,
