@@ -56,6 +56,9 @@ def test_a_manager_reads_the_pilotage_pages(server):
             page.click(f".overlay-switch >> text={overlay}")
             page.wait_for_function("() => document.querySelector('[data-run-viewer]').dataset.ready === '1'")
             assert page.locator(".seq-count-badge").count() > 0, overlay
+            if overlay == "Retards":  # « 0 % en retard » in grey, a late share in red
+                assert page.locator(".seq-count-badge.seq-count-none").count() > 0
+                assert page.locator(".seq-count-badge:not(.seq-count-none)").count() > 0
             name = {"Dossiers en attente": "count", "Temps passé": "time", "Retards": "late"}[overlay]
             page.screenshot(path=str(SHOTS / f"pilotage-diagram-{name}.png"), full_page=True)
         # A click on a step with a figure lists its dossiers.

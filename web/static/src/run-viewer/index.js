@@ -43,7 +43,9 @@ function addCounts(viewer, counts, flowCounts, badges, heatMax) {
     if (!registry.get(id)) continue;
     if (count) canvas.addMarker(id, `seq-heat-${Math.max(1, Math.ceil((5 * count) / max))}`);
     const text = badges && badges[id] !== undefined ? badges[id] : count && String(count);
-    if (text) overlays.add(id, 'seq-count', { position: { top: -14, right: 14 }, html: badge(text, 'seq-count-badge') });
+    // A figure of nothing (no one late) is said calmly: red is for what needs looking at.
+    const style = count ? 'seq-count-badge' : 'seq-count-badge seq-count-none';
+    if (text) overlays.add(id, 'seq-count', { position: { top: -14, right: 14 }, html: badge(text, style) });
   }
   for (const [ id, count ] of Object.entries(flowCounts || {})) {
     if (registry.get(id) && count) canvas.addMarker(id, 'seq-flow-used');
