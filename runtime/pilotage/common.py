@@ -154,13 +154,12 @@ def _histogram_query(session: Session, keys: list, value, sources: Select | list
     """The statement of `_histograms`: per group of `keys` and bucket, the count, smallest and largest value.
     `sources`: one select, or several over disjoint rows (read as one), each a select or a pair (select,
     its rows' value, when it has a simpler expression than `value` there)."""
-    parts = [
-        (source if isinstance(source, tuple) else (source, value))[0].with_only_columns(
-            *[k.label(f"k{i}") for i, k in enumerate(keys)],
-            (source[1] if isinstance(source, tuple) else value).label("v"),
+    parts = []
+    for source in sources if isinstance(sources, list) else [sources]:
+        rows_of, value_of = source if isinstance(source, tuple) else (source, value)
+        parts.append(
+            rows_of.with_only_columns(*[k.label(f"k{i}") for i, k in enumerate(keys)], value_of.label("v"))
         )
-        for source in (sources if isinstance(sources, list) else [sources])
-    ]
     rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     v = rows.c.v
 
