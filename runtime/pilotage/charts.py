@@ -1,7 +1,7 @@
 """The weekly charts: runs started and ended, actions open and overdue, workload per role and holder, time
 from launch to end."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -84,11 +84,8 @@ def actions_per_week(session: Session, scope: Scope, now: datetime) -> dict[date
     first_week = _as_date(session.scalar(select(_week(session, literal(start)))))
     columns = [Action.created_at, Action.completed_at, Action.due_at]
     grouped = rollup.span(session, scope, now)
-    ended_since = [Action.completed_at >= start]  # the actions ended since the start, less the groups'
-    if grouped is not None:
-        ended_since = [Action.completed_at >= grouped[1]]
-        if grouped[0] is not None:
-            ended_since.append(and_(Action.completed_at >= start, Action.completed_at < grouped[0]))
+    # The actions ended since the start (whatever the period's end: they are open at the weeks before it).
+    ended_since = rollup.ended_live(replace(scope, since=start, until=None), grouped)
     relevant = union_all(
         _action_scope(select(*columns).where(Action.status == ActionStatus.OPEN), scope),
         *[_action_scope(select(*columns).where(c), scope) for c in ended_since],
